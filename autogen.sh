@@ -1,0 +1,48 @@
+#!/bin/sh
+# Bootstrap the build from a git checkout.
+#
+#   ./autogen.sh [--install-deps] [CONFIGURE-ARGS...]
+#
+# --install-deps installs, with apt, the Debian packages needed to build and
+# test fleet (podman, runc and busybox-static for the integration tests, a
+# D-Bus daemon, mandoc for man page lint) when any of them is missing.  It
+# needs root, as on the project's build machines.
+set -eu
+srcdir=$(dirname "$0")
+test -n "$srcdir" || srcdir=.
+
+DEPS="autoconf automake libtool pkg-config make gcc libglib2.0-dev libglib2.0-dev-bin \
+libjson-glib-dev libsoup-3.0-dev dbus-daemon podman runc busybox-static uidmap \
+mandoc valgrind python3 util-linux curl openssl ca-certificates"
+
+install_deps () {
+  missing=
+  for p in $DEPS; do
+    dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
+  done
+  if [ -z "$missing" ]; then
+    echo "autogen.sh: all build and test dependencies are installed"
+    return 0
+  fi
+  echo "autogen.sh: installing:$missing"
+  sudo=
+  [ "$(id -u)" = 0 ] || sudo=sudo
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  # shellcheck disable=SC2086
+  $sudo apt-get install -y -qq --no-install-recommends $missing
+}
+
+if [ "${1:-}" = "--install-deps" ]; then
+  shift
+  install_deps
+fi
+
+cd "$srcdir"
+mkdir -p m4
+autoreconf --force --install --verbose >/dev/null
+cd - >/dev/null
+
+if [ -z "${NOCONFIGURE:-}" ]; then
+  exec "$srcdir/configure" --enable-maintainer-mode "$@"
+fi

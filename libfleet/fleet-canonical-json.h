@@ -1,0 +1,11 @@
+/* fleet-canonical-json.h: the canonical JSON form that digests are taken of. */
+#pragma once
+
+#include <json-glib/json-glib.h>
+
+G_BEGIN_DECLS
+
+GBytes *fleet_canonical_json (JsonNode *node);
+char *fleet_canonical_json_digest (JsonNode *node);
+
+G_END_DECLS

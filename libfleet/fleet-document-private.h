@@ -1,0 +1,10 @@
+/* fleet-document-private.h: construction, for the document parser. */
+#pragma once
+
+#include "fleet-document.h"
+
+G_BEGIN_DECLS
+
+FleetDocument *_fleet_document_new (void);
+
+G_END_DECLS

@@ -1,0 +1,45 @@
+/* fleet-fake-runtime.h: an in-memory container runtime for tests and
+ * benchmarks (and `fleetd --runtime fake`).
+ */
+#pragma once
+
+#include "fleet-container-runtime.h"
+
+G_BEGIN_DECLS
+
+#define FLEET_TYPE_FAKE_RUNTIME (fleet_fake_runtime_get_type ())
+G_DECLARE_FINAL_TYPE (FleetFakeRuntime, fleet_fake_runtime, FLEET, FAKE_RUNTIME, GObject)
+
+FleetFakeRuntime *fleet_fake_runtime_new (void);
+
+/* The call log: one entry per request the runtime received, e.g.
+ * "list", "pull IMAGE", "create NAME IMAGE", "start ID", "start NAME",
+ * "stop ID SIGNAL GRACE", "kill ID SIGKILL", "remove ID", "inspect ID". */
+GPtrArray *fleet_fake_runtime_get_calls (FleetFakeRuntime *self);
+guint fleet_fake_runtime_count_calls (FleetFakeRuntime *self, const char *verb);
+guint fleet_fake_runtime_count_mutating_calls (FleetFakeRuntime *self);
+void fleet_fake_runtime_clear_calls (FleetFakeRuntime *self);
+char *fleet_fake_runtime_format_calls (FleetFakeRuntime *self);
+
+/* Faults. */
+void fleet_fake_runtime_set_pull_fails (FleetFakeRuntime *self, const char *image, gboolean fails);
+void fleet_fake_runtime_set_start_fails (FleetFakeRuntime *self, const char *image,
+                                         gboolean fails);
+void fleet_fake_runtime_set_ignores_stop_signal (FleetFakeRuntime *self, const char *image,
+                                                 gboolean ignores);
+void fleet_fake_runtime_set_unreachable (FleetFakeRuntime *self, gboolean unreachable);
+void fleet_fake_runtime_set_latency (FleetFakeRuntime *self, guint msecs);
+gboolean fleet_fake_runtime_kill_container (FleetFakeRuntime *self, const char *id_or_name,
+                                            int exit_code);
+gboolean fleet_fake_runtime_remove_container (FleetFakeRuntime *self, const char *id_or_name);
+char *fleet_fake_runtime_add_container (FleetFakeRuntime *self, const char *name,
+                                        const char *image, const char *deployment,
+                                        const char *service, const char *spec_digest,
+                                        gboolean running);
+
+/* Inspection, outside the call log. */
+FleetContainerInfo *fleet_fake_runtime_lookup (FleetFakeRuntime *self, const char *id_or_name);
+FleetServiceSpec *fleet_fake_runtime_lookup_spec (FleetFakeRuntime *self, const char *id);
+guint fleet_fake_runtime_count_containers (FleetFakeRuntime *self);
+
+G_END_DECLS

@@ -1,0 +1,345 @@
+/* fleet-plan.c: compute the actions of a reconcile pass.
+ *
+ * Identity is what the agent recorded: a service is converged when its
+ * record holds a container id created from the desired digest.  The runtime's
+ * view only tells whether that recorded container is still running (liveness)
+ * and which labelled containers nobody recorded (orphans); what the runtime
+ * reports about env, volumes or image never makes a container "changed".
+ *
+ * Order: orphans, dropped deployments, then per deployment (by name): its
+ * dropped services, the pulls of all its new images (so that nothing is
+ * stopped before every image is there), starts and replacements in document
+ * order, and liveness restarts.
+ */
+#include "config.h"
+
+#include "fleet-plan.h"
+
+static void
+action_free (gpointer data)
+{
+  FleetPlanAction *action = data;
+
+  g_free (action->deployment);
+  g_free (action->service);
+  g_free (action->container_id);
+  g_free (action->image);
+  g_clear_pointer (&action->spec, fleet_service_spec_unref);
+  g_free (action);
+}
+
+static FleetPlanAction *
+add_action (FleetPlan *plan, FleetPlanActionKind kind, const char *deployment,
+            const char *service, const char *container_id, FleetServiceSpec *spec)
+{
+  FleetPlanAction *action = g_new0 (FleetPlanAction, 1);
+
+  action->kind = kind;
+  action->deployment = g_strdup (deployment);
+  action->service = g_strdup (service);
+  action->container_id = g_strdup (container_id);
+  if (spec)
+    {
+      action->spec = fleet_service_spec_ref (spec);
+      action->image = g_strdup (spec->image);
+    }
+  g_ptr_array_add (plan->actions, action);
+  return action;
+}
+
+gboolean
+fleet_service_record_is_converged (FleetServiceRecord *record, FleetServiceSpec *spec)
+{
+  return record != NULL && record->container_id != NULL
+         && g_strcmp0 (record->spec_digest, spec->digest) == 0;
+}
+
+static FleetContainerInfo *
+find_container (GPtrArray *containers, const char *id)
+{
+  for (guint i = 0; i < containers->len; i++)
+    {
+      FleetContainerInfo *info = containers->pdata[i];
+
+      if (g_strcmp0 (info->id, id) == 0)
+        return info;
+    }
+  return NULL;
+}
+
+static void
+plan_orphans (FleetPlan *plan, FleetState *state, const FleetPlanContext *ctx)
+{
+  if (ctx->containers == NULL)
+    return;
+  for (guint i = 0; i < ctx->containers->len; i++)
+    {
+      FleetContainerInfo *info = ctx->containers->pdata[i];
+
+      if (info->deployment != NULL && !fleet_state_has_container_id (state, info->id))
+        add_action (plan, FLEET_PLAN_REMOVE_ORPHAN, info->deployment, info->service, info->id,
+                    NULL);
+    }
+}
+
+static void
+plan_dropped_services (FleetPlan *plan, FleetDeploymentRecord *record,
+                       FleetDeploymentSpec *deployment)
+{
+  g_autoptr(GPtrArray) names = fleet_deployment_record_get_service_names (record);
+
+  for (guint i = 0; i < names->len; i++)
+    {
+      const char *name = names->pdata[i];
+      FleetServiceRecord *service = fleet_deployment_record_lookup_service (record, name);
+
+      if (deployment && fleet_deployment_spec_lookup_service (deployment, name))
+        continue;
+      add_action (plan, FLEET_PLAN_STOP, record->name, name, service->container_id, NULL);
+    }
+}
+
+static void
+plan_rollout (FleetPlan *plan, FleetDeploymentSpec *deployment, FleetDeploymentRecord *record)
+{
+  g_autoptr(GPtrArray) changed = g_ptr_array_new ();
+  g_autoptr(GHashTable) images = g_hash_table_new (g_str_hash, g_str_equal);
+
+  for (guint i = 0; i < deployment->services->len; i++)
+    {
+      FleetServiceSpec *spec = deployment->services->pdata[i];
+      FleetServiceRecord *service =
+        record ? fleet_deployment_record_lookup_service (record, spec->name) : NULL;
+
+      if (!fleet_service_record_is_converged (service, spec))
+        g_ptr_array_add (changed, spec);
+    }
+  for (guint i = 0; i < changed->len; i++)
+    {
+      FleetServiceSpec *spec = changed->pdata[i];
+
+      if (g_hash_table_add (images, spec->image))
+        add_action (plan, FLEET_PLAN_PULL, deployment->name, NULL, NULL, spec);
+    }
+  for (guint i = 0; i < changed->len; i++)
+    {
+      FleetServiceSpec *spec = changed->pdata[i];
+      FleetServiceRecord *service =
+        record ? fleet_deployment_record_lookup_service (record, spec->name) : NULL;
+
+      if (service && service->container_id)
+        add_action (plan, FLEET_PLAN_REPLACE, deployment->name, spec->name,
+                    service->container_id, spec);
+      else
+        add_action (plan, FLEET_PLAN_START, deployment->name, spec->name, NULL, spec);
+    }
+}
+
+static void
+plan_liveness (FleetPlan *plan, FleetDeploymentSpec *deployment, FleetDeploymentRecord *record,
+               const FleetPlanContext *ctx)
+{
+  for (guint i = 0; i < deployment->services->len; i++)
+    {
+      FleetServiceSpec *spec = deployment->services->pdata[i];
+      FleetServiceRecord *service =
+        record ? fleet_deployment_record_lookup_service (record, spec->name) : NULL;
+      FleetContainerInfo *info;
+
+      if (!fleet_service_record_is_converged (service, spec))
+        continue;
+      info = ctx->containers ? find_container (ctx->containers, service->container_id) : NULL;
+      if (ctx->containers == NULL || (info && info->state == FLEET_CONTAINER_STATE_RUNNING))
+        {
+          if (ctx->include_unchanged)
+            add_action (plan, FLEET_PLAN_UNCHANGED, deployment->name, spec->name,
+                        service->container_id, spec);
+          continue;
+        }
+      if (ctx->skip_restart && ctx->skip_restart (deployment->name, spec->name, ctx->user_data))
+        continue;
+      add_action (plan, FLEET_PLAN_ENSURE_RUNNING, deployment->name, spec->name,
+                  service->container_id, spec);
+    }
+}
+
+/**
+ * fleet_plan_compute:
+ * @state: what the agent recorded
+ * @desired: (nullable): the desired document; %NULL means "not known yet":
+ *   nothing is started or stopped, only liveness of what is recorded
+ * @context: the runtime's view and the backoff callbacks
+ *
+ * Returns: (transfer full): the plan
+ */
+FleetPlan *
+fleet_plan_compute (FleetState *state, FleetDocument *desired, const FleetPlanContext *context)
+{
+  FleetPlan *plan = g_new0 (FleetPlan, 1);
+  g_autoptr(GPtrArray) recorded = fleet_state_get_deployment_names (state);
+
+  plan->actions = g_ptr_array_new_with_free_func (action_free);
+  if (desired == NULL)
+    return plan;
+
+  plan_orphans (plan, state, context);
+  for (guint i = 0; i < recorded->len; i++)
+    {
+      const char *name = recorded->pdata[i];
+
+      if (fleet_document_lookup_deployment (desired, name) == NULL
+          && !(context->skip_rollout && context->skip_rollout (name, NULL, context->user_data)))
+        plan_dropped_services (plan, fleet_state_lookup_deployment (state, name), NULL);
+    }
+  for (guint i = 0; i < desired->deployments->len; i++)
+    {
+      FleetDeploymentSpec *deployment = desired->deployments->pdata[i];
+      FleetDeploymentRecord *record = fleet_state_lookup_deployment (state, deployment->name);
+
+      if (!(context->skip_rollout
+            && context->skip_rollout (deployment->name, NULL, context->user_data)))
+        {
+          if (record)
+            plan_dropped_services (plan, record, deployment);
+          plan_rollout (plan, deployment, record);
+        }
+      plan_liveness (plan, deployment, record, context);
+    }
+  return plan;
+}
+
+void
+fleet_plan_free (FleetPlan *plan)
+{
+  if (plan == NULL)
+    return;
+  g_ptr_array_unref (plan->actions);
+  g_free (plan);
+}
+
+guint
+fleet_plan_count (FleetPlan *plan, FleetPlanActionKind kind)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < plan->actions->len; i++)
+    if (((FleetPlanAction *) plan->actions->pdata[i])->kind == kind)
+      n++;
+  return n;
+}
+
+const char *
+fleet_plan_action_kind_to_string (FleetPlanActionKind kind)
+{
+  switch (kind)
+    {
+    case FLEET_PLAN_REMOVE_ORPHAN:
+      return "remove-orphan";
+    case FLEET_PLAN_STOP:
+      return "stop";
+    case FLEET_PLAN_PULL:
+      return "pull";
+    case FLEET_PLAN_START:
+      return "start";
+    case FLEET_PLAN_REPLACE:
+      return "replace";
+    case FLEET_PLAN_ENSURE_RUNNING:
+      return "ensure-running";
+    case FLEET_PLAN_UNCHANGED:
+    default:
+      return "unchanged";
+    }
+}
+
+static void
+add_nullable (JsonBuilder *builder, const char *name, const char *value)
+{
+  json_builder_set_member_name (builder, name);
+  if (value)
+    json_builder_add_string_value (builder, value);
+  else
+    json_builder_add_null_value (builder);
+}
+
+/**
+ * fleet_plan_to_json:
+ *
+ * Returns: (transfer full): `{"actions": [{"action": "replace",
+ *   "deployment": ..., "service": ..., "container_id": ..., "image": ...}]}`
+ */
+JsonNode *
+fleet_plan_to_json (FleetPlan *plan)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "actions");
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < plan->actions->len; i++)
+    {
+      FleetPlanAction *action = plan->actions->pdata[i];
+
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "action");
+      json_builder_add_string_value (builder, fleet_plan_action_kind_to_string (action->kind));
+      add_nullable (builder, "deployment", action->deployment);
+      add_nullable (builder, "service", action->service);
+      add_nullable (builder, "container_id", action->container_id);
+      add_nullable (builder, "image", action->image);
+      json_builder_end_object (builder);
+    }
+  json_builder_end_array (builder);
+  json_builder_end_object (builder);
+  return json_builder_get_root (builder);
+}
+
+/**
+ * fleet_plan_to_text:
+ *
+ * Returns: (transfer full): one line per action, for people
+ */
+char *
+fleet_plan_to_text (FleetPlan *plan)
+{
+  GString *out = g_string_new (NULL);
+
+  for (guint i = 0; i < plan->actions->len; i++)
+    {
+      FleetPlanAction *action = plan->actions->pdata[i];
+      g_autofree char *short_id = action->container_id ? g_strndup (action->container_id, 12)
+                                                       : NULL;
+
+      switch (action->kind)
+        {
+        case FLEET_PLAN_PULL:
+          g_string_append_printf (out, "pull      %s  %s\n", action->deployment, action->image);
+          break;
+        case FLEET_PLAN_START:
+          g_string_append_printf (out, "start     %s/%s  %s\n", action->deployment,
+                                  action->service, action->image);
+          break;
+        case FLEET_PLAN_REPLACE:
+          g_string_append_printf (out, "replace   %s/%s  %s -> %s\n", action->deployment,
+                                  action->service, short_id, action->image);
+          break;
+        case FLEET_PLAN_STOP:
+          g_string_append_printf (out, "stop      %s/%s  %s\n", action->deployment,
+                                  action->service, short_id ? short_id : "(no container)");
+          break;
+        case FLEET_PLAN_REMOVE_ORPHAN:
+          g_string_append_printf (out, "remove    %s  (orphan of %s)\n", short_id,
+                                  action->deployment);
+          break;
+        case FLEET_PLAN_ENSURE_RUNNING:
+          g_string_append_printf (out, "restart   %s/%s  %s\n", action->deployment,
+                                  action->service, short_id);
+          break;
+        case FLEET_PLAN_UNCHANGED:
+        default:
+          g_string_append_printf (out, "unchanged %s/%s  %s\n", action->deployment,
+                                  action->service, short_id);
+          break;
+        }
+    }
+  return g_string_free (out, FALSE);
+}

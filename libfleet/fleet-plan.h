@@ -1,0 +1,94 @@
+/* fleet-plan.h: what a reconcile pass will do, computed without side
+ * effects from the recorded state, the desired document and (optionally)
+ * the runtime's view.  The reconciler executes plans; `fleetctl plan` prints
+ * them.
+ */
+#pragma once
+
+#include <json-glib/json-glib.h>
+
+#include "fleet-container-info.h"
+#include "fleet-state.h"
+
+G_BEGIN_DECLS
+
+/**
+ * FleetPlanActionKind:
+ * @FLEET_PLAN_REMOVE_ORPHAN: stop and remove a labelled container nobody recorded
+ * @FLEET_PLAN_STOP: stop and remove the recorded container of a dropped service
+ * @FLEET_PLAN_PULL: pull a new image before anything of its deployment is stopped
+ * @FLEET_PLAN_START: create and start a new service's container
+ * @FLEET_PLAN_REPLACE: stop the recorded container, then create and start the new one
+ * @FLEET_PLAN_ENSURE_RUNNING: liveness: start the stopped container again, or create the missing one
+ * @FLEET_PLAN_UNCHANGED: nothing to do (listed only in dry runs)
+ */
+typedef enum
+{
+  FLEET_PLAN_REMOVE_ORPHAN,
+  FLEET_PLAN_STOP,
+  FLEET_PLAN_PULL,
+  FLEET_PLAN_START,
+  FLEET_PLAN_REPLACE,
+  FLEET_PLAN_ENSURE_RUNNING,
+  FLEET_PLAN_UNCHANGED,
+} FleetPlanActionKind;
+
+/**
+ * FleetPlanAction:
+ * @kind: what to do
+ * @deployment: (nullable): the deployment (%NULL for orphans)
+ * @service: (nullable): the service (%NULL for orphans and pulls)
+ * @container_id: (nullable): the recorded container acted on
+ * @image: (nullable): the image pulled or started
+ * @spec: (nullable): the spec to start from (START, REPLACE, ENSURE_RUNNING)
+ */
+typedef struct
+{
+  FleetPlanActionKind kind;
+  char *deployment;
+  char *service;
+  char *container_id;
+  char *image;
+  FleetServiceSpec *spec;
+} FleetPlanAction;
+
+typedef gboolean (*FleetPlanSkipFunc) (const char *deployment, const char *service,
+                                       gpointer user_data);
+
+/**
+ * FleetPlanContext:
+ * @containers: (nullable) (element-type FleetContainerInfo): the runtime's
+ *   view; %NULL plans without it (no liveness actions, no orphans)
+ * @skip_rollout: (nullable): TRUE to leave a deployment's rollout for later
+ *   (it is backing off after a failure); called with @service %NULL
+ * @skip_restart: (nullable): TRUE to leave a dead service for later (crash-loop backoff)
+ * @user_data: for the callbacks
+ * @include_unchanged: also list UNCHANGED services
+ */
+typedef struct
+{
+  GPtrArray *containers;
+  FleetPlanSkipFunc skip_rollout;
+  FleetPlanSkipFunc skip_restart;
+  gpointer user_data;
+  gboolean include_unchanged;
+} FleetPlanContext;
+
+typedef struct
+{
+  /*< public >*/
+  GPtrArray *actions;
+} FleetPlan;
+
+FleetPlan *fleet_plan_compute (FleetState *state, FleetDocument *desired,
+                               const FleetPlanContext *context);
+void fleet_plan_free (FleetPlan *plan);
+guint fleet_plan_count (FleetPlan *plan, FleetPlanActionKind kind);
+const char *fleet_plan_action_kind_to_string (FleetPlanActionKind kind);
+JsonNode *fleet_plan_to_json (FleetPlan *plan);
+char *fleet_plan_to_text (FleetPlan *plan);
+gboolean fleet_service_record_is_converged (FleetServiceRecord *record, FleetServiceSpec *spec);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (FleetPlan, fleet_plan_free)
+
+G_END_DECLS

@@ -1,0 +1,32 @@
+/* fleet-status.h: the status document of the contract (§3). */
+#pragma once
+
+#include <json-glib/json-glib.h>
+
+#include "fleet-reconciler.h"
+
+G_BEGIN_DECLS
+
+/**
+ * FleetFetchStatus:
+ * @at: (nullable): when the source was last fetched (ISO 8601)
+ * @result: (nullable): "ok", "not-modified" or "error"
+ * @error: (nullable): why the last fetch failed
+ *
+ * The outcome of the last fetch, as the agent reports it.
+ */
+typedef struct
+{
+  char *at;
+  char *result;
+  char *error;
+} FleetFetchStatus;
+
+void fleet_fetch_status_clear (FleetFetchStatus *status);
+void fleet_fetch_status_set (FleetFetchStatus *status, const char *result, const char *error);
+
+JsonNode *fleet_status_build (FleetReconciler *reconciler, const char *device_id,
+                              const FleetFetchStatus *last_fetch);
+char *fleet_status_to_string (JsonNode *status, gboolean pretty);
+
+G_END_DECLS

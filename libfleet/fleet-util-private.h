@@ -1,0 +1,74 @@
+/* fleet-util-private.h: small helpers used across libfleet, fleetd and
+ * fleetctl.  Not installed; everything here is static inline so that none of
+ * it becomes part of libfleet's ABI.
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "fleet-error.h"
+
+G_BEGIN_DECLS
+
+/* Set @error to FLEET_ERROR/@code with a printf-style message and return
+ * FALSE, so a check reads as one line: `return fleet_throw (error, ...);`.
+ */
+static inline gboolean G_GNUC_PRINTF (3, 4)
+fleet_throw (GError **error, FleetError code, const char *format, ...)
+{
+  va_list args;
+
+  if (error == NULL)
+    return FALSE;
+  va_start (args, format);
+  *error = g_error_new_valist (FLEET_ERROR, code, format, args);
+  va_end (args);
+  return FALSE;
+}
+
+/* The same, for functions that return a pointer. */
+#define fleet_null_throw(error, code, ...) \
+  (fleet_throw ((error), (code), __VA_ARGS__), NULL)
+
+/* Prefix the message of *@error with "@prefix: " and return FALSE. */
+static inline gboolean
+fleet_prefix_error (GError **error, const char *prefix)
+{
+  if (error != NULL && *error != NULL)
+    g_prefix_error (error, "%s: ", prefix);
+  return FALSE;
+}
+
+/* "2026-11-27T12:00:00Z" for @dt, or for now when @dt is NULL. */
+static inline char *
+fleet_format_timestamp (GDateTime *dt)
+{
+  g_autoptr(GDateTime) utc = dt ? g_date_time_to_utc (dt) : g_date_time_new_now_utc ();
+
+  return g_date_time_format (utc, "%Y-%m-%dT%H:%M:%SZ");
+}
+
+/* "sha256:" + lower-case hex of @data. */
+static inline char *
+fleet_sha256_digest (const void *data, gsize len)
+{
+  g_autofree char *hex = g_compute_checksum_for_data (G_CHECKSUM_SHA256, data, len);
+
+  return g_strconcat ("sha256:", hex, NULL);
+}
+
+/* TRUE when @s is a 64-character lower-case hex string, as container ids are. */
+static inline gboolean
+fleet_is_container_id (const char *s)
+{
+  gsize i;
+
+  if (s == NULL)
+    return FALSE;
+  for (i = 0; s[i] != '\0'; i++)
+    if (!g_ascii_isdigit (s[i]) && !(s[i] >= 'a' && s[i] <= 'f'))
+      return FALSE;
+  return i == 64;
+}
+
+G_END_DECLS

@@ -1,0 +1,24 @@
+/* fleet.h: the umbrella header of libfleet, the library behind fleetd.
+ *
+ *   #include <fleet/fleet.h>
+ */
+#pragma once
+
+#define __FLEET_H_INSIDE__
+
+#include "fleet-backoff.h"
+#include "fleet-canonical-json.h"
+#include "fleet-container-info.h"
+#include "fleet-container-runtime.h"
+#include "fleet-deployment-spec.h"
+#include "fleet-document.h"
+#include "fleet-error.h"
+#include "fleet-fake-runtime.h"
+#include "fleet-phase.h"
+#include "fleet-plan.h"
+#include "fleet-reconciler.h"
+#include "fleet-service-spec.h"
+#include "fleet-state.h"
+#include "fleet-status.h"
+
+#undef __FLEET_H_INSIDE__

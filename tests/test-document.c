@@ -1,0 +1,469 @@
+/* test-document.c: parsing and validation of desired-state documents
+ * (contract §1): the valid forms, the digests, and the invalid forms with the
+ * exact JSON path each error must name.
+ */
+#include "config.h"
+
+#include <glib/gstdio.h>
+
+#include "fleet-test-utils.h"
+
+static const char example_document[] =
+  "{\n"
+  "  \"generation\": 7,\n"
+  "  \"deployments\": {\n"
+  "    \"hello\": {\n"
+  "      \"type\": \"PodmanV0\",\n"
+  "      \"data\": {\n"
+  "        \"services\": [\n"
+  "          {\n"
+  "            \"name\": \"web\",\n"
+  "            \"image\": \"localhost/hello:v2\",\n"
+  "            \"command\": [\"/bin/httpd\", \"-f\", \"-p\", \"8080\"],\n"
+  "            \"env\": { \"GREETING\": \"hi\", \"A_FIRST\": \"1\" },\n"
+  "            \"ports\": [\"8080:8080\", \"127.0.0.1:9000:9000/udp\"],\n"
+  "            \"volumes\": [\"/srv/hello:/data:ro\", \"hello-cache:/cache\"]\n"
+  "          }\n"
+  "        ],\n"
+  "        \"lifecycle\": { \"stop_signal\": \"SIGTERM\", \"grace_period_secs\": 30 }\n"
+  "      }\n"
+  "    }\n"
+  "  }\n"
+  "}\n";
+
+static void
+test_parse_example (void)
+{
+  g_autoptr(FleetDocument) doc = fleet_test_document (example_document);
+  FleetServiceSpec *web;
+  FleetPortMapping *port;
+  FleetVolumeMount *mount;
+
+  g_assert_cmpint (doc->generation, ==, 7);
+  g_assert_cmpuint (doc->deployments->len, ==, 1);
+  web = fleet_document_lookup_service (doc, "hello", "web");
+  g_assert_nonnull (web);
+  g_assert_cmpstr (web->deployment, ==, "hello");
+  g_assert_cmpstr (web->container_name, ==, "hello_web");
+  g_assert_cmpstr (web->image, ==, "localhost/hello:v2");
+  g_assert_cmpuint (g_strv_length (web->command), ==, 4);
+  g_assert_cmpstr (web->command[0], ==, "/bin/httpd");
+  /* env sorted by key */
+  g_assert_cmpuint (g_strv_length (web->env), ==, 2);
+  g_assert_cmpstr (web->env[0], ==, "A_FIRST=1");
+  g_assert_cmpstr (web->env[1], ==, "GREETING=hi");
+
+  g_assert_cmpuint (web->ports->len, ==, 2);
+  port = web->ports->pdata[0];
+  g_assert_null (port->host_ip);
+  g_assert_cmpuint (port->host_port, ==, 8080);
+  g_assert_cmpuint (port->container_port, ==, 8080);
+  g_assert_cmpstr (port->protocol, ==, "tcp");
+  port = web->ports->pdata[1];
+  g_assert_cmpstr (port->host_ip, ==, "127.0.0.1");
+  g_assert_cmpuint (port->host_port, ==, 9000);
+  g_assert_cmpstr (port->protocol, ==, "udp");
+
+  g_assert_cmpuint (web->volumes->len, ==, 2);
+  mount = web->volumes->pdata[0];
+  g_assert_cmpstr (mount->source, ==, "/srv/hello");
+  g_assert_cmpstr (mount->destination, ==, "/data");
+  g_assert_true (mount->read_only);
+  g_assert_false (fleet_volume_mount_is_named_volume (mount));
+  mount = web->volumes->pdata[1];
+  g_assert_cmpstr (mount->source, ==, "hello-cache");
+  g_assert_false (mount->read_only);
+  g_assert_true (fleet_volume_mount_is_named_volume (mount));
+
+  g_assert_cmpstr (web->lifecycle.stop_signal, ==, "SIGTERM");
+  g_assert_cmpint (web->lifecycle.stop_signal_number, ==, 15);
+  g_assert_cmpuint (web->lifecycle.grace_period_secs, ==, 30);
+  g_assert_true (g_str_has_prefix (web->digest, "sha256:"));
+  g_assert_cmpuint (strlen (web->digest), ==, 7 + 64);
+  g_assert_true (g_str_has_prefix (doc->digest, "sha256:"));
+}
+
+static void
+test_parse_defaults (void)
+{
+  g_autoptr(FleetDocument) doc = fleet_test_document (
+    "{\"deployments\":{\"a\":{\"type\":\"PodmanV0\",\"data\":{\"services\":"
+    "[{\"name\":\"s\",\"image\":\"img\"}]}}}}");
+  FleetServiceSpec *s = fleet_document_lookup_service (doc, "a", "s");
+
+  g_assert_cmpint (doc->generation, ==, -1);
+  g_assert_null (s->command);
+  g_assert_nonnull (s->env);
+  g_assert_cmpuint (g_strv_length (s->env), ==, 0);
+  g_assert_cmpuint (s->ports->len, ==, 0);
+  g_assert_cmpuint (s->volumes->len, ==, 0);
+  g_assert_cmpstr (s->lifecycle.stop_signal, ==, "SIGTERM");
+  g_assert_cmpuint (s->lifecycle.grace_period_secs, ==, 30);
+}
+
+static void
+test_parse_empty_deployments (void)
+{
+  g_autoptr(FleetDocument) doc = fleet_test_document ("{\"generation\":0,\"deployments\":{}}");
+
+  g_assert_cmpint (doc->generation, ==, 0);
+  g_assert_cmpuint (doc->deployments->len, ==, 0);
+}
+
+static void
+test_parse_signal_short_name (void)
+{
+  g_autoptr(FleetDocument) doc = fleet_test_document (
+    "{\"deployments\":{\"a\":{\"type\":\"PodmanV0\",\"data\":{\"services\":"
+    "[{\"name\":\"s\",\"image\":\"img\"}],\"lifecycle\":{\"stop_signal\":\"QUIT\","
+    "\"grace_period_secs\":0}}}}}");
+  FleetServiceSpec *s = fleet_document_lookup_service (doc, "a", "s");
+
+  g_assert_cmpstr (s->lifecycle.stop_signal, ==, "SIGQUIT");
+  g_assert_cmpint (s->lifecycle.stop_signal_number, ==, 3);
+  g_assert_cmpuint (s->lifecycle.grace_period_secs, ==, 0);
+}
+
+static void
+test_parse_ipv6_port (void)
+{
+  g_autoptr(FleetDocument) doc = fleet_test_document (
+    "{\"deployments\":{\"a\":{\"type\":\"PodmanV0\",\"data\":{\"services\":"
+    "[{\"name\":\"s\",\"image\":\"img\",\"ports\":[\"[::1]:80:8080/tcp\"]}]}}}}");
+  FleetPortMapping *port = fleet_document_lookup_service (doc, "a", "s")->ports->pdata[0];
+
+  g_assert_cmpstr (port->host_ip, ==, "::1");
+  g_assert_cmpuint (port->host_port, ==, 80);
+  g_assert_cmpuint (port->container_port, ==, 8080);
+}
+
+/* The service digest is sha256 of the canonical service object with the
+ * effective lifecycle added under "lifecycle". */
+static void
+test_service_digest_definition (void)
+{
+  g_autoptr(FleetDocument) doc = fleet_test_document (
+    "{\"deployments\":{\"a\":{\"type\":\"PodmanV0\",\"data\":{\"services\":"
+    "[{\"name\":\"web\",\"image\":\"x\", \"env\": {\"B\":\"2\",\"A\":\"1\"}}]}}}}");
+  const char *canonical = "{\"env\":{\"A\":\"1\",\"B\":\"2\"},\"image\":\"x\",\"lifecycle\":"
+                          "{\"grace_period_secs\":30,\"stop_signal\":\"SIGTERM\"},\"name\":\"web\"}";
+  g_autofree char *hex = g_compute_checksum_for_string (G_CHECKSUM_SHA256, canonical, -1);
+  g_autofree char *expected = g_strconcat ("sha256:", hex, NULL);
+
+  g_assert_cmpstr (fleet_document_lookup_service (doc, "a", "web")->digest, ==, expected);
+}
+
+static void
+test_digest_ignores_formatting (void)
+{
+  g_autoptr(FleetDocument) a = fleet_test_document (
+    "{\"deployments\":{\"a\":{\"type\":\"PodmanV0\",\"data\":{\"services\":"
+    "[{\"name\":\"s\",\"image\":\"img\",\"env\":{\"X\":\"1\",\"Y\":\"2\"}}]}}},\"generation\":1}");
+  g_autoptr(FleetDocument) b = fleet_test_document (
+    "{ \"generation\" : 1,\n \"deployments\": { \"a\": { \"data\": { \"services\": [ {"
+    " \"env\": { \"Y\": \"2\", \"X\": \"1\" }, \"image\": \"img\", \"name\": \"s\" } ] },"
+    " \"type\": \"PodmanV0\" } } }");
+
+  g_assert_true (fleet_document_equal (a, b));
+  g_assert_cmpstr (a->digest, ==, b->digest);
+  g_assert_cmpstr (fleet_document_lookup_service (a, "a", "s")->digest, ==,
+                   fleet_document_lookup_service (b, "a", "s")->digest);
+}
+
+static void
+test_digest_changes (void)
+{
+#define TMPL                                                                                \
+  "{\"deployments\":{\"a\":{\"type\":\"PodmanV0\",\"data\":{\"services\":"                     \
+  "[{\"name\":\"s\",\"image\":\"img\",\"env\":{\"X\":\"%s\"}},"                            \
+  "{\"name\":\"t\",\"image\":\"other\"}]%s}}}}"
+  g_autofree char *j1 = g_strdup_printf (TMPL, "1", "");
+  g_autofree char *j2 = g_strdup_printf (TMPL, "2", "");
+  g_autofree char *j3 = g_strdup_printf (TMPL, "1", ",\"lifecycle\":{\"grace_period_secs\":5}");
+  g_autofree char *j4 = g_strdup_printf (TMPL, "1", ",\"lifecycle\":{\"stop_signal\":\"TERM\"}");
+  g_autoptr(FleetDocument) d1 = fleet_test_document (j1);
+  g_autoptr(FleetDocument) d2 = fleet_test_document (j2);
+  g_autoptr(FleetDocument) d3 = fleet_test_document (j3);
+  g_autoptr(FleetDocument) d4 = fleet_test_document (j4);
+
+  /* env changed: only that service's digest changes */
+  g_assert_cmpstr (fleet_document_lookup_service (d1, "a", "s")->digest, !=,
+                   fleet_document_lookup_service (d2, "a", "s")->digest);
+  g_assert_cmpstr (fleet_document_lookup_service (d1, "a", "t")->digest, ==,
+                   fleet_document_lookup_service (d2, "a", "t")->digest);
+  /* the lifecycle is part of every service's digest */
+  g_assert_cmpstr (fleet_document_lookup_service (d1, "a", "t")->digest, !=,
+                   fleet_document_lookup_service (d3, "a", "t")->digest);
+  /* ... as its effective value: "TERM" is the default SIGTERM */
+  g_assert_cmpstr (fleet_document_lookup_service (d1, "a", "t")->digest, ==,
+                   fleet_document_lookup_service (d4, "a", "t")->digest);
+  g_assert_false (fleet_document_equal (d1, d4));
+}
+
+/* Invalid documents: each must fail with the path and the rule named. */
+
+typedef struct
+{
+  const char *json;
+  const char *message; /* expected prefix of the error message */
+} InvalidCase;
+
+#define SVC(body)                                                                          \
+  "{\"deployments\":{\"hello\":{\"type\":\"PodmanV0\",\"data\":{\"services\":[" body "]}}}}"
+#define WEB(extra) SVC ("{\"name\":\"web\",\"image\":\"img\"" extra "}")
+#define LIFECYCLE(lc)                                                                       \
+  "{\"deployments\":{\"hello\":{\"type\":\"PodmanV0\",\"data\":{\"services\":[{\"name\":"  \
+  "\"web\",\"image\":\"img\"}],\"lifecycle\":" lc "}}}}"
+#define P "deployments.hello.data.services[0]"
+
+static const InvalidCase invalid_cases[] = {
+  { "{", "document: invalid JSON at 1:" },
+  { "", "document: empty" },
+  { "   ", "document: empty" },
+  { "[]", "document: expected an object, got an array" },
+  { "\"x\"", "document: expected an object, got a string" },
+  { "{\"deployments\":{},\"foo\":1}", "foo: unknown field" },
+  { "{}", "deployments: required field is missing" },
+  { "{\"deployments\":[]}", "deployments: expected an object, got an array" },
+  { "{\"deployments\":null}", "deployments: expected an object, got null" },
+  { "{\"generation\":-1,\"deployments\":{}}", "generation: -1 is out of range" },
+  { "{\"generation\":\"7\",\"deployments\":{}}", "generation: expected an integer, got a string" },
+  { "{\"generation\":1.5,\"deployments\":{}}", "generation: expected an integer, got a number" },
+  { "{\"deployments\":{\"Hello\":{}}}", "deployments: \"Hello\" is not a valid deployment name" },
+  { "{\"deployments\":{\"-a\":{}}}", "deployments: \"-a\" is not a valid deployment name" },
+  { "{\"deployments\":{\"a-\":{}}}", "deployments: \"a-\" is not a valid deployment name" },
+  { "{\"deployments\":{\"a_b\":{}}}", "deployments: \"a_b\" is not a valid deployment name" },
+  { "{\"deployments\":{\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\":{}}}",
+    "deployments: \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\" is not" },
+  { "{\"deployments\":{\"hello\":[]}}", "deployments.hello: expected an object, got an array" },
+  { "{\"deployments\":{\"hello\":{\"data\":{}}}}", "deployments.hello.type: required field is missing" },
+  { "{\"deployments\":{\"hello\":{\"type\":\"DockerV1\",\"data\":{}}}}",
+    "deployments.hello.type: unsupported type \"DockerV1\" (expected \"PodmanV0\")" },
+  { "{\"deployments\":{\"hello\":{\"type\":0,\"data\":{}}}}",
+    "deployments.hello.type: expected a string, got an integer" },
+  { "{\"deployments\":{\"hello\":{\"type\":\"PodmanV0\",\"data\":{},\"extra\":1}}}",
+    "deployments.hello.extra: unknown field" },
+  { "{\"deployments\":{\"hello\":{\"type\":\"PodmanV0\"}}}",
+    "deployments.hello.data: required field is missing" },
+  { "{\"deployments\":{\"hello\":{\"type\":\"PodmanV0\",\"data\":[]}}}",
+    "deployments.hello.data: expected an object, got an array" },
+  { "{\"deployments\":{\"hello\":{\"type\":\"PodmanV0\",\"data\":{\"services\":[],\"replicas\":2}}}}",
+    "deployments.hello.data.replicas: unknown field" },
+  { "{\"deployments\":{\"hello\":{\"type\":\"PodmanV0\",\"data\":{}}}}",
+    "deployments.hello.data.services: required field is missing" },
+  { SVC (""), "deployments.hello.data.services: expected at least one service" },
+  { "{\"deployments\":{\"hello\":{\"type\":\"PodmanV0\",\"data\":{\"services\":{}}}}}",
+    "deployments.hello.data.services: expected an array, got an object" },
+  { SVC ("\"web\""), P ": expected an object, got a string" },
+  { WEB (",\"restart\":\"always\""), P ".restart: unknown field" },
+  { SVC ("{\"image\":\"img\"}"), P ".name: required field is missing" },
+  { SVC ("{\"name\":\"Web\",\"image\":\"img\"}"), P ".name: \"Web\" is not a valid name" },
+  { SVC ("{\"name\":7,\"image\":\"img\"}"), P ".name: expected a string, got an integer" },
+  { SVC ("{\"name\":\"web\",\"image\":\"a\"},{\"name\":\"web\",\"image\":\"b\"}"),
+    "deployments.hello.data.services[1]: duplicate service name \"web\" (also "
+    "deployments.hello.data.services[0])" },
+  { SVC ("{\"name\":\"web\"}"), P ".image: required field is missing" },
+  { SVC ("{\"name\":\"web\",\"image\":\"\"}"), P ".image: \"\" is not a valid image reference" },
+  { SVC ("{\"name\":\"web\",\"image\":\"a b\"}"), P ".image: \"a b\" is not a valid image" },
+  { SVC ("{\"name\":\"web\",\"image\":\"a\\tb\"}"), P ".image: \"a\tb\" is not a valid image" },
+  { SVC ("{\"name\":\"web\",\"image\":null}"), P ".image: expected a string, got null" },
+  { WEB (",\"command\":\"/bin/sh\""), P ".command: expected an array, got a string" },
+  { WEB (",\"command\":[]"), P ".command: expected at least one element" },
+  { WEB (",\"command\":[\"/bin/sh\",1]"), P ".command[1]: expected a string, got an integer" },
+  { WEB (",\"env\":[]"), P ".env: expected an object, got an array" },
+  { WEB (",\"env\":{\"1X\":\"a\"}"), P ".env: key \"1X\" is not a valid name" },
+  { WEB (",\"env\":{\"A-B\":\"a\"}"), P ".env: key \"A-B\" is not a valid name" },
+  { WEB (",\"env\":{\"PORT\":8080}"), P ".env.PORT: expected a string, got an integer" },
+  { WEB (",\"ports\":\"80:80\""), P ".ports: expected an array, got a string" },
+  { WEB (",\"ports\":[\"80:x\"]"), P ".ports[0]: expected [HOST_IP:]HOST_PORT:CONTAINER_PORT" },
+  { WEB (",\"ports\":[\"80\"]"), P ".ports[0]: expected [HOST_IP:]HOST_PORT:CONTAINER_PORT" },
+  { WEB (",\"ports\":[\"80:80\",\"70000:80\"]"), P ".ports[1]: expected [HOST_IP:]HOST_PORT" },
+  { WEB (",\"ports\":[\"0:80\"]"), P ".ports[0]: expected [HOST_IP:]HOST_PORT" },
+  { WEB (",\"ports\":[\"80:80/sctp\"]"), P ".ports[0]: expected [HOST_IP:]HOST_PORT" },
+  { WEB (",\"ports\":[\"999.1.1.1:80:80\"]"), P ".ports[0]: expected [HOST_IP:]HOST_PORT" },
+  { WEB (",\"ports\":[\"a:b:80:80\"]"), P ".ports[0]: expected [HOST_IP:]HOST_PORT" },
+  { WEB (",\"ports\":[80]"), P ".ports[0]: expected a string, got an integer" },
+  { SVC ("{\"name\":\"a\",\"image\":\"i\",\"ports\":[\"8080:80\"]},"
+         "{\"name\":\"b\",\"image\":\"i\",\"ports\":[\"127.0.0.1:8080:81\"]}"),
+    "deployments.hello.data.services[1].ports[0]: host port 8080/tcp is already used by " P
+    ".ports[0]" },
+  { WEB (",\"volumes\":[\"data\"]"), P ".volumes[0]: expected SOURCE:DEST[:ro|:rw], got \"data\"" },
+  { WEB (",\"volumes\":[\"/a:rel\"]"), P ".volumes[0]: destination \"rel\" is not an absolute path" },
+  { WEB (",\"volumes\":[\"/a:/b:rx\"]"), P ".volumes[0]: expected SOURCE:DEST[:ro|:rw]" },
+  { WEB (",\"volumes\":[\"../x:/b\"]"), P ".volumes[0]: source \"../x\" is neither" },
+  { WEB (",\"volumes\":[\"/a:/b\",\"v:/b\"]"), P ".volumes[1]: destination \"/b\" is mounted twice" },
+  { WEB (",\"volumes\":[{}]"), P ".volumes[0]: expected a string, got an object" },
+  { LIFECYCLE ("{\"timeout\":1}"), "deployments.hello.data.lifecycle.timeout: unknown field" },
+  { LIFECYCLE ("{\"stop_signal\":\"SIGFOO\"}"),
+    "deployments.hello.data.lifecycle.stop_signal: unknown signal \"SIGFOO\"" },
+  { LIFECYCLE ("{\"stop_signal\":15}"),
+    "deployments.hello.data.lifecycle.stop_signal: expected a string, got an integer" },
+  { LIFECYCLE ("{\"grace_period_secs\":3601}"),
+    "deployments.hello.data.lifecycle.grace_period_secs: 3601 is out of range 0..3600" },
+  { LIFECYCLE ("{\"grace_period_secs\":-1}"),
+    "deployments.hello.data.lifecycle.grace_period_secs: -1 is out of range" },
+  { LIFECYCLE ("{\"grace_period_secs\":\"30\"}"),
+    "deployments.hello.data.lifecycle.grace_period_secs: expected an integer, got a string" },
+  { LIFECYCLE ("[]"), "deployments.hello.data.lifecycle: expected an object, got an array" },
+  { "{\"deployments\":{}}\xff", "document: not valid UTF-8 (at byte 18)" },
+  { "{\"deployments\":{}} {}", "document: unexpected data after the JSON value (at byte 19)" },
+  { "{\"deployments\":{}}}", "document: unexpected data after the JSON value (at byte 18)" },
+};
+
+/* The same sequence fleetd follows: a document that fails validation never
+ * reaches the reconciler, so nothing running is touched and nothing persisted
+ * changes. */
+static void
+test_invalid_documents (void)
+{
+  g_autoptr(FleetFakeRuntime) runtime = fleet_fake_runtime_new ();
+  g_autofree char *dir = fleet_test_make_tmpdir ();
+  g_autoptr(FleetReconciler) reconciler = fleet_reconciler_new (FLEET_CONTAINER_RUNTIME (runtime),
+                                                               dir);
+  g_autoptr(FleetDocument) v1 = fleet_test_document (WEB (",\"env\":{\"A\":\"1\"}"));
+  g_autofree char *state_path = g_build_filename (dir, FLEET_STATE_FILE_NAME, NULL);
+  g_autofree char *state_before = NULL;
+  const char *id_before;
+
+  g_assert_cmpint (fleet_test_apply_ok (reconciler, v1), ==, FLEET_PHASE_RUNNING);
+  id_before = fleet_test_recorded_id (reconciler, "hello", "web");
+  g_assert_nonnull (id_before);
+  g_assert_true (g_file_get_contents (state_path, &state_before, NULL, NULL));
+  fleet_fake_runtime_clear_calls (runtime);
+
+  for (gsize i = 0; i < G_N_ELEMENTS (invalid_cases); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(FleetDocument) doc = NULL;
+      g_autofree char *state_after = NULL;
+
+      g_test_message ("case %" G_GSIZE_FORMAT ": %s", i, invalid_cases[i].json);
+      doc = fleet_document_new_from_data (invalid_cases[i].json, -1, NULL, &error);
+      g_assert_null (doc);
+      g_assert_error (error, FLEET_ERROR, FLEET_ERROR_INVALID_DOCUMENT);
+      if (!g_str_has_prefix (error->message, invalid_cases[i].message))
+        g_error ("case %" G_GSIZE_FORMAT ": expected \"%s...\", got \"%s\"", i,
+                 invalid_cases[i].message, error->message);
+      /* one line */
+      g_assert_null (strchr (error->message, '\n'));
+
+      /* nothing reached the runtime, the state file is as it was */
+      g_main_context_iteration (NULL, FALSE);
+      g_assert_cmpuint (fleet_fake_runtime_get_calls (runtime)->len, ==, 0);
+      g_assert_true (g_file_get_contents (state_path, &state_after, NULL, NULL));
+      g_assert_cmpstr (state_after, ==, state_before);
+      g_assert_cmpstr (fleet_test_recorded_id (reconciler, "hello", "web"), ==, id_before);
+    }
+  g_assert_cmpuint (G_N_ELEMENTS (invalid_cases), >=, 40);
+  fleet_test_rm_rf (dir);
+}
+
+static void
+test_limits (void)
+{
+  FleetLimits limits;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(FleetDocument) doc = NULL;
+  g_autoptr(GString) big = g_string_new (NULL);
+  g_autofree char *long_value = g_strnfill (4097, 'x');
+  g_autofree char *long_doc = g_strdup_printf (WEB (",\"env\":{\"A\":\"%s\"}"), long_value);
+  g_autoptr(GString) deep = g_string_new (NULL);
+
+  fleet_limits_init_default (&limits);
+  g_assert_cmpuint (limits.max_document_bytes, ==, 1024 * 1024);
+  g_assert_cmpuint (limits.max_deployments, ==, 256);
+  g_assert_cmpuint (limits.max_services, ==, 1024);
+  g_assert_cmpuint (limits.max_string_bytes, ==, 4096);
+
+  /* document size */
+  limits.max_document_bytes = 64;
+  doc = fleet_document_new_from_data (example_document, -1, &limits, &error);
+  g_assert_null (doc);
+  g_assert_error (error, FLEET_ERROR, FLEET_ERROR_TOO_LARGE);
+  g_assert_true (g_str_has_prefix (error->message, "document: "));
+  g_clear_error (&error);
+
+  /* too many deployments */
+  fleet_limits_init_default (&limits);
+  limits.max_deployments = 2;
+  doc = fleet_document_new_from_data (
+    "{\"deployments\":{\"a\":{},\"b\":{},\"c\":{}}}", -1, &limits, &error);
+  g_assert_null (doc);
+  g_assert_error (error, FLEET_ERROR, FLEET_ERROR_INVALID_DOCUMENT);
+  g_assert_cmpstr (error->message, ==, "deployments: too many deployments (3, at most 2)");
+  g_clear_error (&error);
+
+  /* too many services in all */
+  fleet_limits_init_default (&limits);
+  limits.max_services = 1;
+  doc = fleet_document_new_from_data (
+    SVC ("{\"name\":\"a\",\"image\":\"i\"},{\"name\":\"b\",\"image\":\"i\"}"), -1, &limits, &error);
+  g_assert_null (doc);
+  g_assert_error (error, FLEET_ERROR, FLEET_ERROR_INVALID_DOCUMENT);
+  g_assert_true (g_str_has_prefix (error->message,
+                                   "deployments.hello.data.services: too many services"));
+  g_clear_error (&error);
+
+  /* a string over 4096 bytes */
+  doc = fleet_document_new_from_data (long_doc, -1, NULL, &error);
+  g_assert_null (doc);
+  g_assert_error (error, FLEET_ERROR, FLEET_ERROR_INVALID_DOCUMENT);
+  g_assert_cmpstr (error->message, ==, P ".env.A: string longer than 4096 bytes");
+  g_clear_error (&error);
+
+  /* the default limits: 1024 services pass, 1025 do not */
+  for (guint n = 1024; n <= 1025; n++)
+    {
+      g_string_assign (big, "{\"deployments\":{");
+      for (guint d = 0; d < 4; d++)
+        {
+          g_string_append_printf (big, "%s\"d%u\":{\"type\":\"PodmanV0\",\"data\":{\"services\":[",
+                                  d ? "," : "", d);
+          for (guint s = 0; s < n / 4 + (d == 3 ? n % 4 : 0); s++)
+            g_string_append_printf (big, "%s{\"name\":\"s%u\",\"image\":\"i\"}", s ? "," : "", s);
+          g_string_append (big, "]}}");
+        }
+      g_string_append (big, "}}");
+      doc = fleet_document_new_from_data (big->str, big->len, NULL, &error);
+      if (n == 1024)
+        {
+          g_assert_no_error (error);
+          g_assert_cmpuint (fleet_document_count_services (doc), ==, 1024);
+          g_clear_pointer (&doc, fleet_document_unref);
+        }
+      else
+        {
+          g_assert_null (doc);
+          g_assert_error (error, FLEET_ERROR, FLEET_ERROR_INVALID_DOCUMENT);
+          g_clear_error (&error);
+        }
+    }
+
+  /* absurd nesting is refused before the JSON parser recurses into it */
+  g_string_append (deep, "{\"deployments\":{},\"x\":");
+  for (guint i = 0; i < 100000; i++)
+    g_string_append_c (deep, '[');
+  doc = fleet_document_new_from_data (deep->str, deep->len, NULL, &error);
+  g_assert_null (doc);
+  g_assert_error (error, FLEET_ERROR, FLEET_ERROR_INVALID_DOCUMENT);
+  g_assert_true (g_str_has_prefix (error->message, "document: nested deeper than"));
+}
+
+int
+main (int argc, char **argv)
+{
+  fleet_test_init (&argc, &argv);
+
+  g_test_add_func ("/document/parse-example", test_parse_example);
+  g_test_add_func ("/document/parse-defaults", test_parse_defaults);
+  g_test_add_func ("/document/parse-empty-deployments", test_parse_empty_deployments);
+  g_test_add_func ("/document/parse-signal-short-name", test_parse_signal_short_name);
+  g_test_add_func ("/document/parse-ipv6-port", test_parse_ipv6_port);
+  g_test_add_func ("/document/service-digest-definition", test_service_digest_definition);
+  g_test_add_func ("/document/digest-ignores-formatting", test_digest_ignores_formatting);
+  g_test_add_func ("/document/digest-changes", test_digest_changes);
+  g_test_add_func ("/document/invalid-documents", test_invalid_documents);
+  g_test_add_func ("/document/limits", test_limits);
+
+  return g_test_run ();
+}
