@@ -1,6 +1,6 @@
 /* test-examples.c: the example documents shipped in data/examples/ are
- * valid, walking them v1 -> v2 -> v3 does what they are meant to show, and
- * the service digest is what the contract defines.
+ * valid, and walking them v1 -> v2 -> v3 does what the documentation says;
+ * the worked digest example in fleet-desired-state(5) matches the code.
  */
 #include "config.h"
 
@@ -9,7 +9,7 @@
 #include "fleet-test-utils.h"
 
 /* The web service of hello-v1.json in canonical form, with the effective
- * lifecycle added, and its digest. */
+ * lifecycle added, and its digest: fleet-desired-state(5), "SERVICE DIGEST". */
 #define V1_WEB_CANONICAL                                                                     \
   "{\"command\":[\"/bin/httpd\",\"-f\",\"-p\",\"8080\"],\"image\":\"localhost/fleet-example:v1\"," \
   "\"lifecycle\":{\"grace_period_secs\":30,\"stop_signal\":\"SIGTERM\"},\"name\":\"web\","    \
@@ -127,10 +127,23 @@ test_service_digest (void)
     g_compute_checksum_for_string (G_CHECKSUM_SHA256, V1_WEB_CANONICAL, -1);
   g_autofree char *digest = g_strconcat ("sha256:", hex, NULL);
 
-  /* the canonical form hashes to the digest, and the parser computes the
-   * same one */
+  /* the canonical form shown in the man page hashes to the digest shown
+   * there, and the parser computes the same one */
   g_assert_cmpstr (digest, ==, V1_WEB_DIGEST);
   g_assert_cmpstr (web->digest, ==, V1_WEB_DIGEST);
+}
+
+static void
+test_man_page_digest (void)
+{
+  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "..", "man",
+                                                 "fleet-desired-state.5.in", NULL);
+  g_autofree char *contents = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_file_get_contents (path, &contents, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (strstr (contents, V1_WEB_DIGEST));
 }
 
 int
@@ -144,6 +157,7 @@ main (int argc, char **argv)
   g_test_add_func ("/examples/versions", test_versions);
   g_test_add_func ("/examples/upgrade-v1-v2-v3", test_upgrade);
   g_test_add_func ("/examples/service-digest", test_service_digest);
+  g_test_add_func ("/examples/man-page-digest", test_man_page_digest);
 
   return g_test_run ();
 }
