@@ -38,16 +38,52 @@ typedef struct
 static gboolean
 invalid (GError **error, const char *path, const char *format, ...) G_GNUC_PRINTF (3, 4);
 
+/* Messages quote the document's own strings (names, keys, values), which
+ * may hold newlines or other control characters; escape them so that every
+ * error stays one line, as logs and `fleetctl` print it. */
+static char *
+one_line (const char *message)
+{
+  GString *out = g_string_sized_new (strlen (message));
+  const char *valid_end = message;
+
+  g_utf8_validate (message, -1, &valid_end);
+  for (const unsigned char *p = (const unsigned char *) message; *p; p++)
+    {
+      if ((const char *) p >= valid_end && *p >= 0x80)
+        {
+          /* invalid UTF-8 from here: escape byte by byte */
+          g_string_append_printf (out, "\\x%02x", *p);
+          continue;
+        }
+      if (*p == '\n')
+        g_string_append (out, "\\n");
+      else if (*p == '\t')
+        g_string_append (out, "\\t");
+      else if (*p == '\r')
+        g_string_append (out, "\\r");
+      else if (*p < 0x20 || *p == 0x7f)
+        g_string_append_printf (out, "\\x%02x", *p);
+      else
+        g_string_append_c (out, (char) *p);
+    }
+  return g_string_free (out, FALSE);
+}
+
 static gboolean
 invalid (GError **error, const char *path, const char *format, ...)
 {
   va_list args;
   g_autofree char *rule = NULL;
+  g_autofree char *message = NULL;
+  g_autofree char *clean = NULL;
 
   va_start (args, format);
   rule = g_strdup_vprintf (format, args);
   va_end (args);
-  return fleet_throw (error, FLEET_ERROR_INVALID_DOCUMENT, "%s: %s", path, rule);
+  message = g_strdup_printf ("%s: %s", path, rule);
+  clean = one_line (message);
+  return fleet_throw (error, FLEET_ERROR_INVALID_DOCUMENT, "%s", clean);
 }
 
 static const char *
@@ -146,6 +182,8 @@ check_members (ParseContext *ctx, JsonObject *object, const char *path,
       if (strlen (key) > ctx->limits->max_string_bytes)
         return invalid (error, path, "member name longer than %" G_GSIZE_FORMAT " bytes",
                         ctx->limits->max_string_bytes);
+      if (!g_utf8_validate (key, -1, NULL))
+        return invalid (error, path, "member name is not valid UTF-8 (a bad escape?)");
       if (!g_strv_contains (allowed, key))
         return invalid (error, child, "unknown field");
     }
@@ -176,6 +214,10 @@ require_string (ParseContext *ctx, JsonNode *node, const char *path, GError **er
   if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
     return invalid (error, path, "expected a string, got %s", json_type_name (node)), NULL;
   s = json_node_get_string (node);
+  /* json-glib decodes escapes JSON does not have (octal "\\666") and lone
+   * surrogates into bytes that are not UTF-8. */
+  if (!g_utf8_validate (s, -1, NULL))
+    return invalid (error, path, "string is not valid UTF-8 (a bad escape?)"), NULL;
   if (strlen (s) > ctx->limits->max_string_bytes)
     return invalid (error, path, "string longer than %" G_GSIZE_FORMAT " bytes",
                     ctx->limits->max_string_bytes),
@@ -751,13 +793,13 @@ parse_json (const char *data, gsize len, GError **error)
     return NULL;
   if (!json_parser_load_from_data (parser, data, len, &local_error))
     {
-      const char *msg = local_error->message;
-
       /* json-glib says "<data>:LINE:COL: Parse error: ..."; keep the position. */
-      if (g_str_has_prefix (msg, "<data>:"))
-        msg += strlen ("<data>:");
+      const char *msg = local_error->message + (g_str_has_prefix (local_error->message, "<data>:")
+                                                  ? strlen ("<data>:") : 0);
+      g_autofree char *clean = one_line (msg);
+
       return fleet_null_throw (error, FLEET_ERROR_INVALID_DOCUMENT, "document: invalid JSON at %s",
-                               msg);
+                               clean);
     }
   root = json_parser_get_root (parser);
   if (root == NULL)
