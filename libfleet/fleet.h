@@ -16,6 +16,7 @@
 #include "fleet-fake-runtime.h"
 #include "fleet-phase.h"
 #include "fleet-plan.h"
+#include "fleet-podman-runtime.h"
 #include "fleet-reconciler.h"
 #include "fleet-service-spec.h"
 #include "fleet-state.h"
