@@ -118,6 +118,23 @@ parse_json (GBytes *body)
   return json_parser_steal_root (parser);
 }
 
+/**
+ * _fleet_podman_response_get_json:
+ *
+ * Returns: (transfer none) (nullable): the body parsed as one JSON value,
+ *   or %NULL when it is empty or not one JSON value
+ */
+JsonNode *
+_fleet_podman_response_get_json (FleetPodmanResponse *response)
+{
+  if (!response->json_parsed)
+    {
+      response->json = parse_json (response->body);
+      response->json_parsed = TRUE;
+    }
+  return response->json;
+}
+
 /* 304 is podman's "already started" / "already stopped": the goal holds. */
 gboolean
 _fleet_podman_response_is_success (FleetPodmanResponse *response)
@@ -134,9 +151,11 @@ _fleet_podman_response_is_not_found (FleetPodmanResponse *response)
 static const char *
 error_member (FleetPodmanResponse *response, const char *member)
 {
-  if (response->json == NULL || !JSON_NODE_HOLDS_OBJECT (response->json))
+  JsonNode *json = _fleet_podman_response_get_json (response);
+
+  if (json == NULL || !JSON_NODE_HOLDS_OBJECT (json))
     return NULL;
-  return _fleet_podman_json_get_string (json_node_get_object (response->json), member);
+  return _fleet_podman_json_get_string (json_node_get_object (json), member);
 }
 
 /* The libpod API documents 409 for a name in use, but podman 4.3 answers
@@ -312,7 +331,6 @@ on_request_read (GObject *source, GAsyncResult *result, gpointer user_data)
   response = g_new0 (FleetPodmanResponse, 1);
   response->status = soup_message_get_status (request->message);
   response->body = body;
-  response->json = parse_json (body);
   g_task_return_pointer (task, response, (GDestroyNotify)_fleet_podman_response_free);
 }
 

@@ -28,19 +28,24 @@ G_BEGIN_DECLS
  * FleetPodmanResponse:
  * @status: the HTTP status
  * @body: the raw body
- * @json: (nullable): the body parsed as one JSON value, %NULL when it is
- *   empty or not a single JSON value (as pull's JSON lines are not)
+ *
+ * Read the body as JSON with _fleet_podman_response_get_json(); it is parsed
+ * on demand because not every answer is one JSON value (pull streams JSON
+ * lines).
  */
 typedef struct
 {
   guint status;
   GBytes *body;
+  /*< private >*/
   JsonNode *json;
+  gboolean json_parsed;
 } FleetPodmanResponse;
 
 void _fleet_podman_response_free (FleetPodmanResponse *response);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (FleetPodmanResponse, _fleet_podman_response_free)
 
+JsonNode *_fleet_podman_response_get_json (FleetPodmanResponse *response);
 gboolean _fleet_podman_response_is_success (FleetPodmanResponse *response);
 gboolean _fleet_podman_response_is_not_found (FleetPodmanResponse *response);
 gboolean _fleet_podman_response_is_name_conflict (FleetPodmanResponse *response);

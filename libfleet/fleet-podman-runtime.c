@@ -76,7 +76,10 @@ receive_response (GObject *source, GAsyncResult *result, GError **error)
 
 /* Complete @task with @error, its message prefixed with "podman: <what>: ",
  * what was attempted.  Cancellation is passed on as it is. */
-static void G_GNUC_PRINTF (3, 4)
+static void return_podman_error (GTask *task, GError *error, const char *format, ...)
+    G_GNUC_PRINTF (3, 4);
+
+static void
 return_podman_error (GTask *task, GError *error, const char *format, ...)
 {
   g_autofree char *what = NULL;
@@ -258,9 +261,8 @@ on_leftover_removed (GObject *source, GAsyncResult *result, gpointer user_data)
 static char *
 get_created_id (FleetPodmanResponse *response, GError **error)
 {
-  JsonObject *object = response->json && JSON_NODE_HOLDS_OBJECT (response->json)
-                           ? json_node_get_object (response->json)
-                           : NULL;
+  JsonNode *json = _fleet_podman_response_get_json (response);
+  JsonObject *object = json && JSON_NODE_HOLDS_OBJECT (json) ? json_node_get_object (json) : NULL;
   const char *id = _fleet_podman_json_get_string (object, "Id");
 
   if (!fleet_is_container_id (id))
@@ -408,7 +410,7 @@ on_stop_inspected (GObject *source, GAsyncResult *result, gpointer user_data)
 
   if (!check_stop_step (task, response, error, "inspecting"))
     return;
-  info = _fleet_podman_info_from_inspect (response->json, &error);
+  info = _fleet_podman_info_from_inspect (_fleet_podman_response_get_json (response), &error);
   if (info == NULL)
     {
       return_podman_error (task, error, "inspecting %s", d->target);
@@ -422,7 +424,7 @@ on_stop_inspected (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   /* No "t": podman then sends the container's own stop signal and waits its
    * own StopTimeout before SIGKILL, as the contract wants. */
-  grace = _fleet_podman_inspect_get_stop_timeout (response->json);
+  grace = _fleet_podman_inspect_get_stop_timeout (_fleet_podman_response_get_json (response));
   path = container_path (d->id, "/stop");
   send_request (g_steal_pointer (&task), "POST", path, NULL, grace + STOP_MARGIN_SECS, on_stopped);
 }
@@ -464,7 +466,7 @@ info_from_inspect_response (FleetPodmanResponse *response, GError **error)
     }
   if (!_fleet_podman_response_check (response, FLEET_ERROR_RUNTIME, error))
     return NULL;
-  return _fleet_podman_info_from_inspect (response->json, error);
+  return _fleet_podman_info_from_inspect (_fleet_podman_response_get_json (response), error);
 }
 
 static void
@@ -516,7 +518,9 @@ on_listed (GObject *source, GAsyncResult *result, gpointer user_data)
   GPtrArray *list = NULL;
 
   if (response == NULL || !_fleet_podman_response_check (response, FLEET_ERROR_RUNTIME, &error)
-      || (list = _fleet_podman_info_list_from_json (response->json, &error)) == NULL)
+      || (list
+          = _fleet_podman_info_list_from_json (_fleet_podman_response_get_json (response), &error))
+             == NULL)
     {
       return_podman_error (task, error, "listing containers");
       return;
