@@ -124,19 +124,31 @@ _fleet_podman_info_from_inspect (JsonNode *node, GError **error)
   return info;
 }
 
+/* The first of a list entry's Names, if it is a string. */
+static const char *
+first_name (JsonObject *object)
+{
+  JsonNode *names = json_object_get_member (object, "Names");
+  JsonNode *first;
+
+  if (names == NULL || !JSON_NODE_HOLDS_ARRAY (names)
+      || json_array_get_length (json_node_get_array (names)) == 0)
+    return NULL;
+  first = json_array_get_element (json_node_get_array (names), 0);
+  if (!JSON_NODE_HOLDS_VALUE (first) || json_node_get_value_type (first) != G_TYPE_STRING)
+    return NULL;
+  return json_node_get_string (first);
+}
+
 static FleetContainerInfo *
 info_from_list_entry (JsonObject *object)
 {
   const char *id = _fleet_podman_json_get_string (object, "Id");
-  JsonNode *names = json_object_get_member (object, "Names");
-  const char *name = NULL;
+  const char *name = first_name (object);
   FleetContainerInfo *info;
 
   if (id == NULL)
     return NULL;
-  if (names != NULL && JSON_NODE_HOLDS_ARRAY (names)
-      && json_array_get_length (json_node_get_array (names)) > 0)
-    name = json_array_get_string_element (json_node_get_array (names), 0);
   info = fleet_container_info_new (id, name ? name : "");
   set_labels (info, _fleet_podman_json_get_object (object, "Labels"));
   info->image = g_strdup (_fleet_podman_json_get_string (object, "Image"));
