@@ -18,6 +18,7 @@
 #include "fleet-http-source.h"
 #include "fleet-phase.h"
 #include "fleet-plan.h"
+#include "fleet-podman-runtime.h"
 #include "fleet-reconciler.h"
 #include "fleet-service-spec.h"
 #include "fleet-source.h"

@@ -1,0 +1,20 @@
+/* fleet-podman-runtime.h: the FleetContainerRuntime that drives podman,
+ * through its libpod REST API on a unix socket.
+ */
+#pragma once
+
+#include "fleet-container-runtime.h"
+
+G_BEGIN_DECLS
+
+#define FLEET_TYPE_PODMAN_RUNTIME (fleet_podman_runtime_get_type ())
+G_DECLARE_FINAL_TYPE (FleetPodmanRuntime, fleet_podman_runtime, FLEET, PODMAN_RUNTIME, GObject)
+
+/* Where a system-wide podman listens (podman.socket). */
+#define FLEET_PODMAN_DEFAULT_SOCKET "/run/podman/podman.sock"
+
+FleetPodmanRuntime *fleet_podman_runtime_new (const char *socket_path);
+const char *fleet_podman_runtime_get_socket_path (FleetPodmanRuntime *self);
+guint64 fleet_podman_runtime_get_request_count (FleetPodmanRuntime *self);
+
+G_END_DECLS

@@ -1,0 +1,141 @@
+/* fleet-podman-spec.c: the libpod "specgen" JSON that creates a service's
+ * container.
+ *
+ * Everything the agent later relies on is baked into the container here: the
+ * fleet labels that let a restarted agent (or one that lost its state) find
+ * its containers, and the stop signal and grace period, so that a later stop
+ * by id uses the lifecycle the container was created with, not whatever the
+ * current document says.  No restart policy: liveness is the agent's job.
+ */
+#include "config.h"
+
+#include "fleet-podman-private.h"
+
+static void
+add_env (JsonBuilder *builder, char **env)
+{
+  json_builder_set_member_name (builder, "env");
+  json_builder_begin_object (builder);
+  for (guint i = 0; env != NULL && env[i] != NULL; i++)
+    {
+      const char *eq = strchr (env[i], '=');
+      g_autofree char *key = NULL;
+
+      /* The parser only builds KEY=VALUE entries; be strict anyway. */
+      if (eq == NULL)
+        continue;
+      key = g_strndup (env[i], eq - env[i]);
+      json_builder_set_member_name (builder, key);
+      json_builder_add_string_value (builder, eq + 1);
+    }
+  json_builder_end_object (builder);
+}
+
+static void
+add_labels (JsonBuilder *builder, FleetServiceSpec *spec)
+{
+  json_builder_set_member_name (builder, "labels");
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, FLEET_LABEL_DEPLOYMENT);
+  json_builder_add_string_value (builder, spec->deployment);
+  json_builder_set_member_name (builder, FLEET_LABEL_SERVICE);
+  json_builder_add_string_value (builder, spec->name);
+  json_builder_set_member_name (builder, FLEET_LABEL_SPEC_DIGEST);
+  json_builder_add_string_value (builder, spec->digest);
+  json_builder_end_object (builder);
+}
+
+static void
+add_ports (JsonBuilder *builder, GPtrArray *ports)
+{
+  json_builder_set_member_name (builder, "portmappings");
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < ports->len; i++)
+    {
+      FleetPortMapping *port = ports->pdata[i];
+
+      json_builder_begin_object (builder);
+      if (port->host_ip != NULL)
+        {
+          json_builder_set_member_name (builder, "host_ip");
+          json_builder_add_string_value (builder, port->host_ip);
+        }
+      json_builder_set_member_name (builder, "host_port");
+      json_builder_add_int_value (builder, port->host_port);
+      json_builder_set_member_name (builder, "container_port");
+      json_builder_add_int_value (builder, port->container_port);
+      json_builder_set_member_name (builder, "protocol");
+      json_builder_add_string_value (builder, port->protocol ? port->protocol : "tcp");
+      json_builder_end_object (builder);
+    }
+  json_builder_end_array (builder);
+}
+
+/* Host paths become bind mounts; volume names become named volumes, which
+ * podman creates on first use and keeps across container replacements. */
+static void
+add_mounts (JsonBuilder *builder, GPtrArray *volumes, gboolean named)
+{
+  json_builder_set_member_name (builder, named ? "volumes" : "mounts");
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < volumes->len; i++)
+    {
+      FleetVolumeMount *mount = volumes->pdata[i];
+
+      if (fleet_volume_mount_is_named_volume (mount) != named)
+        continue;
+      json_builder_begin_object (builder);
+      if (!named)
+        {
+          json_builder_set_member_name (builder, "type");
+          json_builder_add_string_value (builder, "bind");
+        }
+      json_builder_set_member_name (builder, named ? "Name" : "source");
+      json_builder_add_string_value (builder, mount->source);
+      json_builder_set_member_name (builder, named ? "Dest" : "destination");
+      json_builder_add_string_value (builder, mount->destination);
+      json_builder_set_member_name (builder, named ? "Options" : "options");
+      json_builder_begin_array (builder);
+      if (mount->read_only || !named)
+        json_builder_add_string_value (builder, mount->read_only ? "ro" : "rw");
+      json_builder_end_array (builder);
+      json_builder_end_object (builder);
+    }
+  json_builder_end_array (builder);
+}
+
+/**
+ * _fleet_podman_spec_to_create_json:
+ *
+ * Returns: (transfer full): the body of POST /libpod/containers/create for @spec
+ */
+JsonNode *
+_fleet_podman_spec_to_create_json (FleetServiceSpec *spec)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "name");
+  json_builder_add_string_value (builder, spec->container_name);
+  json_builder_set_member_name (builder, "image");
+  json_builder_add_string_value (builder, spec->image);
+  if (spec->command != NULL)
+    {
+      json_builder_set_member_name (builder, "command");
+      json_builder_begin_array (builder);
+      for (guint i = 0; spec->command[i] != NULL; i++)
+        json_builder_add_string_value (builder, spec->command[i]);
+      json_builder_end_array (builder);
+    }
+  add_env (builder, spec->env);
+  add_labels (builder, spec);
+  add_ports (builder, spec->ports);
+  add_mounts (builder, spec->volumes, FALSE);
+  add_mounts (builder, spec->volumes, TRUE);
+  json_builder_set_member_name (builder, "stop_signal");
+  json_builder_add_int_value (builder, spec->lifecycle.stop_signal_number);
+  json_builder_set_member_name (builder, "stop_timeout");
+  json_builder_add_int_value (builder, spec->lifecycle.grace_period_secs);
+  json_builder_end_object (builder);
+  return json_builder_get_root (builder);
+}

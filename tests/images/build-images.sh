@@ -1,0 +1,42 @@
+#!/bin/sh
+# build-images.sh PODMAN-GLOBAL-ARGS...: import the images the podman tests
+# run, without any registry: a root filesystem made of busybox-static and its
+# applet links, imported once per tag with a different command.
+#
+#   localhost/fleet-test:v1, :v2   a service that, on SIGTERM or SIGINT,
+#                                  appends "<tag> <signal>" to /data/marker
+#                                  and exits 0
+#   localhost/fleet-test:ignore-term  ignores SIGTERM and SIGINT (only
+#                                  SIGKILL ends it)
+#   localhost/fleet-test:exits     exits with status 3 at once
+#
+# The services are shell loops rather than a bare `sleep`: PID 1 has no
+# default signal handlers, so a `sleep` as PID 1 never dies of SIGTERM.
+set -eu
+
+busybox=${BUSYBOX:-/bin/busybox}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+mkdir -p "$work/rootfs/bin" "$work/rootfs/data" "$work/rootfs/tmp" "$work/rootfs/proc" \
+  "$work/rootfs/sys" "$work/rootfs/dev" "$work/rootfs/etc"
+cp "$busybox" "$work/rootfs/bin/busybox"
+for applet in $("$busybox" --list); do
+  [ "$applet" = busybox ] || ln -s busybox "$work/rootfs/bin/$applet"
+done
+tar -C "$work/rootfs" -cf "$work/rootfs.tar" .
+
+import () {
+  tag=$1
+  script=$2
+  shift 2
+  podman "$@" import --quiet --change "CMD [\"/bin/sh\", \"-c\", \"$script\"]" \
+    "$work/rootfs.tar" "localhost/fleet-test:$tag" >/dev/null
+}
+
+loop='while :; do sleep 1 & wait; done'
+for tag in v1 v2; do
+  import "$tag" "trap 'echo $tag TERM >> /data/marker; exit 0' TERM; trap 'echo $tag INT >> /data/marker; exit 0' INT; $loop" "$@"
+done
+import ignore-term "trap '' TERM INT; $loop" "$@"
+import exits "exit 3" "$@"
