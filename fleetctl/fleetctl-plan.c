@@ -47,11 +47,12 @@ print_action (JsonObject *action, GHashTable *counts)
   g_autofree char *short_id = g_strndup (member_string (action, "container_id"), 12);
   g_autofree char *target = service ? g_strdup_printf ("%s/%s", deployment, service)
                                     : g_strdup (deployment ? deployment : "-");
+  guint count;
 
   if (kind == NULL)
     return;
-  g_hash_table_insert (counts, (gpointer) kind,
-                       GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup (counts, kind)) + 1));
+  count = GPOINTER_TO_UINT (g_hash_table_lookup (counts, kind));
+  g_hash_table_insert (counts, (gpointer) kind, GUINT_TO_POINTER (count + 1));
   if (g_str_equal (kind, "replace"))
     g_print ("%-9s %s  %s -> %s\n", kind, target, short_id ? short_id : "-", image);
   else if (image != NULL)

@@ -157,6 +157,10 @@ test_command_line_wins (Fixture *f, gconstpointer data)
 
 /* A bad value on the command line wins too, and is not hidden by a good
  * one in the file; the error names the option. */
+#define SECONDS_MSG(what, got) \
+  what ": expected a number of seconds from 1 to 86400, got \"" got "\""
+#define URL_MSG(what, got) what ": expected an http:// or https:// URL, got \"" got "\""
+
 static void
 test_bad_command_line_value (Fixture *f, gconstpointer data)
 {
@@ -166,12 +170,13 @@ test_bad_command_line_value (Fixture *f, gconstpointer data)
     const char *value;
     const char *message;
   } cases[] = {
-    { "--poll-interval", "0", "--poll-interval: expected a number of seconds from 1 to 86400, got \"0\"" },
-    { "--tick-interval", "soon", "--tick-interval: expected a number of seconds from 1 to 86400, got \"soon\"" },
+    { "--poll-interval", "0", SECONDS_MSG ("--poll-interval", "0") },
+    { "--tick-interval", "soon", SECONDS_MSG ("--tick-interval", "soon") },
     { "--runtime", "docker", "--runtime: expected podman|fake, got \"docker\"" },
     { "--bus", "user", "--bus: expected system|session|none, got \"user\"" },
-    { "--status-url", "ftp://x/status", "--status-url: expected an http:// or https:// URL, got \"ftp://x/status\"" },
-    { "--max-document-bytes", "-1", "--max-document-bytes: expected a number of bytes from 1 to 2147483647, got \"-1\"" },
+    { "--status-url", "ftp://x/status", URL_MSG ("--status-url", "ftp://x/status") },
+    { "--max-document-bytes", "-1",
+      "--max-document-bytes: expected a number of bytes from 1 to 2147483647, got \"-1\"" },
     { "--source", "", "--source: expected a non-empty value without control characters" },
   };
 
@@ -195,12 +200,13 @@ test_bad_file_value (Fixture *f, gconstpointer data)
     const char *line;
     const char *message; /* after "FILE: " */
   } cases[] = {
-    { "poll-interval=-5", "poll-interval: expected a number of seconds from 1 to 86400, got \"-5\"" },
-    { "tick-interval=30s", "tick-interval: expected a number of seconds from 1 to 86400, got \"30s\"" },
-    { "connect-timeout=7200", "connect-timeout: expected a number of seconds from 1 to 3600, got \"7200\"" },
+    { "poll-interval=-5", SECONDS_MSG ("poll-interval", "-5") },
+    { "tick-interval=30s", SECONDS_MSG ("tick-interval", "30s") },
+    { "connect-timeout=7200",
+      "connect-timeout: expected a number of seconds from 1 to 3600, got \"7200\"" },
     { "runtime=", "runtime: expected podman|fake, got \"\"" },
     { "once=maybe", "once: expected false|true|no|yes|0|1, got \"maybe\"" },
-    { "status-url=not a url", "status-url: expected an http:// or https:// URL, got \"not a url\"" },
+    { "status-url=not a url", URL_MSG ("status-url", "not a url") },
     { "pol-interval=10", "[fleetd]: unknown key \"pol-interval\"" },
     { "version=true", "[fleetd]: unknown key \"version\"" },
   };

@@ -82,6 +82,10 @@ fixture_setup (Fixture *f, gconstpointer data)
 static void
 fixture_teardown (Fixture *f, gconstpointer data)
 {
+  /* Let the server close its side of the keep-alive connections. */
+  soup_server_disconnect (f->server);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
   g_clear_object (&f->server);
   g_free (f->url);
   g_ptr_array_unref (f->bodies);
