@@ -31,6 +31,7 @@ struct _FleetFakeRuntime
   GHashTable *start_fails;
   GHashTable *ignores_stop;
   gboolean unreachable;
+  guint refused;
   gboolean watching;
   guint latency_msecs;
 };
@@ -162,6 +163,7 @@ check_reachable (FleetFakeRuntime *self, GTask *task)
 {
   if (!self->unreachable)
     return TRUE;
+  self->refused++;
   g_task_return_new_error (task, FLEET_ERROR, FLEET_ERROR_RUNTIME_UNAVAILABLE,
                            "fake runtime: cannot connect (unreachable)");
   return FALSE;
@@ -621,6 +623,14 @@ fleet_fake_runtime_set_unreachable (FleetFakeRuntime *self, gboolean unreachable
 {
   g_return_if_fail (FLEET_IS_FAKE_RUNTIME (self));
   self->unreachable = unreachable;
+}
+
+/* How many requests were refused while unreachable. */
+guint
+fleet_fake_runtime_count_refused (FleetFakeRuntime *self)
+{
+  g_return_val_if_fail (FLEET_IS_FAKE_RUNTIME (self), 0);
+  return self->refused;
 }
 
 /* Every request completes @msecs after it was made. */

@@ -28,6 +28,7 @@ void fleet_fake_runtime_set_start_fails (FleetFakeRuntime *self, const char *ima
 void fleet_fake_runtime_set_ignores_stop_signal (FleetFakeRuntime *self, const char *image,
                                                  gboolean ignores);
 void fleet_fake_runtime_set_unreachable (FleetFakeRuntime *self, gboolean unreachable);
+guint fleet_fake_runtime_count_refused (FleetFakeRuntime *self);
 void fleet_fake_runtime_set_latency (FleetFakeRuntime *self, guint msecs);
 gboolean fleet_fake_runtime_kill_container (FleetFakeRuntime *self, const char *id_or_name,
                                             int exit_code);

@@ -378,10 +378,11 @@ schedule_wakeup (FleetReconciler *self)
   FleetBackoff *backoff;
   gint64 now = g_get_monotonic_time ();
 
-  /* Failed deployments retry when their backoff is over. */
+  /* Failed deployments retry when their backoff is over, even if it is over
+   * already (a slow pass can outlast a short backoff). */
   g_hash_table_iter_init (&iter, self->backoffs);
   while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &backoff))
-    if (fleet_backoff_is_waiting (backoff, now))
+    if (backoff->next_at != 0)
       note_wakeup (self, backoff->next_at);
 
   g_clear_handle_id (&self->wakeup_id, g_source_remove);
@@ -761,6 +762,8 @@ adopt_containers (Pass *pass, GPtrArray *containers)
     save_state (self);
 }
 
+/* The deployments whose rollout this pass will attempt; a retry that is
+ * due is consumed here (a new failure schedules the next one). */
 static void
 note_attempted (Pass *pass)
 {
@@ -768,6 +771,9 @@ note_attempted (Pass *pass)
   GPtrArray *names;
   g_autoptr(GPtrArray) recorded = fleet_state_get_deployment_names (self->state);
   FleetDocument *desired = self->state->desired;
+  GHashTableIter iter;
+  gpointer name;
+  FleetBackoff *backoff;
 
   for (guint i = 0; desired && i < desired->deployments->len; i++)
     {
@@ -780,10 +786,16 @@ note_attempted (Pass *pass)
   for (guint i = 0; i < names->len; i++)
     if (!skip_rollout (names->pdata[i], NULL, self))
       g_hash_table_add (pass->attempted, g_strdup (names->pdata[i]));
+
+  g_hash_table_iter_init (&iter, self->backoffs);
+  while (g_hash_table_iter_next (&iter, &name, (gpointer *) &backoff))
+    if (g_hash_table_contains (pass->attempted, name))
+      backoff->next_at = 0;
 }
 
-/* The runtime could not be asked: what was waiting to be rolled out has
- * failed (and backs off); what was running is left as it was recorded. */
+/* The runtime could not be asked: whatever was due to be rolled out (or
+ * retried) has failed again and backs off further; what was running is left
+ * as it was recorded. */
 static void
 fail_pending_deployments (Pass *pass)
 {
@@ -796,7 +808,7 @@ fail_pending_deployments (Pass *pass)
       FleetDeploymentRecord *record = fleet_state_lookup_deployment (self->state,
                                                                      names->pdata[i]);
 
-      if (record->phase == FLEET_PHASE_PENDING)
+      if (record->phase != FLEET_PHASE_RUNNING && !skip_rollout (record->name, NULL, self))
         fail_deployment (pass, record->name, message);
     }
 }

@@ -14,10 +14,13 @@
 #include "fleet-document.h"
 #include "fleet-error.h"
 #include "fleet-fake-runtime.h"
+#include "fleet-file-source.h"
+#include "fleet-http-source.h"
 #include "fleet-phase.h"
 #include "fleet-plan.h"
 #include "fleet-reconciler.h"
 #include "fleet-service-spec.h"
+#include "fleet-source.h"
 #include "fleet-state.h"
 #include "fleet-status.h"
 

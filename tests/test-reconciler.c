@@ -581,6 +581,13 @@ test_runtime_unreachable (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (record (f, "hello")->last_error, "container runtime"));
   g_assert_cmpint (fleet_reconciler_get_phase (f->reconciler), ==, FLEET_PHASE_FAILED);
 
+  /* still down: retries keep failing, further and further apart (backoff
+   * 10 ms doubling to 40 ms: a handful in 300 ms, not a busy loop) */
+  fleet_test_sleep_ms (300);
+  g_assert_cmpuint (fleet_fake_runtime_count_refused (f->runtime), >=, 3);
+  g_assert_cmpuint (fleet_fake_runtime_count_refused (f->runtime), <=, 20);
+  g_assert_cmpint (record (f, "hello")->phase, ==, FLEET_PHASE_FAILED);
+
   /* the runtime comes back: the backoff retry converges without a new document */
   fleet_fake_runtime_set_unreachable (f->runtime, FALSE);
   for (guint i = 0; i < 100 && fleet_reconciler_get_phase (f->reconciler) != FLEET_PHASE_RUNNING;
