@@ -4,8 +4,9 @@
  * like the long options, in the [fleetd] group), validation and --help.  The
  * command line is parsed first, only to learn which options it gave; then
  * each option takes its value from the config file, if there, and then from
- * the command line, if there, so the command line always wins.  Every error names where the bad value came from: `--poll-interval`
- * or `/etc/fleet/fleetd.conf: poll-interval`.
+ * the command line, if there, so the command line always wins.  Every
+ * error names where the bad value came from: `--poll-interval` or
+ * `/etc/fleet/fleetd.conf: poll-interval`.
  */
 #include "config.h"
 
@@ -282,8 +283,8 @@ make_option_context (GHashTable *given)
     }
   g_option_group_add_entries (group, entries);
   g_option_context_set_main_group (context, group);
-  g_option_context_set_summary (context,
-                                "Keep this device's containers as its desired-state document says.");
+  g_option_context_set_summary (context, "Keep this device's containers as its desired-state "
+                                         "document says.");
   g_option_context_set_description (context, help_description);
   return context;
 }

@@ -7,8 +7,10 @@
 
 G_BEGIN_DECLS
 
-#define FLEETD_DEFAULT_CONFIG_FILE "/etc/fleet/fleetd.conf"
-#define FLEETD_DEFAULT_STATE_DIR "/var/lib/fleet"
+/* /etc/fleet/fleetd.conf and /var/lib/fleet (contract §4) when configured
+ * with --sysconfdir=/etc --localstatedir=/var, as distributions do. */
+#define FLEETD_DEFAULT_CONFIG_FILE SYSCONFDIR "/fleet/fleetd.conf"
+#define FLEETD_DEFAULT_STATE_DIR LOCALSTATEDIR "/lib/fleet"
 #define FLEETD_DEFAULT_PODMAN_SOCKET "/run/podman/podman.sock"
 #define FLEETD_DEFAULT_MACHINE_ID_FILE "/etc/machine-id"
 #define FLEETD_CONFIG_GROUP "fleetd"

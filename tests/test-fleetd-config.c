@@ -76,7 +76,7 @@ test_defaults (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   g_assert_cmpstr (config->config_file, ==, f->missing);
   g_assert_null (config->source);
-  g_assert_cmpstr (config->state_dir, ==, "/var/lib/fleet");
+  g_assert_cmpstr (config->state_dir, ==, FLEETD_DEFAULT_STATE_DIR);
   g_assert_cmpstr (config->podman_socket, ==, "/run/podman/podman.sock");
   g_assert_cmpint (config->runtime, ==, FLEETD_RUNTIME_PODMAN);
   g_assert_cmpint (config->bus, ==, FLEETD_BUS_SYSTEM);
