@@ -60,7 +60,7 @@ static const OptionSpec option_specs[] = {
   { "tick-interval", KIND_SECONDS, OFFSET (tick_interval), ONE_DAY, FALSE, "SECONDS",
     "Check that the containers run every SECONDS (default 30)" },
   { "status-url", KIND_URL, OFFSET (status_url), 0, FALSE, "URL",
-    "PUT the status document to URL after each change" },
+    "PUT the status document to URL after each change ({device} is replaced by the device id)" },
   { "once", KIND_FLAG, OFFSET (once), 0, FALSE, NULL,
     "Fetch, reconcile until converged or failed, and exit: 0 when Running, 1 otherwise" },
   { "version", KIND_FLAG, OFFSET (version), 0, TRUE, NULL, "Print the version and exit" },
