@@ -1,0 +1,127 @@
+/* fleetctl-plan.c: `fleetctl plan FILE [--json]`: a dry run.  fleetd
+ * validates FILE exactly as it would a fetched document (so its limits and
+ * the generation check apply) and answers with what applying it would pull,
+ * start, replace and stop; nothing is changed.  A document that fails
+ * validation is one line naming FILE and the offending path, exit 1.
+ */
+#include "config.h"
+
+#include "fleetctl-common.h"
+
+/* fleetd takes the text as a D-Bus string: it must be UTF-8 without NULs. */
+static char *
+read_document (const char *path, GError **error)
+{
+  g_autofree char *contents = NULL;
+  gsize length;
+
+  if (!g_file_get_contents (path, &contents, &length, error))
+    return NULL;
+  if (!g_utf8_validate (contents, length, NULL))
+    {
+      g_set_error (error, FLEET_ERROR, FLEET_ERROR_INVALID_DOCUMENT,
+                   "%s: not a JSON document (not UTF-8 text)", path);
+      return NULL;
+    }
+  return g_steal_pointer (&contents);
+}
+
+static const char *
+member_string (JsonObject *object, const char *name)
+{
+  JsonNode *node = json_object_get_member (object, name);
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node)
+      || json_node_get_value_type (node) != G_TYPE_STRING)
+    return NULL;
+  return json_node_get_string (node);
+}
+
+static void
+print_action (JsonObject *action, GHashTable *counts)
+{
+  const char *kind = member_string (action, "action");
+  const char *deployment = member_string (action, "deployment");
+  const char *service = member_string (action, "service");
+  const char *image = member_string (action, "image");
+  g_autofree char *short_id = g_strndup (member_string (action, "container_id"), 12);
+  g_autofree char *target = service ? g_strdup_printf ("%s/%s", deployment, service)
+                                    : g_strdup (deployment ? deployment : "-");
+  guint count;
+
+  if (kind == NULL)
+    return;
+  count = GPOINTER_TO_UINT (g_hash_table_lookup (counts, kind));
+  g_hash_table_insert (counts, (gpointer) kind, GUINT_TO_POINTER (count + 1));
+  if (g_str_equal (kind, "replace"))
+    g_print ("%-9s %s  %s -> %s\n", kind, target, short_id ? short_id : "-", image);
+  else if (image != NULL)
+    g_print ("%-9s %s  %s\n", kind, target, image);
+  else
+    g_print ("%-9s %s  %s\n", kind, target, short_id ? short_id : "-");
+}
+
+static void
+print_plan (JsonObject *plan)
+{
+  JsonArray *actions = json_object_get_array_member (plan, "actions");
+  g_autoptr(GHashTable) counts = g_hash_table_new (g_str_hash, g_str_equal);
+  static const char *const kinds[] = { "pull", "start", "replace", "stop", "unchanged", NULL };
+  g_autoptr(GString) summary = g_string_new (NULL);
+
+  for (guint i = 0; actions && i < json_array_get_length (actions); i++)
+    {
+      JsonNode *node = json_array_get_element (actions, i);
+
+      if (JSON_NODE_HOLDS_OBJECT (node))
+        print_action (json_node_get_object (node), counts);
+    }
+  for (guint i = 0; kinds[i] != NULL; i++)
+    g_string_append_printf (summary, "%s%u to %s", i ? ", " : "",
+                            GPOINTER_TO_UINT (g_hash_table_lookup (counts, kinds[i])),
+                            g_str_equal (kinds[i], "unchanged") ? "leave unchanged" : kinds[i]);
+  g_print ("%s%s\n", g_hash_table_size (counts) ? "\n" : "Nothing to do.\n", summary->str);
+}
+
+int
+fleetctl_plan (FleetctlContext *context, int argc, char **argv)
+{
+  gboolean json = FALSE;
+  const GOptionEntry entries[] = {
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print the plan as JSON", NULL },
+    { NULL }
+  };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(FleetAgent1) proxy = NULL;
+  g_autofree char *document = NULL;
+  g_autofree char *text = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+
+  if (!fleetctl_parse_options (context, &argc, &argv, entries, "FILE",
+                               "Show what applying the desired-state document FILE would pull, "
+                               "start, replace and stop.  Changes nothing.",
+                               &error))
+    return fleetctl_usage_error ("%s", error->message);
+  if (argc != 2)
+    return fleetctl_usage_error ("plan: expected one FILE (try \"fleetctl plan --help\")");
+  document = read_document (argv[1], &error);
+  if (document == NULL)
+    return fleetctl_fail (error);
+  proxy = fleetctl_connect (context, &error);
+  if (proxy == NULL)
+    return fleetctl_fail (error);
+  if (!fleet_agent1_call_plan_sync (proxy, document, &text, NULL, &error))
+    return fleetctl_fail_with_prefix (error->domain == FLEET_ERROR ? argv[1] : NULL, error);
+  if (!json_parser_load_from_data (parser, text, -1, &error)
+      || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    return fleetctl_error ("fleetd sent a plan that is not a JSON object");
+  if (json)
+    {
+      g_autofree char *pretty = json_to_string (json_parser_get_root (parser), TRUE);
+
+      g_print ("%s\n", pretty);
+      return 0;
+    }
+  print_plan (json_node_get_object (json_parser_get_root (parser)));
+  return 0;
+}
