@@ -280,8 +280,7 @@ send_report (FleetdStatusReporter *self)
     {
       /* e.g. the token file is missing: a failed report, retried later */
       log_outcome (self, self->reason, error);
-      complete_flushes (g_steal_pointer (&self->flush_next), error);
-      self->flush_next = g_ptr_array_new_with_free_func (g_object_unref);
+      complete_flushes (self->flush_next, error);
       schedule_report (self, fleet_backoff_failed (&self->backoff, g_get_monotonic_time ()),
                        "retry");
       return;
