@@ -558,9 +558,12 @@ fleet_fake_runtime_count_calls (FleetFakeRuntime *self, const char *verb)
 guint
 fleet_fake_runtime_count_mutating_calls (FleetFakeRuntime *self)
 {
-  return fleet_fake_runtime_count_calls (self, "create") + fleet_fake_runtime_count_calls (self, "start")
-         + fleet_fake_runtime_count_calls (self, "stop") + fleet_fake_runtime_count_calls (self, "kill")
-         + fleet_fake_runtime_count_calls (self, "remove");
+  static const char *const verbs[] = { "create", "start", "stop", "kill", "remove" };
+  guint n = 0;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (verbs); i++)
+    n += fleet_fake_runtime_count_calls (self, verbs[i]);
+  return n;
 }
 
 void
