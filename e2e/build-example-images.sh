@@ -21,10 +21,13 @@
 # /bin/httpd is a small wrapper around busybox httpd, because a container's
 # PID 1 has no default signal actions: busybox httpd as PID 1 would ignore
 # SIGTERM and only die of the SIGKILL at the end of the grace period.  The
-# wrapper stops httpd on SIGTERM or SIGINT and exits 0, and, when a directory
-# is mounted on /data, first appends "VERSION SIGNAL HOSTNAME" to
-# /data/stops (podman's default hostname is the container's short id), which
-# is how the end-to-end test sees which container got which signal.
+# wrapper stops httpd on SIGTERM or SIGINT and exits 0.  With $STOP_DELAY
+# set, it then takes that many seconds more, like a service draining its
+# connections would.  Last, when a directory is mounted on /data, it appends
+# "VERSION SIGNAL HOSTNAME" to /data/stops (podman's default hostname is the
+# container's short id): so a line there says which container got which
+# signal and was given the time to stop cleanly, which is what the
+# end-to-end test checks.
 set -eu
 
 busybox=${BUSYBOX:-/bin/busybox}
@@ -62,9 +65,10 @@ version=VERSION
 } >/www/index.html
 stop () {
   echo "fleet-example $version: got SIG$1, stopping"
-  if [ -d /data ]; then echo "$version $1 $(hostname)" >>/data/stops; fi
   kill "$pid" 2>/dev/null
   wait "$pid"
+  if [ -n "${STOP_DELAY:-}" ]; then sleep "$STOP_DELAY"; fi
+  if [ -d /data ]; then echo "$version $1 $(hostname)" >>/data/stops; fi
   exit 0
 }
 trap 'stop TERM' TERM
