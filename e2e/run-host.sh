@@ -94,12 +94,18 @@ fail () {
   say "FAILED: $*"
   step_name=
   diagnose
-  echo "Bail out! step $step_number failed; the later steps build on it"
+  bail "step $step_number failed; the later steps build on it"
+}
+
+bailed=
+bail () {
+  echo "Bail out! $*"
+  bailed=1
   exit 1
 }
 
 diagnose () {
-  [ -n "$tmp" ] || return 0
+  [ -n "$tmp" ] && [ -n "$podman_socket" ] || return 0
   say "status (fleetctl status --json):"
   fleetctl status --json 2>&1 | comment_file || true
   say "containers (podman ps -a):"
@@ -112,8 +118,7 @@ diagnose () {
 
 skip_or_bail () {
   if [ "${FLEET_REQUIRE_PODMAN:-}" = 1 ]; then
-    echo "Bail out! the end-to-end test is required (FLEET_REQUIRE_PODMAN=1) but cannot run: $*"
-    exit 1
+    bail "the end-to-end test is required (FLEET_REQUIRE_PODMAN=1) but cannot run: $*"
   fi
   echo "1..0 # SKIP $*"
   exit 0
@@ -158,10 +163,14 @@ check_contains () {
 
 fleetd_pid=
 podman_pid=
-httpd_pid=
-bus_pid=
+podman_socket=
 podman_log=
+httpd_pid=
 http_port=
+bus_pid=
+fleetd_bus=session
+fleetctl_bus=session
+markers=
 
 fleetctl () {
   "$FLEETCTL" --bus "$fleetctl_bus" "$@"
@@ -217,8 +226,7 @@ start_podman_service () {
   until curl -sf --unix-socket "$podman_socket" http://podman/_ping >/dev/null 2>&1; do
     if ! kill -0 "$podman_pid" 2>/dev/null || [ "$(date +%s)" -ge "$deadline" ]; then
       comment_file "$podman_log"
-      echo "Bail out! podman system service did not start"
-      exit 1
+      skip_or_bail "podman system service did not start"
     fi
     sleep 0.1
   done
@@ -344,6 +352,8 @@ fleetd_answers () {
 cleanup () {
   exit_status=$?
   trap - EXIT INT TERM HUP
+  # A reader that went away (| head) must not stop the cleanup half-way.
+  trap '' PIPE
   if [ -n "$step_name" ]; then
     # A command failed outside a check (set -e): report the step anyway.
     echo "not ok $step_number - $step_name"
@@ -351,6 +361,9 @@ cleanup () {
     diagnose
     echo "Bail out! step $step_number failed"
     exit_status=1
+  elif [ "$exit_status" -ne 0 ] && [ -z "$bailed" ]; then
+    echo "Bail out! the setup failed (exit status $exit_status)"
+    diagnose
   elif [ "$exit_status" -eq 0 ] && [ "${E2E_VERBOSE:-}" = 1 ] && [ -n "$tmp" ]; then
     say "fleetd log:"
     comment_file "$tmp/fleetd.log"
@@ -358,7 +371,7 @@ cleanup () {
   stop_process "$fleetd_pid"
   if [ -n "$podman_pid" ]; then
     stop_podman_service
-  elif [ -n "${podman_socket:-}" ] && [ -n "$tmp" ]; then
+  elif [ -n "$podman_socket" ] && [ -n "$tmp" ]; then
     clean_external_podman
   fi
   stop_process "$httpd_pid"
@@ -382,13 +395,15 @@ cleanup () {
 # and side (worker), which only changes in v4 (broken) and v5 (fixed).  Every
 # service has env and volumes, which is what made an earlier agent recreate
 # healthy containers at every tick; the bind-mounted $markers is where the
-# example images note the stop signal they got.
+# example images note the stop signal they got, once they have taken
+# STOP_DELAY seconds to stop: a container killed before the end of its grace
+# period notes nothing.
 
 web_service () { # IMAGE-TAG GREETING
   cat <<EOF
 {"name": "web", "image": "localhost/fleet-example:$1",
  "command": ["/bin/httpd", "-f", "-p", "8080"],
- "env": {"GREETING": "$2"},
+ "env": {"GREETING": "$2", "STOP_DELAY": "0.5"},
  "ports": ["127.0.0.1:$web_port:8080"],
  "volumes": ["$markers:/data", "fleet-e2e-cache:/cache"]}
 EOF
@@ -398,7 +413,7 @@ api_service () {
   cat <<EOF
 {"name": "api", "image": "localhost/fleet-example:v3",
  "command": ["/bin/httpd", "-f", "-p", "8080"],
- "env": {"GREETING": "api"},
+ "env": {"GREETING": "api", "STOP_DELAY": "0.5"},
  "ports": ["127.0.0.1:$api_port:8080"],
  "volumes": ["$markers:/data:rw"]}
 EOF
@@ -408,7 +423,7 @@ worker_service () { # COMMAND
   cat <<EOF
 {"name": "worker", "image": "localhost/fleet-example:v1",
  "command": $1,
- "env": {"ROLE": "worker"},
+ "env": {"ROLE": "worker", "STOP_DELAY": "0.5"},
  "volumes": ["$markers:/data"]}
 EOF
 }
@@ -602,6 +617,7 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 trap 'exit 129' HUP
+trap 'exit 141' PIPE
 
 started=$(date +%s)
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/fleet-e2e.XXXXXX")
@@ -620,7 +636,7 @@ else
   start_podman_service
 fi
 sh "$srcdir/e2e/build-example-images.sh" --remote --url "unix://$podman_socket" ||
-  { echo "Bail out! could not build the example images"; exit 1; }
+  skip_or_bail "podman could not import the example images"
 
 start_bus
 
