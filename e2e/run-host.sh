@@ -351,8 +351,10 @@ fleetd_answers () {
 
 cleanup () {
   exit_status=$?
+  # Clean up whatever fails on the way, even writing to a reader that went
+  # away (| head).
+  set +e
   trap - EXIT INT TERM HUP
-  # A reader that went away (| head) must not stop the cleanup half-way.
   trap '' PIPE
   if [ -n "$step_name" ]; then
     # A command failed outside a check (set -e): report the step anyway.
