@@ -59,7 +59,6 @@ FLEETCTL=${FLEETCTL:-$builddir/fleetctl/fleetctl}
 bus_mode=${E2E_BUS:-private}
 tick=${E2E_TICK_INTERVAL:-1}
 device=e2e-device
-timeout=30
 
 # Podman must not see a caller's XDG directories (a test harness's isolated
 # ones break it) and gets our containers.conf.
@@ -126,16 +125,21 @@ skip_or_bail () {
 
 # --- checks ------------------------------------------------------------------
 
-# wait_until DESCRIPTION COMMAND...: poll COMMAND until it succeeds, for at
-# most $timeout seconds.
-wait_until () {
-  what=$1
-  shift
-  deadline=$(($(date +%s) + timeout))
+# wait_up_to SECONDS DESCRIPTION COMMAND...: poll COMMAND until it
+# succeeds; fail the step after SECONDS.
+wait_up_to () {
+  limit=$1
+  what=$2
+  shift 2
+  deadline=$(($(date +%s) + limit))
   until "$@"; do
-    [ "$(date +%s)" -lt "$deadline" ] || fail "timed out after ${timeout}s waiting for $what"
+    [ "$(date +%s)" -lt "$deadline" ] || fail "timed out after ${limit}s waiting for $what"
     sleep 0.2
   done
+}
+
+wait_until () { # DESCRIPTION COMMAND...
+  wait_up_to 30 "$@"
 }
 
 check () {
@@ -178,8 +182,7 @@ fleetctl () {
 
 # The podman CLI, as a client of the service fleetd uses.
 pm () {
-  HOME=$tmp CONTAINERS_CONF=${containers_conf:-/dev/null} \
-    podman --remote --url "unix://$podman_socket" "$@"
+  HOME=$tmp podman --remote --url "unix://$podman_socket" "$@"
 }
 
 random_port () {
@@ -217,8 +220,7 @@ start_podman_service () {
   podman_log=$tmp/podman/service.log
   # --log-level=info makes the service log every API request with its
   # client's user agent: how the ticks are counted and their requests checked.
-  HOME=$tmp CONTAINERS_CONF=${containers_conf:-/dev/null} \
-    podman --root "$tmp/podman/storage" --runroot "$tmp/podman/run" \
+  HOME=$tmp podman --root "$tmp/podman/storage" --runroot "$tmp/podman/run" \
     --tmpdir "$tmp/podman/tmp" --events-backend file --log-level=info \
     system service --time=0 "unix://$podman_socket" </dev/null >"$podman_log" 2>&1 &
   podman_pid=$!
@@ -266,7 +268,7 @@ start_bus () {
       DBUS_SESSION_BUS_ADDRESS=unix:path=$tmp/bus.sock
       export DBUS_SESSION_BUS_ADDRESS
       fleetd_bus=session
-      timeout=10 wait_until "the private dbus-daemon's socket" test -S "$tmp/bus.sock"
+      wait_up_to 10 "the private dbus-daemon's socket" test -S "$tmp/bus.sock"
       ;;
     session)
       [ -n "${DBUS_SESSION_BUS_ADDRESS:-}" ] || skip_or_bail "E2E_BUS=session but no DBUS_SESSION_BUS_ADDRESS"
@@ -284,18 +286,20 @@ start_http_server () {
     http_port=$(free_port)
     busybox httpd -f -p "127.0.0.1:$http_port" -h "$http_dir" </dev/null >"$tmp/httpd.log" 2>&1 &
     httpd_pid=$!
-    if timeout=5 wait_for_httpd curl -sf -o /dev/null "http://127.0.0.1:$http_port/probe"; then
+    if wait_for_httpd 5 curl -sf -o /dev/null "http://127.0.0.1:$http_port/probe"; then
       break
     fi
     stop_process "$httpd_pid"
     attempts=$((attempts + 1))
-    [ "$attempts" -lt 5 ] || fail "busybox httpd would not serve on 127.0.0.1: $(cat "$tmp/httpd.log")"
+    [ "$attempts" -lt 5 ] || bail "busybox httpd would not serve on 127.0.0.1: $(cat "$tmp/httpd.log")"
   done
 }
 
-# Until busybox httpd answers (true), or died or took too long (false).
+# wait_for_httpd SECONDS COMMAND...: until COMMAND (a request to busybox
+# httpd) succeeds (true), or httpd died or SECONDS passed (false).
 wait_for_httpd () {
-  deadline=$(($(date +%s) + timeout))
+  deadline=$(($(date +%s) + $1))
+  shift
   until "$@"; do
     [ "$(date +%s)" -lt "$deadline" ] || return 1
     kill -0 "$httpd_pid" 2>/dev/null || return 1
@@ -320,7 +324,7 @@ source_up () {
   fi
   busybox httpd -f -p "127.0.0.1:$http_port" -h "$http_dir" </dev/null >"$tmp/httpd.log" 2>&1 &
   httpd_pid=$!
-  timeout=10 wait_for_httpd curl -sf -o /dev/null "http://127.0.0.1:$http_port/probe" ||
+  wait_for_httpd 10 curl -sf -o /dev/null "http://127.0.0.1:$http_port/probe" ||
     fail "busybox httpd did not come back on port $http_port: $(cat "$tmp/httpd.log")"
 }
 
@@ -577,7 +581,7 @@ ticks_since () {
 # waited out.
 wait_ticks () { # N MARK
   if [ -n "$podman_log" ]; then
-    timeout=$(($1 * tick + 20)) wait_until "$1 liveness ticks" ticks_at_least "$1" "$2"
+    wait_up_to $(($1 * tick + 20)) "$1 liveness ticks" ticks_at_least "$1" "$2"
   else
     sleep $(($1 * tick + 1))
   fi
@@ -628,7 +632,15 @@ markers=$tmp/markers
 mkdir -p "$markers" "$tmp/state"
 : >"$tmp/fleetd.conf"
 : >"$tmp/fleetd.log"
+# CONTAINERS_CONF replaces podman's configuration files; unset, podman
+# reads its own (/usr/share/containers, /etc/containers).
 containers_conf=${E2E_CONTAINERS_CONF-$srcdir/tests/containers.conf}
+if [ -n "$containers_conf" ]; then
+  CONTAINERS_CONF=$containers_conf
+  export CONTAINERS_CONF
+else
+  unset CONTAINERS_CONF
+fi
 
 if [ -n "${E2E_PODMAN_SOCKET:-}" ]; then
   podman_socket=$E2E_PODMAN_SOCKET
@@ -682,10 +694,14 @@ wait_until "the page to say v1" page_is "$web_port" "fleet-example v1 hello from
 say "web $web1, worker $worker1"
 pass
 
-begin "liveness ticks leave healthy containers with env and volumes alone"
+begin "liveness ticks and polls leave healthy containers with env and volumes alone"
 mark=$(log_mark)
 creates=$(events create | wc -l)
+refresh_status
+fetched_at=$(st .last_fetch.at)
 wait_ticks 4 "$mark"
+refresh_status
+check_ne "last_fetch.at after the ticks (the source is polled)" "$(st .last_fetch.at)" "$fetched_at"
 check_eq "recorded web id after the ticks" "$(recorded_id hello web)" "$web1"
 check_eq "recorded worker id after the ticks" "$(recorded_id side worker)" "$worker1"
 check_eq "podman's create events" "$(events create | wc -l)" "$creates"
@@ -737,7 +753,7 @@ wait_until "generation 4 Failed" status_is 4 Failed
 wait_until "hello Failed" deployment_is hello Failed
 check_contains "hello's last_error" "$(st .deployments.hello.last_error)" "localhost/fleet-example:v4"
 # Roll-forward: retried with backoff (2 s, 4 s, ...): wait for two retries.
-timeout=40 wait_until "two retries of worker's start" \
+wait_up_to 40 "two retries of worker's start" \
   events_at_least create side_worker "$((creates_before + 3))"
 refresh_status
 check_eq "side's phase" "$(st .deployments.side.phase)" Failed
@@ -758,7 +774,7 @@ pass
 begin "the v4 image appears: fleetd's retry replaces web, stopping it with its own signal (SIGINT)"
 E2E_EXAMPLE_VERSIONS=v4 sh "$srcdir/e2e/build-example-images.sh" --remote --url "unix://$podman_socket" ||
   fail "could not build localhost/fleet-example:v4"
-timeout=40 wait_until "hello Running" deployment_is hello Running
+wait_up_to 40 "hello Running" deployment_is hello Running
 web4=$(recorded_id hello web)
 check_ne "web's id" "$web4" "$web3"
 check "the new web container runs" running "$web4"
@@ -771,7 +787,7 @@ pass
 
 begin "v5: worker's fix converges; a lifecycle change replaces web and api, each stopped with the signal it was created with"
 serve "$tmp/docs/v5.json"
-timeout=40 wait_until "generation 5 Running" status_is 5 Running
+wait_up_to 40 "generation 5 Running" status_is 5 Running
 web5=$(recorded_id hello web)
 api5=$(recorded_id hello api)
 worker5=$(recorded_id side worker)
@@ -792,7 +808,7 @@ mark=$(log_mark)
 creates=$(events create | wc -l)
 kill -TERM "$fleetd_pid"
 fleetd_status=0
-timeout=20 wait_until "fleetd to exit" exited "$fleetd_pid"
+wait_up_to 20 "fleetd to exit" exited "$fleetd_pid"
 wait "$fleetd_pid" || fleetd_status=$?
 fleetd_pid=
 check_eq "fleetd's exit status on SIGTERM" "$fleetd_status" 0
