@@ -185,8 +185,10 @@ pm () {
   HOME=$tmp podman --remote --url "unix://$podman_socket" "$@"
 }
 
+# Below Linux's ephemeral range (32768-60999), so that no outgoing
+# connection takes the port between our check and its use.
 random_port () {
-  echo $((20000 + $(od -An -N2 -tu2 /dev/urandom) % 30000))
+  echo $((20000 + $(od -An -N2 -tu2 /dev/urandom) % 12000))
 }
 
 # A TCP port nobody on this host uses, by /proc/net/tcp{,6}.
