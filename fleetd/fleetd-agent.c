@@ -25,6 +25,7 @@
 
 #include "fleetd-agent.h"
 #include "fleet-util-private.h"
+#include "fleetd-log.h"
 
 #define FETCH_RETRY_JITTER 0.2
 /* `fleetd --once` reconciles until converged or failed; a pass normally
@@ -79,22 +80,6 @@ G_DEFINE_FINAL_TYPE (FleetdAgent, fleetd_agent, G_TYPE_OBJECT)
 
 static void start_cycle (FleetdAgent *self);
 
-static void
-log_event (GLogLevelFlags level, const char *action, const char *format, ...) G_GNUC_PRINTF (3, 4);
-
-/* One structured line per action, like the reconciler's. */
-static void
-log_event (GLogLevelFlags level, const char *action, const char *format, ...)
-{
-  g_autofree char *detail = NULL;
-  va_list args;
-
-  va_start (args, format);
-  detail = g_strdup_vprintf (format, args);
-  va_end (args);
-  g_log_structured (G_LOG_DOMAIN, level, "FLEET_ACTION", action, "MESSAGE", "action=%s %s",
-                    action, detail);
-}
 
 static void
 complete_tasks (GPtrArray *tasks, FleetPhase phase, const GError *error)
@@ -270,7 +255,7 @@ note_fetch_failed (FleetdAgent *self, const GError *error)
   /* Logged once with its cause; the same error again is only debug noise. */
   if (g_strcmp0 (self->logged_fetch_error, error->message) == 0)
     level = G_LOG_LEVEL_DEBUG;
-  log_event (level, "fetch",
+  fleetd_log_event (level, "fetch",
              "source=%s result=error error=\"%s\" retry_in=%ums (running containers are left "
              "as they are%s)",
              fleet_source_get_uri (self->source), error->message, delay,
@@ -291,12 +276,12 @@ note_fetch_succeeded (FleetdAgent *self, const char *result, FleetDocument *docu
   if (self->logged_fetch_error != NULL)
     level = G_LOG_LEVEL_MESSAGE;
   if (document != NULL)
-    log_event (level, "fetch", "source=%s result=%s generation=%" G_GINT64_FORMAT " digest=%s%s%s",
+    fleetd_log_event (level, "fetch", "source=%s result=%s generation=%" G_GINT64_FORMAT " digest=%s%s%s",
                fleet_source_get_uri (self->source), result, document->generation,
                document->digest, is_new ? " (new document)" : "",
                self->logged_fetch_error ? " (recovered)" : "");
   else
-    log_event (level, "fetch", "source=%s result=%s%s", fleet_source_get_uri (self->source),
+    fleetd_log_event (level, "fetch", "source=%s result=%s%s", fleet_source_get_uri (self->source),
                result, self->logged_fetch_error ? " (recovered)" : "");
   g_clear_pointer (&self->logged_fetch_error, g_free);
   fleet_backoff_reset (&self->fetch_backoff);
@@ -468,7 +453,7 @@ fleetd_agent_load_state (FleetdAgent *self)
   g_return_if_fail (FLEETD_IS_AGENT (self));
 
   if (!fleet_reconciler_load_state (self->reconciler, &error))
-    log_event (G_LOG_LEVEL_MESSAGE, "load-state",
+    fleetd_log_event (G_LOG_LEVEL_MESSAGE, "load-state",
                "result=error error=\"%s\" (starting from an empty state; running containers "
                "are adopted by their labels)",
                error->message);
@@ -482,9 +467,9 @@ on_recovered (GObject *source, GAsyncResult *result, gpointer user_data)
   FleetPhase phase;
 
   if (fleet_reconciler_apply_finish (FLEET_RECONCILER (source), result, &phase, &error))
-    log_event (G_LOG_LEVEL_MESSAGE, "recover", "result=%s", fleet_phase_to_string (phase));
+    fleetd_log_event (G_LOG_LEVEL_MESSAGE, "recover", "result=%s", fleet_phase_to_string (phase));
   else if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    log_event (G_LOG_LEVEL_MESSAGE, "recover", "result=error error=\"%s\"", error->message);
+    fleetd_log_event (G_LOG_LEVEL_MESSAGE, "recover", "result=error error=\"%s\"", error->message);
 }
 
 static void
@@ -522,7 +507,7 @@ fleetd_agent_start (FleetdAgent *self)
   desired = fleet_reconciler_get_desired (self->reconciler);
   if (desired != NULL)
     {
-      log_event (G_LOG_LEVEL_MESSAGE, "recover",
+      fleetd_log_event (G_LOG_LEVEL_MESSAGE, "recover",
                  "generation=%" G_GINT64_FORMAT " digest=%s reason=\"persisted state\"",
                  desired->generation, desired->digest);
       fleet_reconciler_apply_async (self->reconciler, NULL, FLEET_APPLY_FLAGS_RETRY_NOW, NULL,
@@ -576,16 +561,9 @@ gboolean
 fleetd_agent_reconcile_finish (FleetdAgent *self, GAsyncResult *result, FleetPhase *out_phase,
                                GError **error)
 {
-  gssize phase;
-
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
 
-  phase = g_task_propagate_int (G_TASK (result), error);
-  if (phase < 0)
-    return FALSE;
-  if (out_phase)
-    *out_phase = (FleetPhase) phase;
-  return TRUE;
+  return fleet_task_propagate_phase (G_TASK (result), out_phase, error);
 }
 
 static void continue_once (GTask *task);
@@ -656,16 +634,9 @@ gboolean
 fleetd_agent_run_once_finish (FleetdAgent *self, GAsyncResult *result, FleetPhase *out_phase,
                               GError **error)
 {
-  gssize phase;
-
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
 
-  phase = g_task_propagate_int (G_TASK (result), error);
-  if (phase < 0)
-    return FALSE;
-  if (out_phase)
-    *out_phase = (FleetPhase) phase;
-  return TRUE;
+  return fleet_task_propagate_phase (G_TASK (result), out_phase, error);
 }
 
 /* Shutdown. */

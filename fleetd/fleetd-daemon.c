@@ -18,6 +18,7 @@
 #include "fleetd-runtime.h"
 #include "fleetd-status-reporter.h"
 #include "fleet-util-private.h"
+#include "fleetd-log.h"
 
 typedef struct
 {
@@ -68,21 +69,6 @@ daemon_free (Daemon *daemon)
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Daemon, daemon_free)
 
-static void
-log_event (GLogLevelFlags level, const char *action, const char *format, ...) G_GNUC_PRINTF (3, 4);
-
-static void
-log_event (GLogLevelFlags level, const char *action, const char *format, ...)
-{
-  g_autofree char *detail = NULL;
-  va_list args;
-
-  va_start (args, format);
-  detail = g_strdup_vprintf (format, args);
-  va_end (args);
-  g_log_structured (G_LOG_DOMAIN, level, "FLEET_ACTION", action, "MESSAGE", "action=%s %s",
-                    action, detail);
-}
 
 /* Building the agent. */
 
@@ -211,7 +197,7 @@ setup_reporting (Daemon *daemon, GError **error)
     }
   daemon->notifier = fleetd_notifier_new_from_environment (&notify_error);
   if (notify_error != NULL)
-    log_event (G_LOG_LEVEL_MESSAGE, "notify", "result=error error=\"%s\"",
+    fleetd_log_event (G_LOG_LEVEL_MESSAGE, "notify", "result=error error=\"%s\"",
                notify_error->message);
   return TRUE;
 }
@@ -244,9 +230,9 @@ on_once_done (GObject *source, GAsyncResult *result, gpointer user_data)
   FleetPhase phase = FLEET_PHASE_FAILED;
 
   if (!fleetd_agent_run_once_finish (FLEETD_AGENT (source), result, &phase, &error))
-    log_event (G_LOG_LEVEL_MESSAGE, "once", "result=error error=\"%s\"", error->message);
+    fleetd_log_event (G_LOG_LEVEL_MESSAGE, "once", "result=error error=\"%s\"", error->message);
   else
-    log_event (G_LOG_LEVEL_MESSAGE, "once", "result=%s", fleet_phase_to_string (phase));
+    fleetd_log_event (G_LOG_LEVEL_MESSAGE, "once", "result=%s", fleet_phase_to_string (phase));
   daemon->exit_code = error == NULL && phase == FLEET_PHASE_RUNNING ? 0 : 1;
   if (daemon->reporter && !daemon->stopping)
     fleetd_status_reporter_flush_async (daemon->reporter, NULL, on_flushed, daemon);
@@ -282,9 +268,9 @@ on_agent_shut_down (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr(GError) error = NULL;
 
   if (!fleetd_agent_shutdown_finish (FLEETD_AGENT (source), result, &error))
-    log_event (G_LOG_LEVEL_MESSAGE, "stop", "result=error error=\"%s\"", error->message);
+    fleetd_log_event (G_LOG_LEVEL_MESSAGE, "stop", "result=error error=\"%s\"", error->message);
   else
-    log_event (G_LOG_LEVEL_MESSAGE, "stop", "result=ok (containers left running)");
+    fleetd_log_event (G_LOG_LEVEL_MESSAGE, "stop", "result=ok (containers left running)");
   quit (daemon, daemon->exit_code);
 }
 
@@ -308,7 +294,7 @@ on_sigterm (gpointer user_data)
 {
   Daemon *daemon = user_data;
 
-  log_event (G_LOG_LEVEL_MESSAGE, "stop", "reason=\"signal\"");
+  fleetd_log_event (G_LOG_LEVEL_MESSAGE, "stop", "reason=\"signal\"");
   begin_shutdown (daemon, 0);
   return G_SOURCE_CONTINUE;
 }
@@ -323,7 +309,7 @@ on_name_acquired (GDBusConnection *connection, const char *name, gpointer user_d
   if (daemon->name_acquired)
     return;
   daemon->name_acquired = TRUE;
-  log_event (G_LOG_LEVEL_MESSAGE, "publish", "name=%s path=%s bus=%s", name, FLEET_DBUS_PATH,
+  fleetd_log_event (G_LOG_LEVEL_MESSAGE, "publish", "name=%s path=%s bus=%s", name, FLEET_DBUS_PATH,
              fleetd_bus_kind_to_string (daemon->config->bus));
   start_agent (daemon);
 }
@@ -341,7 +327,7 @@ on_name_lost (GDBusConnection *connection, const char *name, gpointer user_data)
       quit (daemon, 1);
       return;
     }
-  log_event (G_LOG_LEVEL_MESSAGE, "publish", "result=error error=\"lost the name %s\"", name);
+  fleetd_log_event (G_LOG_LEVEL_MESSAGE, "publish", "result=error error=\"lost the name %s\"", name);
   begin_shutdown (daemon, 1);
 }
 
@@ -351,7 +337,7 @@ on_connection_closed (GDBusConnection *connection, gboolean remote_peer_vanished
 {
   Daemon *daemon = user_data;
 
-  log_event (G_LOG_LEVEL_MESSAGE, "publish", "result=error error=\"the %s bus went away%s%s\"",
+  fleetd_log_event (G_LOG_LEVEL_MESSAGE, "publish", "result=error error=\"the %s bus went away%s%s\"",
              fleetd_bus_kind_to_string (daemon->config->bus), error ? ": " : "",
              error ? error->message : "");
   if (daemon->name_acquired)
@@ -432,7 +418,7 @@ fleetd_daemon_run (FleetdConfig *config)
                ? FLEETD_EXIT_USAGE
                : 1;
     }
-  log_event (G_LOG_LEVEL_MESSAGE, "start",
+  fleetd_log_event (G_LOG_LEVEL_MESSAGE, "start",
              "version=%s device=%s source=%s runtime=%s state_dir=%s bus=%s%s", PACKAGE_VERSION,
              config->device_id, config->source,
              config->runtime == FLEETD_RUNTIME_FAKE ? "fake" : "podman", config->state_dir,

@@ -1234,16 +1234,9 @@ gboolean
 fleet_reconciler_apply_finish (FleetReconciler *self, GAsyncResult *result, FleetPhase *out_phase,
                                GError **error)
 {
-  gssize phase;
-
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
 
-  phase = g_task_propagate_int (G_TASK (result), error);
-  if (phase < 0)
-    return FALSE;
-  if (out_phase)
-    *out_phase = (FleetPhase) phase;
-  return TRUE;
+  return fleet_task_propagate_phase (G_TASK (result), out_phase, error);
 }
 
 /**

@@ -7,6 +7,7 @@
 #include <gio/gio.h>
 
 #include "fleet-error.h"
+#include "fleet-phase.h"
 
 G_BEGIN_DECLS
 
@@ -69,6 +70,19 @@ fleet_is_container_id (const char *s)
     if (!g_ascii_isdigit (s[i]) && !(s[i] >= 'a' && s[i] <= 'f'))
       return FALSE;
   return i == 64;
+}
+
+/* Finish a GTask that returns a FleetPhase with g_task_return_int(). */
+static inline gboolean
+fleet_task_propagate_phase (GTask *task, FleetPhase *out_phase, GError **error)
+{
+  gssize phase = g_task_propagate_int (task, error);
+
+  if (phase < 0)
+    return FALSE;
+  if (out_phase)
+    *out_phase = (FleetPhase) phase;
+  return TRUE;
 }
 
 G_END_DECLS
