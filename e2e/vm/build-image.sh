@@ -40,6 +40,9 @@ log () { echo "build-image: $*" >&2; }
 
 mkdir -p "$cache"
 cache=$(cd "$cache" && pwd)
+# One build at a time per cache; a second run waits and then finds it done.
+exec 9>"$cache/.lock"
+flock 9
 stamp=$(sha256sum "$0" | cut -d' ' -f1)
 if [ "$force" = no ] && [ -f "$cache/image.stamp" ] && [ "$(cat "$cache/image.stamp")" = "$stamp" ] \
    && [ -f "$cache/bookworm.qcow2" ] && [ -f "$cache/vmlinuz" ] && [ -f "$cache/initrd.img" ]; then
@@ -56,8 +59,25 @@ done
 
 # Build next to the cache and move into place at the end, so that an
 # interrupted build never leaves a half image that looks finished.
+# mmdebstrap mounts /proc, /sys and /dev nodes into the root it builds, and
+# unmounts them when it ends, also on SIGINT or SIGTERM (which reach it with
+# us: it runs in the foreground, in our process group).  Whatever happens,
+# never remove a directory with something still mounted below it.
+remove_build_dir () {
+  if grep -q -F " $1/" /proc/self/mounts; then
+    log "not removing $1: something is still mounted below it"
+  else
+    rm -rf --one-file-system "$1"
+  fi
+}
+# Builds that died without cleaning up (we hold the lock: none is running).
+for stale in "$cache"/build.*; do
+  [ ! -d "$stale" ] || remove_build_dir "$stale"
+done
 work=$(mktemp -d "$cache/build.XXXXXX")
-trap 'rm -rf "$work"' EXIT INT TERM
+trap 'remove_build_dir "$work"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 start=$(date +%s)
 

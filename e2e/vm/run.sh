@@ -16,8 +16,9 @@
 #                    `make e2e-vm` passes: it runs `make dist` first);
 #                    default: `make dist` in $FLEET_TOP_BUILDDIR, else in
 #                    the source tree, which must be configured
-#   --timeout SECS   hard limit on the guest's whole run (default
-#                    $FLEET_VM_TIMEOUT, else 1500); the VM is killed then
+#   --timeout SECS   hard limit on the whole run, image build and fleet
+#                    build included (default $FLEET_VM_TIMEOUT, else 1800);
+#                    whatever runs then is killed, the VM included
 #   --keep           keep the work directory (serial log, journals, disk)
 #
 # Prints TAP: the guest's tests as they happen, then the host's own (the
@@ -41,7 +42,7 @@ usage () {
 srcdir=$(cd "$(dirname "$0")/../.." && pwd)
 cache=${FLEET_VM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/fleet-vm}
 tarball=
-timeout=${FLEET_VM_TIMEOUT:-1500}
+timeout=${FLEET_VM_TIMEOUT:-1800}
 keep=no
 while [ $# -gt 0 ]; do
   case $1 in
@@ -78,14 +79,21 @@ cleanup () {
   fi
 }
 trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+trap 'echo "Bail out! interrupted"; exit 130' INT
+trap 'echo "Bail out! terminated"; exit 143' TERM
 
 start=$(now)
+deadline=$(( start + timeout ))
+# left: the seconds left of the whole run's time, for timeout(1).
+left () {
+  secs=$(( deadline - $(now) ))
+  [ "$secs" -gt 0 ] || secs=1
+  echo "$secs"
+}
 
 # 1. The guest image (cached).
 t=$(now)
-if ! cache=$("$srcdir/e2e/vm/build-image.sh" --cache "$cache" 2>"$work/build-image.log"); then
+if ! cache=$(timeout "$(left)" "$srcdir/e2e/vm/build-image.sh" --cache "$cache" 2>"$work/build-image.log"); then
   sed 's/^/# /' "$work/build-image.log" | tail -20
   bail "building the guest image failed"
 fi
@@ -98,7 +106,7 @@ if [ -z "$tarball" ]; then
   builddir=${FLEET_TOP_BUILDDIR:-$srcdir}
   [ -f "$builddir/Makefile" ] ||
     bail "no --tarball and $builddir is not configured (./autogen.sh, or make e2e-vm)"
-  ${MAKE:-make} -C "$builddir" dist >"$work/dist.log" 2>&1 ||
+  timeout "$(left)" "${MAKE:-make}" -C "$builddir" dist >"$work/dist.log" 2>&1 ||
     { tail -20 "$work/dist.log" | sed 's/^/# /'; bail "make dist failed"; }
   # shellcheck disable=SC2012 # our own file names
   tarball=$(ls -t "$builddir"/fleet-*.tar.xz | head -1)
@@ -106,10 +114,13 @@ fi
 [ -f "$tarball" ] || bail "no tarball $tarball"
 mkdir -p "$work/build" "$work/share/results"
 tar -C "$work/build" -xf "$tarball"
-if ! (cd "$work/build"/fleet-* &&
+# A build of its own, as a package's: not a sub-make of `make e2e-vm`.
+# shellcheck disable=SC2016 # $1 and $2 are the inner shell's
+if ! timeout "$(left)" env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL sh -c 'cd "$1"/fleet-* &&
       ./configure --prefix=/usr --sysconfdir=/etc --localstatedir=/var &&
       ${MAKE:-make} -j"$(nproc)" &&
-      ${MAKE:-make} install DESTDIR="$work/share/stage") >"$work/build.log" 2>&1; then
+      ${MAKE:-make} install DESTDIR="$2"' sh "$work/build" "$work/share/stage" \
+      >"$work/build.log" 2>&1; then
   tail -30 "$work/build.log" | sed 's/^/# /'
   bail "building fleet from $(basename "$tarball") failed"
 fi
@@ -129,13 +140,13 @@ qemu-system-x86_64 -accel tcg -m "${FLEET_VM_MEMORY:-2048}" -smp 2 \
   -nodefaults -no-user-config -display none -monitor none \
   -serial "file:$work/serial.log" -nic none \
   -kernel "$cache/vmlinuz" -initrd "$cache/initrd.img" \
-  -append "root=/dev/vda rw console=ttyS0 panic=-1" \
+  -append "root=/dev/vda rw console=ttyS0" \
   -drive "file=$work/disk.qcow2,if=virtio,format=qcow2" \
   -virtfs "local,path=$work/share,mount_tag=fleet-e2e,security_model=none,id=fleet-e2e" \
   -device virtio-rng-pci \
   </dev/null >"$work/qemu.log" 2>&1 &
 qemu_pid=$!
-note "guest booting (qemu pid $qemu_pid, TCG); timeout ${timeout}s"
+note "guest booting (qemu pid $qemu_pid, TCG); $(left)s left of the ${timeout}s timeout"
 
 # 5. Follow the guest's TAP until it says it is done, qemu dies, or time is up.
 tap=$work/share/results/tap
@@ -154,12 +165,14 @@ follow () {
   done
   shown=$lines
 }
-deadline=$(( t + timeout ))
 timed_out=no
+panicked=no
 while [ ! -f "$work/share/results/exit-status" ]; do
   follow
   kill -0 "$qemu_pid" 2>/dev/null || break
   [ "$(now)" -lt "$deadline" ] || { timed_out=yes; break; }
+  # A guest kernel that panicked never comes back: fail now, not at the timeout.
+  if grep -q 'Kernel panic' "$work/serial.log" 2>/dev/null; then panicked=yes; break; fi
   sleep 2
 done
 follow
@@ -174,7 +187,10 @@ host_not_ok () { n=$((n + 1)); echo "not ok $n - $*"; failed=1; }
 show_serial () { tail -n "${1:-40}" "$work/serial.log" 2>/dev/null | tr -d '\r' | sed 's/^/# serial: /'; }
 
 if [ "$timed_out" = yes ]; then
-  host_not_ok "the guest finished within ${timeout}s"
+  host_not_ok "the whole run finished within ${timeout}s"
+  show_serial 60
+elif [ "$panicked" = yes ]; then
+  host_not_ok "the guest's kernel did not panic"
   show_serial 60
 elif [ -f "$work/share/results/exit-status" ]; then
   host_ok "the guest ran the upgrade to the end ($(( $(now) - t ))s since boot)"
@@ -184,7 +200,7 @@ else
 fi
 
 # A clean shutdown: the guest powers itself off, and qemu exits with it.
-if [ "$timed_out" = no ]; then
+if [ "$timed_out" = no ] && [ "$panicked" = no ]; then
   shutdown_deadline=$(( $(now) + 120 ))
   while kill -0 "$qemu_pid" 2>/dev/null && [ "$(now)" -lt "$shutdown_deadline" ]; do sleep 1; done
 fi
