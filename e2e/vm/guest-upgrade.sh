@@ -429,6 +429,37 @@ phase2 () {
     not_ok "fleetd.service never failed or hit its watchdog" "NRestarts=$restarts" \
       "$(journalctl --no-pager -q -u fleetd.service | grep -i -E 'watchdog|failed' | tail -5)"
   fi
+  if out=$(fleetd_warnings 0) && [ -z "$out" ]; then
+    ok "fleetd logged no warnings or errors in this boot"
+  else
+    not_ok "fleetd logged no warnings or errors in this boot" "$(printf '%s\n' "$out" | head -20)"
+  fi
+
+  # fleetd dies (SIGKILL: no chance to persist anything more): systemd
+  # restarts it (Restart=on-failure) and it carries on from its state file.
+  since=$(date +%s); wstart=$(started_at "$web3"); astart=$(started_at "$api3")
+  pid=$(systemctl show -P MainPID fleetd.service)
+  systemctl kill -s KILL fleetd.service
+  if wait_until 60 sh -c "[ \"\$(systemctl show -P NRestarts fleetd.service)\" = 1 ]" &&
+     wait_until 60 fleetd_ready && [ "$(systemctl show -P MainPID fleetd.service)" != "$pid" ]; then
+    ok "after a SIGKILL systemd restarted fleetd (Restart=on-failure), active and READY"
+  else
+    not_ok "after a SIGKILL systemd restarted fleetd (Restart=on-failure), active and READY" \
+      "$(systemctl status --no-pager fleetd.service 2>&1)"
+  fi
+  converge 3 "after the SIGKILL: Running at generation 3"
+  sleep $(( tick + poll ))   # let at least one tick and one poll run
+  if [ "$(container_id web)" = "$web3" ] && [ "$(container_id api)" = "$api3" ] &&
+     [ "$(started_at "$web3")" = "$wstart" ] && [ "$(started_at "$api3")" = "$astart" ] &&
+     out=$(no_events_like "$since" 'create|init|start|stop|kill|died|remove'); then
+    ok "the crash and restart of fleetd recreated, restarted and stopped nothing"
+  else
+    not_ok "the crash and restart of fleetd recreated, restarted and stopped nothing" "${out:-}" \
+      "web $web3 -> $(container_id web), api $api3 -> $(container_id api)"
+  fi
+
+  # From here on nothing is expected to complain.
+  quiet_since=$(date +%s)
   check "systemctl stop fleetd.service" systemctl stop fleetd.service
   result=$(systemctl show -P Result fleetd.service)
   if [ "$result" = success ] && [ "$(podman_state "$web3")" = running ] &&
@@ -438,10 +469,30 @@ phase2 () {
     not_ok "fleetd stops cleanly on SIGTERM and leaves the containers running" "Result=$result" \
       "$(podman ps -a 2>&1)"
   fi
-  if out=$(fleetd_warnings 0) && [ -z "$out" ]; then
-    ok "fleetd logged no warnings or errors in this boot, its stop included"
+
+  # The shipped activation file: a call to the name starts fleetd.service.
+  if out=$(dbus-send --system --print-reply --reply-timeout=120000 --dest=dev.fleet.Agent1 \
+             /dev/fleet/Agent1 dev.fleet.Agent1.GetStatus 2>&1) &&
+     wait_until 60 fleetd_ready; then
+    ok "a D-Bus call to dev.fleet.Agent1 starts fleetd.service (bus activation through systemd)"
   else
-    not_ok "fleetd logged no warnings or errors in this boot, its stop included" \
+    not_ok "a D-Bus call to dev.fleet.Agent1 starts fleetd.service (bus activation through systemd)" \
+      "$out" "$(systemctl status --no-pager fleetd.service 2>&1)"
+  fi
+  converge 3 "after the activation: Running at generation 3"
+  if [ "$(container_id web)" = "$web3" ] && [ "$(container_id api)" = "$api3" ] &&
+     [ "$(podman_state "$web3")" = running ] && [ "$(podman_state "$api3")" = running ]; then
+    ok "after the activation: the same two containers, still running"
+  else
+    not_ok "after the activation: the same two containers, still running" \
+      "web $web3 -> $(container_id web), api $api3 -> $(container_id api)"
+  fi
+  check "systemctl stop fleetd.service, again" systemctl stop fleetd.service
+  if out=$(fleetd_warnings 0 --since "@$quiet_since") && [ -z "$out" ] &&
+     [ "$(systemctl show -P Result fleetd.service)" = success ]; then
+    ok "fleetd logged no warnings or errors since, its stops and activation included"
+  else
+    not_ok "fleetd logged no warnings or errors since, its stops and activation included" \
       "$(printf '%s\n' "$out" | head -20)"
   fi
   echo finished > "$e2e/phase"
