@@ -4,17 +4,18 @@
 #   ./autogen.sh [--install-deps] [CONFIGURE-ARGS...]
 #
 # --install-deps installs, with apt, the Debian packages needed to build and
-# test fleet (podman, runc and busybox-static for the integration tests, a
-# D-Bus daemon, mandoc for man page lint, systemd-analyze and bash-completion
-# for the packaging checks) when any of them is missing.  It
-# needs root, as on the project's build machines.
+# test fleet (podman, runc and busybox-static for the integration and
+# end-to-end tests, curl and jq for the end-to-end test, a D-Bus daemon,
+# mandoc for man page lint, systemd-analyze and bash-completion for the
+# packaging checks) when any of them is missing.  It needs root, as on the
+# project's build machines.
 set -eu
 srcdir=$(dirname "$0")
 test -n "$srcdir" || srcdir=.
 
 DEPS="autoconf automake libtool pkg-config make gcc libglib2.0-dev libglib2.0-dev-bin \
 libjson-glib-dev libsoup-3.0-dev dbus-daemon podman runc busybox-static uidmap \
-mandoc valgrind python3 util-linux curl openssl ca-certificates systemd bash-completion"
+mandoc valgrind python3 util-linux curl jq openssl ca-certificates systemd bash-completion"
 
 install_deps () {
   missing=

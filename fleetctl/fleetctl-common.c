@@ -1,6 +1,7 @@
 /* fleetctl-common.c: what fleetctl's commands share.  The connection to
  * fleetd turns every way of not finding it (no bus, no owner of the name)
- * into one line, "fleetd is not running on the system bus"; errors from
+ * into one line ("fleetd is not running on the system bus", or why the bus
+ * itself cannot be reached); errors from
  * the daemon arrive as FLEET_ERROR (the domain is registered with its
  * dev.fleet.Error.* names) and are printed with the daemon's message.
  */
@@ -84,7 +85,7 @@ fleetctl_connect (FleetctlContext *context, GError **error)
   connection = g_bus_get_sync (context->bus_type, NULL, &local_error);
   if (connection == NULL)
     return fleet_null_throw (error, FLEET_ERROR_FAILED,
-                             "fleetd is not running on the %s bus (cannot connect to it: %s)",
+                             "cannot connect to the %s bus, so fleetd cannot be reached: %s",
                              bus, local_error->message);
   proxy = fleet_agent1_proxy_new_sync (connection, G_DBUS_PROXY_FLAGS_DO_NOT_AUTO_START,
                                        FLEET_DBUS_NAME, FLEET_DBUS_PATH, NULL, &local_error);

@@ -65,13 +65,15 @@ static const OptionSpec option_specs[] = {
     "Fetch, reconcile until converged or failed, and exit: 0 when Running, 1 otherwise" },
   { "version", KIND_FLAG, OFFSET (version), 0, TRUE, NULL, "Print the version and exit" },
   { "ca-file", KIND_TEXT, OFFSET (ca_file), 0, FALSE, "FILE",
-    "Verify the HTTPS source with the CA certificates in FILE instead of the system's" },
+    "Verify HTTPS servers (source, status URL) with the CA certificates in FILE instead of "
+    "the system's" },
   { "client-cert", KIND_TEXT, OFFSET (client_cert), 0, FALSE, "FILE",
-    "Authenticate to the HTTPS source with the PEM client certificate in FILE" },
+    "Authenticate to HTTPS servers with the PEM client certificate in FILE" },
   { "client-key", KIND_TEXT, OFFSET (client_key), 0, FALSE, "FILE",
     "The PEM private key of --client-cert" },
   { "bearer-token-file", KIND_TEXT, OFFSET (bearer_token_file), 0, FALSE, "FILE",
-    "Send the contents of FILE as a bearer token to the HTTP source (re-read at every fetch)" },
+    "Send the contents of FILE as a bearer token to the source and status URL (re-read each "
+    "time)" },
   { "max-document-bytes", KIND_BYTES, OFFSET (max_document_bytes), G_MAXINT32, FALSE, "BYTES",
     "Reject desired-state documents larger than BYTES (default 1048576)" },
   { "connect-timeout", KIND_SECONDS, OFFSET (connect_timeout), ONE_HOUR, FALSE, "SECONDS",

@@ -86,23 +86,29 @@ log_event (GLogLevelFlags level, const char *action, const char *format, ...)
 
 /* Building the agent. */
 
+static void
+source_options_from_config (FleetdConfig *config, FleetSourceOptions *options)
+{
+  fleet_source_options_init (options);
+  options->device_id = config->device_id;
+  if (config->max_document_bytes)
+    options->max_bytes = config->max_document_bytes;
+  if (config->connect_timeout)
+    options->connect_timeout_secs = config->connect_timeout;
+  if (config->fetch_timeout)
+    options->timeout_secs = config->fetch_timeout;
+  options->ca_file = config->ca_file;
+  options->client_cert_file = config->client_cert;
+  options->client_key_file = config->client_key;
+  options->bearer_token_file = config->bearer_token_file;
+}
+
 static FleetSource *
 new_source (FleetdConfig *config, GError **error)
 {
   FleetSourceOptions options;
 
-  fleet_source_options_init (&options);
-  options.device_id = config->device_id;
-  if (config->max_document_bytes)
-    options.max_bytes = config->max_document_bytes;
-  if (config->connect_timeout)
-    options.connect_timeout_secs = config->connect_timeout;
-  if (config->fetch_timeout)
-    options.timeout_secs = config->fetch_timeout;
-  options.ca_file = config->ca_file;
-  options.client_cert_file = config->client_cert;
-  options.client_key_file = config->client_key;
-  options.bearer_token_file = config->bearer_token_file;
+  source_options_from_config (config, &options);
   return fleet_source_new_for_uri (config->source, &options, error);
 }
 
@@ -180,10 +186,12 @@ on_phase_notify (GObject *object, GParamSpec *pspec, gpointer user_data)
   on_agent_changed (daemon->agent, daemon);
 }
 
-static void
-setup_reporting (Daemon *daemon)
+/* The status is PUT with the source's CA file, client certificate and
+ * bearer token: one server, one identity. */
+static gboolean
+setup_reporting (Daemon *daemon, GError **error)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr(GError) notify_error = NULL;
 
   g_signal_connect (daemon->agent, "changed", G_CALLBACK (on_agent_changed), daemon);
   g_signal_connect (daemon->reconciler, "notify::phase", G_CALLBACK (on_phase_notify), daemon);
@@ -191,13 +199,21 @@ setup_reporting (Daemon *daemon)
     {
       g_autofree char *url = fleet_source_expand_uri (daemon->config->status_url,
                                                       daemon->config->device_id);
+      FleetSourceOptions options;
+      FleetHttpCredentials *credentials;
 
-      daemon->reporter = fleetd_status_reporter_new (url, build_status_json,
+      source_options_from_config (daemon->config, &options);
+      credentials = _fleet_http_credentials_new (&options, error);
+      if (credentials == NULL)
+        return fleet_prefix_error (error, "status-url");
+      daemon->reporter = fleetd_status_reporter_new (url, credentials, build_status_json,
                                                      g_object_ref (daemon->agent), g_object_unref);
     }
-  daemon->notifier = fleetd_notifier_new_from_environment (&error);
-  if (error != NULL)
-    log_event (G_LOG_LEVEL_MESSAGE, "notify", "result=error error=\"%s\"", error->message);
+  daemon->notifier = fleetd_notifier_new_from_environment (&notify_error);
+  if (notify_error != NULL)
+    log_event (G_LOG_LEVEL_MESSAGE, "notify", "result=error error=\"%s\"",
+               notify_error->message);
+  return TRUE;
 }
 
 /* Running. */
@@ -409,7 +425,7 @@ fleetd_daemon_run (FleetdConfig *config)
 
   daemon->config = config;
   daemon->loop = g_main_loop_new (NULL, FALSE);
-  if (!build_agent (daemon, &error))
+  if (!build_agent (daemon, &error) || !setup_reporting (daemon, &error))
     {
       g_printerr ("fleetd: %s\n", error->message);
       return g_error_matches (error, FLEET_ERROR, FLEET_ERROR_INVALID_ARGUMENT)
@@ -422,7 +438,6 @@ fleetd_daemon_run (FleetdConfig *config)
              config->runtime == FLEETD_RUNTIME_FAKE ? "fake" : "podman", config->state_dir,
              wants_bus (config) ? fleetd_bus_kind_to_string (config->bus) : "none",
              config->once ? " once" : "");
-  setup_reporting (daemon);
   daemon->sigterm_id = g_unix_signal_add (SIGTERM, on_sigterm, daemon);
   daemon->sigint_id = g_unix_signal_add (SIGINT, on_sigterm, daemon);
 

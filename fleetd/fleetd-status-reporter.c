@@ -15,6 +15,7 @@
 
 #include "fleetd-status-reporter.h"
 #include "fleet-backoff.h"
+#include "fleet-http-credentials-private.h"
 #include "fleet-util-private.h"
 
 #define RETRY_INITIAL_MSECS 1000
@@ -31,6 +32,7 @@ struct _FleetdStatusReporter
   GDestroyNotify build_destroy;
 
   SoupSession *session;
+  FleetHttpCredentials *credentials;
   GCancellable *cancellable;
   guint coalesce_msecs;
   guint heartbeat_msecs;
@@ -71,6 +73,7 @@ fleetd_status_reporter_dispose (GObject *object)
 
   fleetd_status_reporter_stop (self);
   g_clear_object (&self->session);
+  g_clear_pointer (&self->credentials, _fleet_http_credentials_free);
   if (self->build_destroy)
     g_clear_pointer (&self->build_data, self->build_destroy);
   G_OBJECT_CLASS (fleetd_status_reporter_parent_class)->dispose (object);
@@ -114,18 +117,24 @@ fleetd_status_reporter_init (FleetdStatusReporter *self)
 /**
  * fleetd_status_reporter_new:
  * @url: where to PUT the status document
+ * @credentials: (transfer full) (nullable): the CA file, client certificate
+ *   and bearer token to talk to the server with (the source's), or %NULL
  * @build: returns the status document to send, called at each report
  *
  * Returns: (transfer full): a reporter; nothing is sent before
  *   fleetd_status_reporter_start()
  */
 FleetdStatusReporter *
-fleetd_status_reporter_new (const char *url, FleetdStatusBuildFunc build, gpointer user_data,
+fleetd_status_reporter_new (const char *url, FleetHttpCredentials *credentials,
+                            FleetdStatusBuildFunc build, gpointer user_data,
                             GDestroyNotify destroy)
 {
   FleetdStatusReporter *self = g_object_new (FLEETD_TYPE_STATUS_REPORTER, NULL);
 
   self->url = g_strdup (url);
+  self->credentials = credentials;
+  if (credentials)
+    _fleet_http_credentials_setup_session (credentials, self->session);
   self->build = build;
   self->build_data = user_data;
   self->build_destroy = destroy;
@@ -256,6 +265,7 @@ send_report (FleetdStatusReporter *self)
   g_autofree char *json = self->build (self->build_data);
   g_autoptr(GBytes) body = g_bytes_new_take (json, strlen (json));
   g_autoptr(SoupMessage) message = soup_message_new (SOUP_METHOD_PUT, self->url);
+  g_autoptr(GError) error = NULL;
 
   g_steal_pointer (&json);
   if (message == NULL)
@@ -266,6 +276,15 @@ send_report (FleetdStatusReporter *self)
       return;
     }
   soup_message_set_request_body_from_bytes (message, "application/json", body);
+  if (self->credentials && !_fleet_http_credentials_authorize (self->credentials, message, &error))
+    {
+      /* e.g. the token file is missing: a failed report, retried later */
+      log_outcome (self, self->reason, error);
+      complete_flushes (self->flush_next, error);
+      schedule_report (self, fleet_backoff_failed (&self->backoff, g_get_monotonic_time ()),
+                       "retry");
+      return;
+    }
   g_object_set_data (G_OBJECT (message), "fleetd-reason", (gpointer) self->reason);
   self->in_flight = TRUE;
   g_ptr_array_extend_and_steal (self->flush_this, g_steal_pointer (&self->flush_next));

@@ -3,6 +3,8 @@
 
 #include <gio/gio.h>
 
+#include "fleet-http-credentials-private.h"
+
 G_BEGIN_DECLS
 
 #define FLEETD_TYPE_STATUS_REPORTER (fleetd_status_reporter_get_type ())
@@ -16,8 +18,10 @@ typedef char *(*FleetdStatusBuildFunc) (gpointer user_data);
 #define FLEETD_STATUS_HEARTBEAT_SECS 60
 #define FLEETD_STATUS_TIMEOUT_SECS 10
 
-FleetdStatusReporter *fleetd_status_reporter_new (const char *url, FleetdStatusBuildFunc build,
-                                                  gpointer user_data, GDestroyNotify destroy);
+FleetdStatusReporter *fleetd_status_reporter_new (const char *url,
+                                                  FleetHttpCredentials *credentials,
+                                                  FleetdStatusBuildFunc build, gpointer user_data,
+                                                  GDestroyNotify destroy);
 void fleetd_status_reporter_set_timing (FleetdStatusReporter *self, guint coalesce_msecs,
                                         guint heartbeat_msecs, guint retry_initial_msecs,
                                         guint retry_max_msecs);

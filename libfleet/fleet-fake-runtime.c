@@ -131,6 +131,14 @@ create_container (FleetFakeRuntime *self, const char *name, const char *image)
   return c;
 }
 
+static void
+emit_died (FleetFakeRuntime *self, FakeContainer *c)
+{
+  if (self->watching && c->info->deployment != NULL)
+    fleet_container_runtime_emit_container_died (FLEET_CONTAINER_RUNTIME (self), c->info->id,
+                                                 c->info->deployment, c->info->service);
+}
+
 /* Stop gracefully with the container's own signal and grace, SIGKILL after. */
 static void
 stop_container (FleetFakeRuntime *self, FakeContainer *c)
@@ -146,6 +154,8 @@ stop_container (FleetFakeRuntime *self, FakeContainer *c)
   else
     c->info->exit_code = 0;
   c->info->state = FLEET_CONTAINER_STATE_EXITED;
+  /* As podman does, a container stopped on request is reported dead too. */
+  emit_died (self, c);
 }
 
 static void
@@ -558,9 +568,12 @@ fleet_fake_runtime_count_calls (FleetFakeRuntime *self, const char *verb)
 guint
 fleet_fake_runtime_count_mutating_calls (FleetFakeRuntime *self)
 {
-  return fleet_fake_runtime_count_calls (self, "create") + fleet_fake_runtime_count_calls (self, "start")
-         + fleet_fake_runtime_count_calls (self, "stop") + fleet_fake_runtime_count_calls (self, "kill")
-         + fleet_fake_runtime_count_calls (self, "remove");
+  static const char *const verbs[] = { "create", "start", "stop", "kill", "remove" };
+  guint n = 0;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (verbs); i++)
+    n += fleet_fake_runtime_count_calls (self, verbs[i]);
+  return n;
 }
 
 void
@@ -655,9 +668,7 @@ fleet_fake_runtime_kill_container (FleetFakeRuntime *self, const char *id_or_nam
     return FALSE;
   c->info->state = FLEET_CONTAINER_STATE_EXITED;
   c->info->exit_code = exit_code;
-  if (self->watching && c->info->deployment != NULL)
-    fleet_container_runtime_emit_container_died (FLEET_CONTAINER_RUNTIME (self), c->info->id,
-                                                 c->info->deployment, c->info->service);
+  emit_died (self, c);
   return TRUE;
 }
 

@@ -13,6 +13,7 @@
 
 #include <libsoup/soup.h>
 
+#include "fleet-http-credentials-private.h"
 #include "fleet-http-source.h"
 #include "fleet-read-limited-private.h"
 #include "fleet-util-private.h"
@@ -26,8 +27,7 @@ struct _FleetHttpSource
   char *uri_string;
   gsize max_bytes;
   guint timeout_secs;
-  GTlsCertificate *client_certificate;
-  char *bearer_token_file;
+  FleetHttpCredentials *credentials;
   char *committed;
 };
 
@@ -55,8 +55,7 @@ fleet_http_source_finalize (GObject *object)
   g_clear_object (&self->session);
   g_clear_pointer (&self->uri, g_uri_unref);
   g_free (self->uri_string);
-  g_clear_object (&self->client_certificate);
-  g_free (self->bearer_token_file);
+  g_clear_pointer (&self->credentials, _fleet_http_credentials_free);
   g_free (self->committed);
   G_OBJECT_CLASS (fleet_http_source_parent_class)->finalize (object);
 }
@@ -205,29 +204,6 @@ on_caller_cancelled (GCancellable *caller, gpointer user_data)
   g_cancellable_cancel (G_CANCELLABLE (user_data));
 }
 
-static gboolean
-add_authorization (FleetHttpSource *self, SoupMessage *message, GError **error)
-{
-  g_autofree char *token = NULL;
-  g_autofree char *header = NULL;
-
-  if (self->bearer_token_file == NULL)
-    return TRUE;
-  /* A few bytes from local storage; read at every fetch so that a rotated
-   * token is picked up without a restart. */
-  if (!g_file_get_contents (self->bearer_token_file, &token, NULL, error))
-    return FALSE;
-  g_strstrip (token);
-  if (*token == '\0' || strpbrk (token, "\r\n") != NULL)
-    return fleet_throw (error, FLEET_ERROR_INVALID_ARGUMENT,
-                        "%s: not a bearer token (empty, or more than one line)",
-                        self->bearer_token_file);
-  header = g_strconcat ("Bearer ", token, NULL);
-  soup_message_headers_replace (soup_message_get_request_headers (message), "Authorization",
-                                header);
-  return TRUE;
-}
-
 static void
 http_source_fetch (FleetSource *source, GCancellable *cancellable, GAsyncReadyCallback callback,
                    gpointer user_data)
@@ -253,9 +229,7 @@ http_source_fetch (FleetSource *source, GCancellable *cancellable, GAsyncReadyCa
   soup_message_headers_replace (headers, "Accept", "application/json");
   if (self->committed && !g_str_has_prefix (self->committed, "sha256:"))
     soup_message_headers_replace (headers, "If-None-Match", self->committed);
-  if (self->client_certificate)
-    soup_message_set_tls_client_certificate (d->message, self->client_certificate);
-  if (!add_authorization (self, d->message, &error))
+  if (!_fleet_http_credentials_authorize (self->credentials, d->message, &error))
     {
       fail (task, FLEET_ERROR_FETCH_FAILED, error->message);
       return;
@@ -297,31 +271,6 @@ fleet_http_source_iface_init (FleetSourceInterface *iface)
   iface->get_uri = http_source_get_uri;
 }
 
-static gboolean
-setup_tls (FleetHttpSource *self, const FleetSourceOptions *options, GError **error)
-{
-  if (options->ca_file)
-    {
-      g_autoptr(GTlsDatabase) database = g_tls_file_database_new (options->ca_file, error);
-
-      if (database == NULL)
-        return fleet_prefix_error (error, "CA file");
-      g_object_set (self->session, "tls-database", database, NULL);
-    }
-  if ((options->client_cert_file == NULL) != (options->client_key_file == NULL))
-    return fleet_throw (error, FLEET_ERROR_INVALID_ARGUMENT,
-                        "a client certificate needs both a certificate and a key file");
-  if (options->client_cert_file)
-    {
-      self->client_certificate = g_tls_certificate_new_from_files (options->client_cert_file,
-                                                                   options->client_key_file,
-                                                                   error);
-      if (self->client_certificate == NULL)
-        return fleet_prefix_error (error, "client certificate");
-    }
-  return TRUE;
-}
-
 /**
  * fleet_http_source_new:
  * @uri: an `http://` or `https://` URL (`{device}` already replaced)
@@ -349,12 +298,13 @@ fleet_http_source_new (const char *uri, const FleetSourceOptions *options, GErro
   self->max_bytes = options->max_bytes;
   self->timeout_secs = options->timeout_secs ? options->timeout_secs
                                              : FLEET_DEFAULT_FETCH_TIMEOUT_SECS;
-  self->bearer_token_file = g_strdup (options->bearer_token_file);
   self->session = soup_session_new_with_options (
     "timeout", options->connect_timeout_secs ? options->connect_timeout_secs
                                              : FLEET_DEFAULT_CONNECT_TIMEOUT_SECS,
     "user-agent", "fleetd/" PACKAGE_VERSION, NULL);
-  if (!setup_tls (self, options, error))
+  self->credentials = _fleet_http_credentials_new (options, error);
+  if (self->credentials == NULL)
     return NULL;
+  _fleet_http_credentials_setup_session (self->credentials, self->session);
   return FLEET_SOURCE (g_steal_pointer (&self));
 }

@@ -54,21 +54,54 @@ fleet_service_record_is_converged (FleetServiceRecord *record, FleetServiceSpec 
          && g_strcmp0 (record->spec_digest, spec->digest) == 0;
 }
 
-static FleetContainerInfo *
-find_container (GPtrArray *containers, const char *id)
+/* Lookups a plan makes for every service and every container, indexed
+ * once so that planning stays linear in the number of services. */
+typedef struct
 {
-  for (guint i = 0; i < containers->len; i++)
-    {
-      FleetContainerInfo *info = containers->pdata[i];
+  GHashTable *containers; /* id -> FleetContainerInfo, or NULL without a runtime view */
+  GHashTable *recorded;   /* ids the state records */
+} PlanIndex;
 
-      if (g_strcmp0 (info->id, id) == 0)
-        return info;
+static void
+plan_index_init (PlanIndex *index, FleetState *state, const FleetPlanContext *ctx)
+{
+  GHashTableIter iter;
+  FleetDeploymentRecord *record;
+
+  index->containers = NULL;
+  if (ctx->containers)
+    {
+      index->containers = g_hash_table_new (g_str_hash, g_str_equal);
+      for (guint i = 0; i < ctx->containers->len; i++)
+        {
+          FleetContainerInfo *info = ctx->containers->pdata[i];
+
+          g_hash_table_insert (index->containers, info->id, info);
+        }
     }
-  return NULL;
+  index->recorded = g_hash_table_new (g_str_hash, g_str_equal);
+  g_hash_table_iter_init (&iter, state->deployments);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &record))
+    {
+      GHashTableIter siter;
+      FleetServiceRecord *service;
+
+      g_hash_table_iter_init (&siter, record->services);
+      while (g_hash_table_iter_next (&siter, NULL, (gpointer *) &service))
+        if (service->container_id)
+          g_hash_table_add (index->recorded, service->container_id);
+    }
 }
 
 static void
-plan_orphans (FleetPlan *plan, FleetState *state, const FleetPlanContext *ctx)
+plan_index_clear (PlanIndex *index)
+{
+  g_clear_pointer (&index->containers, g_hash_table_unref);
+  g_clear_pointer (&index->recorded, g_hash_table_unref);
+}
+
+static void
+plan_orphans (FleetPlan *plan, const PlanIndex *index, const FleetPlanContext *ctx)
 {
   if (ctx->containers == NULL)
     return;
@@ -76,7 +109,7 @@ plan_orphans (FleetPlan *plan, FleetState *state, const FleetPlanContext *ctx)
     {
       FleetContainerInfo *info = ctx->containers->pdata[i];
 
-      if (info->deployment != NULL && !fleet_state_has_container_id (state, info->id))
+      if (info->deployment != NULL && !g_hash_table_contains (index->recorded, info->id))
         add_action (plan, FLEET_PLAN_REMOVE_ORPHAN, info->deployment, info->service, info->id,
                     NULL);
     }
@@ -137,7 +170,7 @@ plan_rollout (FleetPlan *plan, FleetDeploymentSpec *deployment, FleetDeploymentR
 
 static void
 plan_liveness (FleetPlan *plan, FleetDeploymentSpec *deployment, FleetDeploymentRecord *record,
-               const FleetPlanContext *ctx)
+               const PlanIndex *index, const FleetPlanContext *ctx)
 {
   for (guint i = 0; i < deployment->services->len; i++)
     {
@@ -148,7 +181,8 @@ plan_liveness (FleetPlan *plan, FleetDeploymentSpec *deployment, FleetDeployment
 
       if (!fleet_service_record_is_converged (service, spec))
         continue;
-      info = ctx->containers ? find_container (ctx->containers, service->container_id) : NULL;
+      info = index->containers ? g_hash_table_lookup (index->containers, service->container_id)
+                               : NULL;
       if (ctx->containers == NULL || (info && info->state == FLEET_CONTAINER_STATE_RUNNING))
         {
           if (ctx->include_unchanged)
@@ -177,12 +211,14 @@ fleet_plan_compute (FleetState *state, FleetDocument *desired, const FleetPlanCo
 {
   FleetPlan *plan = g_new0 (FleetPlan, 1);
   g_autoptr(GPtrArray) recorded = fleet_state_get_deployment_names (state);
+  PlanIndex index;
 
   plan->actions = g_ptr_array_new_with_free_func (action_free);
   if (desired == NULL)
     return plan;
 
-  plan_orphans (plan, state, context);
+  plan_index_init (&index, state, context);
+  plan_orphans (plan, &index, context);
   for (guint i = 0; i < recorded->len; i++)
     {
       const char *name = recorded->pdata[i];
@@ -203,8 +239,9 @@ fleet_plan_compute (FleetState *state, FleetDocument *desired, const FleetPlanCo
             plan_dropped_services (plan, record, deployment);
           plan_rollout (plan, deployment, record);
         }
-      plan_liveness (plan, deployment, record, context);
+      plan_liveness (plan, deployment, record, &index, context);
     }
+  plan_index_clear (&index);
   return plan;
 }
 

@@ -19,7 +19,8 @@ G_BEGIN_DECLS
  * @FLEET_PLAN_PULL: pull a new image before anything of its deployment is stopped
  * @FLEET_PLAN_START: create and start a new service's container
  * @FLEET_PLAN_REPLACE: stop the recorded container, then create and start the new one
- * @FLEET_PLAN_ENSURE_RUNNING: liveness: start the stopped container again, or create the missing one
+ * @FLEET_PLAN_ENSURE_RUNNING: liveness: start the stopped container again, or create the
+ *   missing one
  * @FLEET_PLAN_UNCHANGED: nothing to do (listed only in dry runs)
  */
 typedef enum

@@ -951,15 +951,30 @@ fleet_reconciler_init (FleetReconciler *self)
   self->shutdown_tasks = g_ptr_array_new_with_free_func (g_object_unref);
 }
 
+static gboolean
+is_being_stopped (FleetReconciler *self, const char *container_id)
+{
+  FleetPlanAction *action;
+
+  if (self->pass == NULL || self->pass->plan == NULL || self->pass->next == 0)
+    return FALSE;
+  action = current_action (self->pass);
+  return (action->kind == FLEET_PLAN_REPLACE || action->kind == FLEET_PLAN_STOP
+          || action->kind == FLEET_PLAN_REMOVE_ORPHAN)
+         && g_strcmp0 (action->container_id, container_id) == 0;
+}
+
 static void
 on_container_died (FleetContainerRuntime *runtime, const char *container_id,
                    const char *deployment, const char *service, gpointer user_data)
 {
   FleetReconciler *self = user_data;
 
-  /* Only the containers the agent recorded are its business; the old
-   * container of a replacement dies on purpose and is no longer recorded. */
-  if (!fleet_state_has_container_id (self->state, container_id))
+  /* Only the containers the agent recorded are its business, and not the
+   * one it is stopping itself right now (the old container of a
+   * replacement, a dropped service). */
+  if (!fleet_state_has_container_id (self->state, container_id)
+      || is_being_stopped (self, container_id))
     return;
   log_action ("died", deployment, service, container_id, "reason=\"runtime event\"");
   request_pass (self);

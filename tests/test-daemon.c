@@ -676,6 +676,26 @@ test_not_running (Fixture *f, gconstpointer data)
     }
 }
 
+/* No bus at all: the bus, not fleetd, is named as what cannot be reached. */
+static void
+test_bus_unreachable (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GSubprocessLauncher) launcher =
+    new_launcher (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_autofree char *address = g_strdup_printf ("unix:path=%s/no-such-bus", f->dir);
+  const char *argv[] = { fleetctl_path (), "--bus=session", "status", NULL };
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+
+  g_subprocess_launcher_setenv (launcher, "DBUS_SESSION_BUS_ADDRESS", address, TRUE);
+  g_assert_cmpint (run (launcher, argv, &out, &err), ==, 1);
+  g_assert_cmpstr (out, ==, "");
+  g_assert_true (g_str_has_prefix (err, "fleetctl: cannot connect to the session bus, so fleetd "
+                                        "cannot be reached: "));
+  g_assert_nonnull (strchr (err, '\n'));
+  g_assert_true (strchr (err, '\n')[1] == '\0');
+}
+
 static void
 test_second_instance (Fixture *f, gconstpointer data)
 {
@@ -957,6 +977,7 @@ main (int argc, char **argv)
   ADD ("/daemon/fleetctl/reconcile", test_reconcile);
   ADD ("/daemon/fleetctl/not-root", test_not_root);
   ADD ("/daemon/fleetctl/not-running", test_not_running);
+  ADD ("/daemon/fleetctl/bus-unreachable", test_bus_unreachable);
   ADD ("/daemon/second-instance", test_second_instance);
   ADD ("/daemon/sigterm-and-restart", test_sigterm_and_restart);
   ADD ("/daemon/fetch-failure", test_fetch_failure);

@@ -6,6 +6,7 @@
  */
 #include "config.h"
 
+#include <glib/gstdio.h>
 #include <libsoup/soup.h>
 
 #include "fleet-test-utils.h"
@@ -25,6 +26,7 @@ typedef struct
   guint fail_first;     /* answer 500 to this many requests */
   char *last_method;
   char *last_content_type;
+  char *last_authorization;
 
   FleetFakeRuntime *runtime;
   FleetReconciler *reconciler;
@@ -46,6 +48,9 @@ on_request (SoupServer *server, SoupServerMessage *message, const char *path, GH
   g_free (f->last_content_type);
   f->last_content_type = g_strdup (soup_message_headers_get_content_type (
     soup_server_message_get_request_headers (message), NULL));
+  g_free (f->last_authorization);
+  f->last_authorization = g_strdup (soup_message_headers_get_one (
+    soup_server_message_get_request_headers (message), "Authorization"));
   if (f->fail_first > 0)
     {
       f->fail_first--;
@@ -91,6 +96,7 @@ fixture_teardown (Fixture *f, gconstpointer data)
   g_ptr_array_unref (f->bodies);
   g_free (f->last_method);
   g_free (f->last_content_type);
+  g_free (f->last_authorization);
   g_clear_object (&f->reconciler);
   g_clear_object (&f->runtime);
   fleet_fetch_status_clear (&f->fetch);
@@ -109,7 +115,7 @@ build_status (gpointer user_data)
 static FleetdStatusReporter *
 new_reporter (Fixture *f, guint heartbeat_msecs)
 {
-  FleetdStatusReporter *reporter = fleetd_status_reporter_new (f->url, build_status, f, NULL);
+  FleetdStatusReporter *reporter = fleetd_status_reporter_new (f->url, NULL, build_status, f, NULL);
 
   fleetd_status_reporter_set_timing (reporter, 50, heartbeat_msecs, 20, 80);
   return reporter;
@@ -298,6 +304,46 @@ test_unreachable (Fixture *f, gconstpointer data)
   g_assert_cmpuint (f->requests, ==, 0);
 }
 
+/* The status goes to the server with the source's credentials: here the
+ * bearer token (read at each report, so a rotated one is used), and a
+ * missing token file is a failed report that is retried. */
+static void
+test_credentials (Fixture *f, gconstpointer data)
+{
+  g_autofree char *dir = fleet_test_make_tmpdir ();
+  g_autofree char *token = g_build_filename (dir, "token", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(FleetdStatusReporter) reporter = NULL;
+  FleetSourceOptions options;
+  FleetHttpCredentials *credentials;
+
+  g_assert_true (g_file_set_contents (token, "t0ken\n", -1, NULL));
+  fleet_source_options_init (&options);
+  options.bearer_token_file = token;
+  credentials = _fleet_http_credentials_new (&options, &error);
+  g_assert_no_error (error);
+  reporter = fleetd_status_reporter_new (f->url, credentials, build_status, f, NULL);
+  fleetd_status_reporter_set_timing (reporter, 50, 60000, 20, 80);
+  fleetd_status_reporter_start (reporter);
+  wait_for_bodies (f, 1);
+  g_assert_cmpstr (f->last_authorization, ==, "Bearer t0ken");
+
+  g_assert_true (g_file_set_contents (token, "rotated", -1, NULL));
+  fleetd_status_reporter_changed (reporter);
+  wait_for_bodies (f, 2);
+  g_assert_cmpstr (f->last_authorization, ==, "Bearer rotated");
+
+  g_unlink (token);
+  fleetd_status_reporter_changed (reporter);
+  fleet_test_sleep_ms (300);
+  g_assert_cmpuint (f->bodies->len, ==, 2);
+  g_assert_true (g_file_set_contents (token, "back", -1, NULL));
+  wait_for_bodies (f, 3);
+  g_assert_cmpstr (f->last_authorization, ==, "Bearer back");
+  fleetd_status_reporter_stop (reporter);
+  fleet_test_rm_rf (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -313,6 +359,7 @@ main (int argc, char **argv)
   ADD ("/fleetd-status/periodic", test_periodic);
   ADD ("/fleetd-status/flush", test_flush);
   ADD ("/fleetd-status/unreachable", test_unreachable);
+  ADD ("/fleetd-status/credentials", test_credentials);
 #undef ADD
 
   return g_test_run ();

@@ -638,6 +638,27 @@ test_container_died_event (Fixture *f, gconstpointer data)
   g_assert_cmpuint (fleet_fake_runtime_count_calls (f->runtime, "create"), ==, 0);
 }
 
+/* The container the agent stops itself is reported dead by the runtime
+ * too; that is no reason for another pass, nor a "died" in the log. */
+static void
+test_own_stop_is_not_a_death (Fixture *f, gconstpointer data)
+{
+  g_autoptr(FleetDocument) v1 = hello_doc (1, "v1", "hi", "SIGTERM", 10);
+  g_autoptr(FleetDocument) v2 = hello_doc (2, "v2", "hi", "SIGTERM", 10);
+  g_autoptr(FleetDocument) none = fleet_test_document ("{\"deployments\":{}}");
+
+  fleet_reconciler_watch_runtime_events (f->reconciler);
+  g_assert_cmpint (fleet_test_apply_ok (f->reconciler, v1), ==, FLEET_PHASE_RUNNING);
+  fleet_fake_runtime_clear_calls (f->runtime);
+
+  g_assert_cmpint (fleet_test_apply_ok (f->reconciler, v2), ==, FLEET_PHASE_RUNNING);
+  g_assert_cmpint (fleet_test_apply_ok (f->reconciler, none), ==, FLEET_PHASE_RUNNING);
+  fleet_test_sleep_ms (50);
+  /* one pass each: no extra pass triggered by the stops */
+  g_assert_cmpuint (fleet_fake_runtime_count_calls (f->runtime, "list"), ==, 2);
+  g_assert_cmpuint (fleet_fake_runtime_count_calls (f->runtime, "stop"), ==, 2);
+}
+
 static void
 on_phase_changed (FleetReconciler *reconciler, const char *name, const char *phase,
                   gpointer user_data)
@@ -752,6 +773,7 @@ main (int argc, char **argv)
   ADD ("/reconciler/stop-hang-killed", test_stop_hang_killed);
   ADD ("/reconciler/runtime-unreachable", test_runtime_unreachable);
   ADD ("/reconciler/container-died-event", test_container_died_event);
+  ADD ("/reconciler/own-stop-is-not-a-death", test_own_stop_is_not_a_death);
   ADD ("/reconciler/phase-signals", test_phase_signals);
   ADD ("/reconciler/retry-now", test_retry_now);
   ADD ("/reconciler/shutdown-mid-pass", test_shutdown_mid_pass);

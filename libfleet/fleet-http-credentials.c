@@ -1,0 +1,99 @@
+/* fleet-http-credentials.c: the TLS trust, client certificate and bearer
+ * token fleetd uses towards its server.  The CA file and the certificate
+ * are loaded once (a bad one is a configuration error, said at start); the
+ * token file is read at every request so that a rotated token is picked up
+ * without a restart.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "fleet-http-credentials-private.h"
+#include "fleet-util-private.h"
+
+struct _FleetHttpCredentials
+{
+  GTlsDatabase *database;
+  GTlsCertificate *client_certificate;
+  char *bearer_token_file;
+};
+
+/**
+ * _fleet_http_credentials_new:
+ * @options: the ca_file, client_cert_file, client_key_file and
+ *   bearer_token_file members are used
+ *
+ * Returns: (transfer full): the credentials, or %NULL when the CA file or
+ *   the certificate cannot be loaded
+ */
+FleetHttpCredentials *
+_fleet_http_credentials_new (const FleetSourceOptions *options, GError **error)
+{
+  g_autoptr(FleetHttpCredentials) credentials = g_new0 (FleetHttpCredentials, 1);
+
+  if (options->ca_file)
+    {
+      credentials->database = g_tls_file_database_new (options->ca_file, error);
+      if (credentials->database == NULL)
+        return fleet_prefix_error (error, "CA file"), NULL;
+    }
+  if ((options->client_cert_file == NULL) != (options->client_key_file == NULL))
+    return fleet_null_throw (error, FLEET_ERROR_INVALID_ARGUMENT,
+                             "a client certificate needs both a certificate and a key file");
+  if (options->client_cert_file)
+    {
+      credentials->client_certificate =
+        g_tls_certificate_new_from_files (options->client_cert_file, options->client_key_file,
+                                          error);
+      if (credentials->client_certificate == NULL)
+        return fleet_prefix_error (error, "client certificate"), NULL;
+    }
+  credentials->bearer_token_file = g_strdup (options->bearer_token_file);
+  return g_steal_pointer (&credentials);
+}
+
+void
+_fleet_http_credentials_free (FleetHttpCredentials *credentials)
+{
+  if (credentials == NULL)
+    return;
+  g_clear_object (&credentials->database);
+  g_clear_object (&credentials->client_certificate);
+  g_free (credentials->bearer_token_file);
+  g_free (credentials);
+}
+
+/* Verify servers against the CA file, when one is given, instead of the
+ * system's CAs. */
+void
+_fleet_http_credentials_setup_session (FleetHttpCredentials *credentials, SoupSession *session)
+{
+  if (credentials->database)
+    g_object_set (session, "tls-database", credentials->database, NULL);
+}
+
+/* Attach the client certificate and the bearer token to @message. */
+gboolean
+_fleet_http_credentials_authorize (FleetHttpCredentials *credentials, SoupMessage *message,
+                                   GError **error)
+{
+  g_autofree char *token = NULL;
+  g_autofree char *header = NULL;
+
+  if (credentials->client_certificate)
+    soup_message_set_tls_client_certificate (message, credentials->client_certificate);
+  if (credentials->bearer_token_file == NULL)
+    return TRUE;
+  /* A few bytes from local storage. */
+  if (!g_file_get_contents (credentials->bearer_token_file, &token, NULL, error))
+    return FALSE;
+  g_strstrip (token);
+  if (*token == '\0' || strpbrk (token, "\r\n") != NULL)
+    return fleet_throw (error, FLEET_ERROR_INVALID_ARGUMENT,
+                        "%s: not a bearer token (empty, or more than one line)",
+                        credentials->bearer_token_file);
+  header = g_strconcat ("Bearer ", token, NULL);
+  soup_message_headers_replace (soup_message_get_request_headers (message), "Authorization",
+                                header);
+  return TRUE;
+}
