@@ -12,7 +12,10 @@ share=$(cd "$(dirname "$0")" && pwd)
 results=$share/results
 mkdir -p "$results"
 
-sh "$share/guest-upgrade.sh" --stage "$share/stage" --results "$results"
+host_test=
+[ ! -f "$share/src/e2e/run-host.sh" ] || host_test="--host-test $share/src"
+# shellcheck disable=SC2086 # an option and its argument, or nothing
+sh "$share/guest-upgrade.sh" --stage "$share/stage" --results "$results" $host_test
 rc=$?
 if [ "$rc" = 3 ]; then
   systemctl reboot

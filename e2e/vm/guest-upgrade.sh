@@ -16,6 +16,12 @@
 #                  copied over / on the first run, as dpkg would unpack it
 #   --results DIR  where the TAP output goes (DIR/tap, appended to across
 #                  the reboot; the plan comes last)
+#   --host-test DIR  optional: a copy of the source tree's e2e/ and tests/
+#                  (at least e2e/run-host.sh and what it uses); at the end,
+#                  with fleetd.service stopped and masked, the host-mode test
+#                  runs once more here, against the installed fleetd and
+#                  fleetctl, the system's podman.socket and the system bus
+#                  (E2E_PREFIX=/usr E2E_PODMAN_SOCKET=... E2E_BUS=system)
 #
 # Exit status: 0 all passed, 1 something failed (or the plan was cut short),
 # 3 "reboot the machine and run me again" (progress is kept in
@@ -33,10 +39,12 @@ set -eu
 
 stage=
 results=
+host_test=
 while [ $# -gt 0 ]; do
   case $1 in
     --stage) stage=$2; shift 2 ;;
     --results) results=$2; shift 2 ;;
+    --host-test) host_test=$2; shift 2 ;;
     *) echo "usage: $0 --stage DIR --results DIR" >&2; exit 2 ;;
   esac
 done
@@ -495,7 +503,25 @@ phase2 () {
     not_ok "fleetd logged no warnings or errors since, its stops and activation included" \
       "$(printf '%s\n' "$out" | head -20)"
   fi
+  [ -z "$host_test" ] || host_mode_test
   echo finished > "$e2e/phase"
+}
+
+# e2e/run-host.sh, the host mode's own steps, on this real system.  Its
+# fleetd is its own process, so fleetd.service must stay out of the way,
+# D-Bus activation included; the script removes what it creates.
+host_mode_test () {
+  systemctl mask --runtime --quiet fleetd.service
+  if out=$(cd /tmp && E2E_PREFIX=/usr E2E_PODMAN_SOCKET=/run/podman/podman.sock E2E_BUS=system \
+             FLEET_REQUIRE_PODMAN=1 timeout 900 sh "$host_test/e2e/run-host.sh" 2>&1); then
+    ok "e2e/run-host.sh against the installed fleet, the system's podman and bus:" \
+      "$(printf '%s\n' "$out" | grep -c '^ok') steps passed"
+    diag "$(printf '%s\n' "$out" | grep -E '^(ok|not ok|1\.\.)')"
+  else
+    not_ok "e2e/run-host.sh against the installed fleet, the system's podman and bus" \
+      "$(printf '%s\n' "$out" | tail -60)"
+  fi
+  systemctl unmask --runtime --quiet fleetd.service
 }
 
 case $(cat "$e2e/phase" 2>/dev/null || echo new) in
