@@ -3,7 +3,8 @@
 # of the 9p share that e2e/vm/run.sh gives it (the image's
 # fleet-e2e-hook.service runs /mnt/fleet-e2e/hook.sh when it exists).
 #
-# Runs guest-upgrade.sh from the share; when it asks for a reboot (exit 3)
+# Runs guest-upgrade.sh from the share (with --host-test when run.sh put a
+# source tree in src/, for --host-mode); when it asks for a reboot (exit 3)
 # reboots, and when it is done collects the journal into results/ for the
 # host, writes its exit status to results/exit-status (the host's signal
 # that the run is over) and powers the machine off.
