@@ -2,7 +2,8 @@
 # Check the system bus policy dev.fleet.Agent1.conf on a private bus that
 # has the system bus's default policy: root may own the name and call
 # everything; another user may read (GetStatus, Plan, properties,
-# introspection) but not Reconcile, Set a property, or own the name.
+# introspection) but not Reconcile, Set a property, or own the name; and
+# fleetctl says so in one line when the policy refuses it.
 set -eu
 
 srcdir=${FLEET_TOP_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -10,6 +11,7 @@ builddir=${FLEET_TOP_BUILDDIR:-.}
 policy=$srcdir/data/dev.fleet.Agent1.conf
 interface=$srcdir/data/dev.fleet.Agent1.xml
 service=$builddir/tests/fleet-test-bus-service
+fleetctl=$builddir/fleetctl/fleetctl
 
 skip_all () { echo "1..0 # SKIP $*"; exit 0; }
 [ "$(id -u)" = 0 ] || skip_all "needs root, to call both as root and as another user"
@@ -19,7 +21,7 @@ done
 user_uid=$(id -u nobody 2>/dev/null) || skip_all "there is no user nobody"
 user_gid=$(id -g nobody)
 
-echo "1..12"
+echo "1..13"
 n=0
 ok () { n=$((n + 1)); echo "ok $n - $*"; }
 not_ok () { n=$((n + 1)); echo "not ok $n - $*"; }
@@ -156,4 +158,24 @@ elif grep -q 'AccessDenied' "$tmp/reply"; then
 else
   not_ok "another user may not own dev.fleet.Agent1"
   sed 's/^/# /' "$tmp/reply"
+fi
+
+# 13. fleetctl reconcile as another user: the bus refuses the call before
+# fleetd sees it, and its AccessDenied text is a dump of the policy's
+# matching rules; fleetctl turns it into the line fleetd's own refusal gives.
+if [ ! -x "$fleetctl" ]; then
+  n=$((n + 1))
+  echo "ok $n # SKIP fleetctl is not built in this tree"
+else
+  cp "$fleetctl" "$tmp/fleetctl"
+  if DBUS_SYSTEM_BUS_ADDRESS=$address setpriv --reuid="$user_uid" --regid="$user_gid" \
+       --clear-groups "$tmp/fleetctl" reconcile > "$tmp/reply" 2>&1; then
+    not_ok "fleetctl reconcile as another user fails with one clear line"
+    sed 's/^/# /' "$tmp/reply"
+  elif [ "$(cat "$tmp/reply")" = "fleetctl: Reconcile requires root (refused by the system bus policy)" ]; then
+    ok "fleetctl reconcile as another user fails with one clear line"
+  else
+    not_ok "fleetctl reconcile as another user fails with one clear line"
+    sed 's/^/# /' "$tmp/reply"
+  fi
 fi

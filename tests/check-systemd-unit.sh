@@ -94,6 +94,11 @@ RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_NETLINK'
 missing=$(printf '%s\n' "$required" | grep -v -x -F -f "$unit" || true)
 grep -q -E '^WatchdogSec=[1-9]' "$unit" || missing="$missing WatchdogSec="
 grep -q -E '^After=.*network-online\.target' "$unit" || missing="$missing After=network-online.target"
+# Stopped before the bus and podman at shutdown (found in e2e/vm).
+grep -q -E '^After=.*[= ]dbus\.service' "$unit" || missing="$missing After=dbus.service"
+grep -q -E '^After=.*[= ]podman\.service' "$unit" || missing="$missing After=podman.service"
+# No dconf in the sandbox (found in e2e/vm).
+grep -q -x 'Environment=GSETTINGS_BACKEND=memory' "$unit" || missing="$missing Environment=GSETTINGS_BACKEND=memory"
 grep -q -E '^Wants=.*podman\.socket' "$unit" || missing="$missing Wants=podman.socket"
 if [ -z "$missing" ]; then
   ok "fleetd.service keeps its required settings and hardening"

@@ -1,0 +1,534 @@
+#!/bin/sh
+# guest-upgrade.sh --stage DIR --results DIR: the v1 -> v2 -> v3 upgrade on a
+# real Debian 12 machine, with fleet installed as a package would install it
+# and fleetd running as the real fleetd.service (Type=notify, on the system
+# bus with the shipped D-Bus policy, against the system's podman.socket).
+#
+# e2e/vm/run.sh runs it inside the guest it boots (through
+# e2e/vm/guest-hook.sh), but it needs nothing from the VM: on any Debian 12
+# machine with podman, runc, busybox-static, python3, curl and jq that may be
+# taken over (it writes /etc/fleet/fleetd.conf, a unit in /etc/systemd/system
+# and /var/lib/fleet-e2e, and enables podman.socket and fleetd.service), run
+# it as root, reboot when it exits 3, and run it again.
+#
+#   --stage DIR    a `make install DESTDIR=DIR` of fleet, configured with
+#                  --prefix=/usr --sysconfdir=/etc --localstatedir=/var; it is
+#                  copied over / on the first run, as dpkg would unpack it
+#   --results DIR  where the TAP output goes (DIR/tap, appended to across
+#                  the reboot; the plan comes last)
+#   --host-test DIR  optional: a copy of the source tree's e2e/ and tests/
+#                  (at least e2e/run-host.sh and what it uses); at the end,
+#                  with fleetd.service stopped and masked, the host-mode test
+#                  runs once more here, against the installed fleetd and
+#                  fleetctl, the system's podman.socket and the system bus
+#                  (E2E_PREFIX=/usr E2E_PODMAN_SOCKET=... E2E_BUS=system)
+#
+# Exit status: 0 all passed, 1 something failed (or the plan was cut short),
+# 3 "reboot the machine and run me again" (progress is kept in
+# /var/lib/fleet-e2e, so the second run carries on after the reboot).
+#
+# The images localhost/fleet-example:v1..v3 are busybox-static, imported
+# without a registry.  Their service serves "<version> <service> <GREETING>"
+# on port 8080 and, on SIGTERM or SIGINT, appends "<version> <service>
+# <signal>" to /data/marker, which is how a graceful stop with the right
+# signal is seen.  The documents follow the shipped examples (deployment
+# "hello": web in v1 and v2, web + api in v3) with a volume for the marker;
+# v2 stops with SIGINT, so replacing it must use SIGINT even though v3 asks
+# for SIGTERM (the stop signal is the one the container was created with).
+set -eu
+
+stage=
+results=
+host_test=
+while [ $# -gt 0 ]; do
+  case $1 in
+    --stage) stage=$2; shift 2 ;;
+    --results) results=$2; shift 2 ;;
+    --host-test) host_test=$2; shift 2 ;;
+    *) echo "usage: $0 --stage DIR --results DIR" >&2; exit 2 ;;
+  esac
+done
+if [ -z "$stage" ] || [ -z "$results" ]; then echo "usage: $0 --stage DIR --results DIR" >&2; exit 2; fi
+[ "$(id -u)" = 0 ] || { echo "$0: needs root" >&2; exit 2; }
+
+e2e=/var/lib/fleet-e2e          # the test's own persistent state
+www=$e2e/www                    # what the HTTP source serves
+poll=2                          # fleetd's poll and tick intervals, seconds
+tick=5
+converge_timeout=240            # TCG is slow: pulls and starts take seconds
+mkdir -p "$e2e" "$www" "$results"
+tap=$results/tap
+
+# ---- TAP, kept across the reboot -------------------------------------------
+
+count () { cat "$e2e/count" 2>/dev/null || echo 0; }
+emit () { printf '%s\n' "$*" >> "$tap"; printf '%s\n' "$*"; }
+ok () { n=$(( $(count) + 1 )); echo "$n" > "$e2e/count"; emit "ok $n - $*"; }
+not_ok () {
+  n=$(( $(count) + 1 )); echo "$n" > "$e2e/count"; emit "not ok $n - $1"
+  shift
+  for line in "$@"; do printf '%s\n' "$line" | sed 's/^/# /' | while IFS= read -r l; do emit "$l"; done; done
+  echo "$(( $(cat "$e2e/failures" 2>/dev/null || echo 0) + 1 ))" > "$e2e/failures"
+}
+diag () { printf '%s\n' "$*" | sed 's/^/# /' | while IFS= read -r l; do emit "$l"; done; }
+# check DESCRIPTION COMMAND...: one test from a command's exit status.
+check () {
+  description=$1; shift
+  if out=$("$@" 2>&1); then ok "$description"; else not_ok "$description" "$out"; fi
+}
+# save KEY VALUE / saved KEY: values that must survive the reboot.
+save () { echo "$2" > "$e2e/saved.$1"; }
+saved () { cat "$e2e/saved.$1" 2>/dev/null || true; }
+
+# ---- probes ----------------------------------------------------------------
+
+status_json () { fleetctl status --json 2>/dev/null; }
+# Probes print nothing rather than fail, so that `x=$(probe)` is safe under -e.
+status_field () { status_json | jq -r "$1" 2>/dev/null || true; }
+container_id () { status_field ".deployments.hello.container_ids[\"$1\"] // empty"; }
+# wait_until SECONDS COMMAND...: poll once a second until COMMAND succeeds.
+wait_until () {
+  deadline=$(( $(date +%s) + $1 )); shift
+  until "$@" >/dev/null 2>&1; do
+    [ "$(date +%s)" -lt "$deadline" ] || return 1
+    sleep 1
+  done
+}
+is_running_at () {
+  [ "$(status_field .generation)" = "$1" ] && [ "$(status_field .phase)" = Running ]
+}
+fleetd_ready () {
+  [ "$(systemctl show -P ActiveState fleetd.service)" = active ] &&
+    [ "$(systemctl show -P SubState fleetd.service)" = running ] &&
+    [ -n "$(systemctl show -P StatusText fleetd.service)" ]
+}
+started_at () { podman inspect --format '{{.State.StartedAt}}' "$1" 2>/dev/null || true; }
+podman_state () { podman inspect --format '{{.State.Status}}' "$1" 2>/dev/null || true; }
+http_says () { [ "$(curl -fsS --max-time 5 "http://127.0.0.1:$1/")" = "$2" ]; }
+marker_has () { grep -q -x -F "$1" "$e2e/data/marker" 2>/dev/null; }
+# Container events podman logged for the deployment since a time; fails
+# (rather than finding nothing) when podman cannot say.
+events_since () {
+  podman events --stream=false --since "$1" --filter label=fleet.deployment=hello \
+    --format '{{.Status}} {{.Name}}'
+}
+no_events_like () {   # no_events_like SINCE REGEX: fails and prints them if any
+  all=$(events_since "$1") || { echo "podman events failed"; return 1; }
+  found=$(printf '%s\n' "$all" | grep -E "^($2) " || true)
+  [ -z "$found" ] || { echo "unexpected podman events: $found"; return 1; }
+}
+# What fleetd.service logged at priority warning or worse in a boot (0 this
+# one, -1 the one before): GLib warnings, errors, and systemd's own about it.
+fleetd_warnings () {   # fleetd_warnings BOOT [JOURNALCTL-OPTIONS...]
+  boot=$1; shift
+  journalctl --no-pager -q -b "$boot" -u fleetd.service -p warning "$@" 2>&1
+}
+fleetd_log () { journalctl --no-pager -q -b -u fleetd.service -n "${1:-40}" 2>&1; }
+diagnose () { diag "fleetctl status --json: $(status_json | jq -c . 2>&1)"; diag "$(fleetd_log 30)"; }
+# converge GENERATION DESCRIPTION: wait for Running at GENERATION.
+converge () {
+  if wait_until "$converge_timeout" is_running_at "$1"; then
+    ok "$2"
+  else
+    not_ok "$2"; diagnose
+  fi
+}
+
+# ---- the world the test needs ----------------------------------------------
+
+# The documents.  $1 generation, $2 image tag, $3 services JSON, $4 lifecycle.
+document () {
+  cat <<EOF
+{
+  "generation": $1,
+  "deployments": {
+    "hello": {
+      "type": "PodmanV0",
+      "data": {
+        "services": [ $2 ]${3:+,
+        \"lifecycle\": $3}
+      }
+    }
+  }
+}
+EOF
+}
+service () {   # service NAME TAG PORTS [ENV-JSON]
+  printf '{ "name": "%s", "image": "localhost/fleet-example:%s", "command": ["/bin/fleet-example", "%s"], "ports": [%s], "volumes": ["%s/data:/data"]%s }' \
+    "$1" "$2" "$1" "$3" "$e2e" "${4:+, \"env\": $4}"
+}
+serve () {   # serve GENERATION: atomically switch the served document
+  doc=$(cat "$e2e/doc-v$1.json")
+  printf '%s\n' "$doc" > "$www/.next.json"
+  mv "$www/.next.json" "$www/$(cat /etc/machine-id).json"
+}
+write_documents () {
+  document 1 "$(service web v1 '"8080:8080"')" > "$e2e/doc-v1.json"
+  document 2 "$(service web v2 '"8080:8080"' '{ "GREETING": "hello from v2" }')" \
+    '{ "stop_signal": "SIGINT", "grace_period_secs": 20 }' > "$e2e/doc-v2.json"
+  document 3 "$(service web v3 '"8080:8080"' '{ "GREETING": "hello from v3" }'), $(service api v3 '"127.0.0.1:8081:8080"')" \
+    '{ "stop_signal": "SIGTERM", "grace_period_secs": 10 }' > "$e2e/doc-v3.json"
+}
+
+# busybox-static and its applet links, a version file and the service.
+build_images () {
+  work=$(mktemp -d)
+  mkdir -p "$work/root/bin" "$work/root/etc" "$work/root/data" "$work/root/tmp" \
+    "$work/root/proc" "$work/root/sys" "$work/root/dev"
+  cp /bin/busybox "$work/root/bin/busybox"
+  for applet in $(/bin/busybox --list); do
+    [ "$applet" = busybox ] || ln -s busybox "$work/root/bin/$applet"
+  done
+  # A loop of short sleeps, not a bare wait on httpd: a trapped signal
+  # interrupts `wait` at once.
+  cat > "$work/root/bin/fleet-example" <<'EOF'
+#!/bin/sh
+# fleet-example NAME: serve "<version> NAME <GREETING>" on port 8080; on
+# SIGTERM or SIGINT append "<version> NAME <signal>" to /data/marker, exit 0.
+version=$(cat /etc/fleet-example-version)
+name=$1
+mkdir -p /tmp/www
+echo "$version $name ${GREETING:-}" | sed 's/ *$//' > /tmp/www/index.html
+httpd -f -p 8080 -h /tmp/www &
+httpd=$!
+stop () { echo "$version $name $1" >> /data/marker; kill "$httpd"; exit 0; }
+trap 'stop TERM' TERM
+trap 'stop INT' INT
+while :; do sleep 1 & wait $!; done
+EOF
+  chmod 755 "$work/root/bin/fleet-example"
+  for v in v1 v2 v3; do
+    echo "$v" > "$work/root/etc/fleet-example-version"
+    tar -C "$work/root" -cf "$work/$v.tar" .
+    podman import --quiet --change 'CMD ["/bin/fleet-example", "main"]' \
+      "$work/$v.tar" "localhost/fleet-example:$v" >/dev/null || { rm -rf "$work"; return 1; }
+  done
+  rm -rf "$work"
+}
+
+# The desired-state source: python3's HTTP server on the guest's loopback,
+# as a unit of its own so that it is back after the reboot before fleetd.
+start_http_source () {
+  mkdir -p "$www"
+  cat > /etc/systemd/system/fleet-e2e-http.service <<EOF
+[Unit]
+Description=fleet e2e: the desired-state HTTP source on 127.0.0.1:8000
+Before=fleetd.service
+
+[Service]
+ExecStart=/usr/bin/python3 -m http.server --bind 127.0.0.1 --directory $www 8000
+
+[Install]
+WantedBy=multi-user.target
+EOF
+  systemctl daemon-reload
+  systemctl enable --now fleet-e2e-http.service
+  wait_until 30 curl -fsS -o /dev/null "http://127.0.0.1:8000/"
+}
+
+# What dpkg and the maintainer scripts of a fleet package would do.
+install_fleet () {
+  [ -x "$stage/usr/sbin/fleetd" ] || { echo "no fleetd in $stage"; return 1; }
+  cp -a "$stage/." /
+  ldconfig
+  systemctl daemon-reload
+  systemctl reload dbus.service
+}
+
+configure_fleetd () {
+  conf=/etc/fleet/fleetd.conf
+  grep -q '^\[fleetd\]' "$conf" || { echo "$conf has no [fleetd] group"; return 1; }
+  # The shipped conffile has every key commented out: set ours after it.
+  cat >> "$conf" <<EOF
+
+# Set by fleet's e2e VM test.
+source=http://127.0.0.1:8000/{device}.json
+poll-interval=$poll
+tick-interval=$tick
+EOF
+}
+
+# ---- phase 1: install, v1 -> v2 -> v3, restart of fleetd --------------------
+
+phase1 () {
+  check "fleet installs from the staged tree (make install DESTDIR)" install_fleet
+  if out=$(systemd-analyze verify --man=no fleetd.service 2>&1) && [ -z "$out" ]; then
+    ok "systemd-analyze verify fleetd.service: nothing to say on the real system"
+  else
+    not_ok "systemd-analyze verify fleetd.service: nothing to say on the real system" "$out"
+  fi
+  check "images localhost/fleet-example:v1..v3 imported" build_images
+  mkdir -p "$e2e/data"
+  write_documents
+  serve 1
+  check "the HTTP source serves v1 on 127.0.0.1:8000" start_http_source
+  check "fleetd.conf points at the source" configure_fleetd
+  # As fleetd(8) says.
+  check "systemctl enable --now podman.socket fleetd.service" \
+    systemctl enable --now podman.socket fleetd.service
+
+  if wait_until 60 fleetd_ready; then
+    ok "fleetd.service is active (READY=1 sent) with a status text: $(systemctl show -P StatusText fleetd.service)"
+  else
+    not_ok "fleetd.service is active (READY=1 sent) with a status text" \
+      "$(systemctl status --no-pager fleetd.service 2>&1)"
+  fi
+  converge 1 "v1: fleetctl status --json says Running at generation 1"
+  web1=$(container_id web)
+  if [ -n "$web1" ] && [ "$(podman_state "$web1")" = running ] &&
+     [ "$(podman inspect --format '{{.Name}} {{index .Config.Labels "fleet.service"}}' "$web1")" = "hello_web web" ]; then
+    ok "v1: the recorded container id is podman's running hello_web"
+  else
+    not_ok "v1: the recorded container id is podman's running hello_web" "id=$web1 $(podman ps -a 2>&1)"
+  fi
+  if wait_until 60 http_says 8080 "v1 web"; then ok "v1: 127.0.0.1:8080 answers \"v1 web\""
+  else not_ok "v1: 127.0.0.1:8080 answers \"v1 web\"" "$(curl -sS --max-time 5 http://127.0.0.1:8080/ 2>&1)"; fi
+  check "v1: fleetctl plan of the shipped example v2 works on the installed daemon" \
+    fleetctl plan /usr/share/doc/fleet/examples/hello-v2.json
+
+  # An observation window, not a wait for something: ticks and polls must
+  # happen in it and change nothing.
+  since=$(date +%s); started=$(started_at "$web1"); fetched=$(status_field .last_fetch.at)
+  sleep $(( 2 * tick + poll ))
+  if [ "$(container_id web)" = "$web1" ] && [ "$(started_at "$web1")" = "$started" ] &&
+     out=$(no_events_like "$since" 'create|init|start|stop|kill|died|remove'); then
+    ok "v1: $(( 2 * tick + poll ))s of ticks and polls recreate, restart and stop nothing"
+  else
+    not_ok "v1: ticks and polls recreate, restart and stop nothing" "${out:-}" \
+      "id $web1 -> $(container_id web); started $started -> $(started_at "$web1")"
+  fi
+  [ "$(status_field .last_fetch.at)" != "$fetched" ] ||
+    diag "warning: last_fetch.at did not move in the window ($fetched)"
+
+  # v2 through `fleetctl reconcile`: root may, nobody may not.
+  serve 2
+  if out=$(setpriv --reuid=65534 --regid=65534 --clear-groups fleetctl reconcile 2>&1); then
+    not_ok "v2: fleetctl reconcile as nobody is refused" "it exited 0: $out"
+  elif [ "$(printf '%s\n' "$out" | wc -l)" -eq 1 ] && printf '%s' "$out" | grep -q 'requires root'; then
+    ok "v2: fleetctl reconcile as nobody is refused: $out"
+  else
+    not_ok "v2: fleetctl reconcile as nobody is refused, with one line saying it requires root" "$out"
+  fi
+  if out=$(setpriv --reuid=65534 --regid=65534 --clear-groups fleetctl status --json 2>&1) &&
+     printf '%s' "$out" | jq -e '.phase' >/dev/null 2>&1; then
+    ok "fleetctl status --json works for nobody"
+  else
+    not_ok "fleetctl status --json works for nobody" "$out"
+  fi
+  if out=$(fleetctl reconcile 2>&1) && is_running_at 2; then
+    ok "v2: fleetctl reconcile as root exits 0 and the device is Running at generation 2"
+  else
+    # The poll may still be on its way; give it the convergence time.
+    not_ok "v2: fleetctl reconcile as root exits 0 and the device is Running at generation 2" "$out"
+    converge 2 "v2: Running at generation 2 in the end"
+  fi
+  web2=$(container_id web)
+  if [ -n "$web2" ] && [ "$web2" != "$web1" ] && ! podman container exists "$web1" &&
+     [ "$(podman_state "$web2")" = running ]; then
+    ok "v2: web was replaced (new id ${web2%"${web2#????????????}"}), the v1 container is gone"
+  else
+    not_ok "v2: web was replaced, the v1 container is gone" "v1 $web1, now $web2" "$(podman ps -a 2>&1)"
+  fi
+  check "v2: the v1 container was stopped with SIGTERM (its marker says \"v1 web TERM\")" \
+    marker_has "v1 web TERM"
+  if wait_until 60 http_says 8080 "v2 web hello from v2"; then ok "v2: 127.0.0.1:8080 answers \"v2 web hello from v2\""
+  else not_ok "v2: 127.0.0.1:8080 answers \"v2 web hello from v2\"" "$(curl -sS --max-time 5 http://127.0.0.1:8080/ 2>&1)"; fi
+
+  # v3 through the poll alone.
+  serve 3
+  converge 3 "v3: picked up by the poll, Running at generation 3"
+  web3=$(container_id web); api3=$(container_id api)
+  if [ -n "$web3" ] && [ "$web3" != "$web2" ] && [ -n "$api3" ] && ! podman container exists "$web2" &&
+     [ "$(podman_state "$web3")" = running ] && [ "$(podman_state "$api3")" = running ]; then
+    ok "v3: web replaced again, api added, both running"
+  else
+    not_ok "v3: web replaced again, api added, both running" "web $web2 -> $web3, api $api3" "$(podman ps -a 2>&1)"
+  fi
+  check "v3: the v2 container was stopped with the SIGINT it was created with, not v3's SIGTERM" \
+    marker_has "v2 web INT"
+  if wait_until 60 http_says 8080 "v3 web hello from v3" && wait_until 60 http_says 8081 "v3 api"; then
+    ok "v3: 127.0.0.1:8080 and :8081 answer as v3's web and api"
+  else
+    not_ok "v3: 127.0.0.1:8080 and :8081 answer as v3's web and api"
+  fi
+
+  # systemctl restart fleetd: a SIGTERM, a fresh start from the state file.
+  since=$(date +%s); wstart=$(started_at "$web3"); astart=$(started_at "$api3")
+  pid=$(systemctl show -P MainPID fleetd.service)
+  check "systemctl restart fleetd.service" systemctl restart fleetd.service
+  if [ "$(systemctl show -P MainPID fleetd.service)" != "$pid" ] && wait_until 60 fleetd_ready; then
+    ok "after the restart fleetd.service is active and READY again (a new process)"
+  else
+    not_ok "after the restart fleetd.service is active and READY again (a new process)" \
+      "$(systemctl status --no-pager fleetd.service 2>&1)"
+  fi
+  converge 3 "after the restart: Running at generation 3"
+  sleep $(( tick + poll ))   # let at least one tick and one poll run
+  if [ "$(container_id web)" = "$web3" ] && [ "$(container_id api)" = "$api3" ] &&
+     [ "$(started_at "$web3")" = "$wstart" ] && [ "$(started_at "$api3")" = "$astart" ] &&
+     out=$(no_events_like "$since" 'create|init|start|stop|kill|died|remove'); then
+    ok "the restart of fleetd recreated, restarted and stopped nothing"
+  else
+    not_ok "the restart of fleetd recreated, restarted and stopped nothing" "${out:-}" \
+      "web $web3 -> $(container_id web), api $api3 -> $(container_id api)"
+  fi
+
+  if out=$(fleetd_warnings 0) && [ -z "$out" ]; then
+    ok "fleetd logged no warnings or errors so far"
+  else
+    not_ok "fleetd logged no warnings or errors so far" "$(printf '%s\n' "$out" | sort -k 5 | uniq -c -f 4 | head -20)"
+  fi
+
+  save web "$web3"; save api "$api3"; save boot "$(cat /proc/sys/kernel/random/boot_id)"
+  save shutdown "$(date +%s)"
+  echo reboot > "$e2e/phase"
+  diag "rebooting the machine"
+}
+
+# ---- phase 2: after the reboot -----------------------------------------------
+
+phase2 () {
+  web3=$(saved web); api3=$(saved api)
+  if [ "$(cat /proc/sys/kernel/random/boot_id)" != "$(saved boot)" ]; then
+    ok "the machine rebooted and the test carried on"
+  else
+    not_ok "the machine rebooted and the test carried on" "same boot id $(saved boot)"
+  fi
+  # Shutting down for the reboot stopped fleetd too: with the bus and podman
+  # still there, it must have had nothing to complain about.
+  if out=$(fleetd_warnings -1 --since "@$(saved shutdown)") && [ -z "$out" ]; then
+    ok "fleetd stopped cleanly when the machine shut down for the reboot"
+  else
+    not_ok "fleetd stopped cleanly when the machine shut down for the reboot" "$out"
+  fi
+  if wait_until 120 fleetd_ready; then
+    ok "after the reboot fleetd.service started by itself, active and READY: $(systemctl show -P StatusText fleetd.service)"
+  else
+    not_ok "after the reboot fleetd.service started by itself, active and READY" \
+      "$(systemctl status --no-pager fleetd.service 2>&1)"
+  fi
+  converge 3 "after the reboot: Running at generation 3"
+  if [ "$(container_id web)" = "$web3" ] && [ "$(container_id api)" = "$api3" ]; then
+    ok "after the reboot: the persisted container ids are the same (nothing recreated)"
+  else
+    not_ok "after the reboot: the persisted container ids are the same (nothing recreated)" \
+      "web $web3 -> $(container_id web), api $api3 -> $(container_id api)"
+  fi
+  if wait_until 120 sh -c "[ \"\$(podman inspect --format '{{.State.Status}}' $web3 $api3 | sort -u)\" = running ]"; then
+    ok "after the reboot: the same two containers are running again (liveness started them)"
+  else
+    not_ok "after the reboot: the same two containers are running again" "$(podman ps -a 2>&1)"
+  fi
+  boot=$(date -d "$(uptime -s)" +%s)
+  if out=$(no_events_like "$boot" 'create|remove') &&
+     started=$(events_since "$boot" | grep -c -E '^start hello_(web|api)$') && [ "$started" -ge 2 ]; then
+    ok "after the reboot: no container was created or removed; podman saw both started again"
+  else
+    not_ok "after the reboot: no container was created or removed; podman saw both started again" \
+      "$out" "$(events_since "$boot" 2>&1)"
+  fi
+  if wait_until 60 http_says 8080 "v3 web hello from v3"; then ok "after the reboot: 127.0.0.1:8080 answers as v3's web"
+  else not_ok "after the reboot: 127.0.0.1:8080 answers as v3's web"; fi
+
+  restarts=$(systemctl show -P NRestarts fleetd.service)
+  if [ "$restarts" = 0 ] && ! journalctl --no-pager -q -u fleetd.service | grep -q -i 'watchdog timeout'; then
+    ok "fleetd.service never failed or hit its watchdog (NRestarts=0, in any boot)"
+  else
+    not_ok "fleetd.service never failed or hit its watchdog" "NRestarts=$restarts" \
+      "$(journalctl --no-pager -q -u fleetd.service | grep -i -E 'watchdog|failed' | tail -5)"
+  fi
+  if out=$(fleetd_warnings 0) && [ -z "$out" ]; then
+    ok "fleetd logged no warnings or errors in this boot"
+  else
+    not_ok "fleetd logged no warnings or errors in this boot" "$(printf '%s\n' "$out" | head -20)"
+  fi
+
+  # fleetd dies (SIGKILL: no chance to persist anything more): systemd
+  # restarts it (Restart=on-failure) and it carries on from its state file.
+  since=$(date +%s); wstart=$(started_at "$web3"); astart=$(started_at "$api3")
+  pid=$(systemctl show -P MainPID fleetd.service)
+  systemctl kill -s KILL fleetd.service
+  if wait_until 60 sh -c "[ \"\$(systemctl show -P NRestarts fleetd.service)\" = 1 ]" &&
+     wait_until 60 fleetd_ready && [ "$(systemctl show -P MainPID fleetd.service)" != "$pid" ]; then
+    ok "after a SIGKILL systemd restarted fleetd (Restart=on-failure), active and READY"
+  else
+    not_ok "after a SIGKILL systemd restarted fleetd (Restart=on-failure), active and READY" \
+      "$(systemctl status --no-pager fleetd.service 2>&1)"
+  fi
+  converge 3 "after the SIGKILL: Running at generation 3"
+  sleep $(( tick + poll ))   # let at least one tick and one poll run
+  if [ "$(container_id web)" = "$web3" ] && [ "$(container_id api)" = "$api3" ] &&
+     [ "$(started_at "$web3")" = "$wstart" ] && [ "$(started_at "$api3")" = "$astart" ] &&
+     out=$(no_events_like "$since" 'create|init|start|stop|kill|died|remove'); then
+    ok "the crash and restart of fleetd recreated, restarted and stopped nothing"
+  else
+    not_ok "the crash and restart of fleetd recreated, restarted and stopped nothing" "${out:-}" \
+      "web $web3 -> $(container_id web), api $api3 -> $(container_id api)"
+  fi
+
+  # From here on nothing is expected to complain.
+  quiet_since=$(date +%s)
+  check "systemctl stop fleetd.service" systemctl stop fleetd.service
+  result=$(systemctl show -P Result fleetd.service)
+  if [ "$result" = success ] && [ "$(podman_state "$web3")" = running ] &&
+     [ "$(podman_state "$api3")" = running ]; then
+    ok "fleetd stops cleanly on SIGTERM (Result=success) and leaves the containers running"
+  else
+    not_ok "fleetd stops cleanly on SIGTERM and leaves the containers running" "Result=$result" \
+      "$(podman ps -a 2>&1)"
+  fi
+
+  # The shipped activation file: a call to the name starts fleetd.service.
+  if out=$(dbus-send --system --print-reply --reply-timeout=120000 --dest=dev.fleet.Agent1 \
+             /dev/fleet/Agent1 dev.fleet.Agent1.GetStatus 2>&1) &&
+     wait_until 60 fleetd_ready; then
+    ok "a D-Bus call to dev.fleet.Agent1 starts fleetd.service (bus activation through systemd)"
+  else
+    not_ok "a D-Bus call to dev.fleet.Agent1 starts fleetd.service (bus activation through systemd)" \
+      "$out" "$(systemctl status --no-pager fleetd.service 2>&1)"
+  fi
+  converge 3 "after the activation: Running at generation 3"
+  if [ "$(container_id web)" = "$web3" ] && [ "$(container_id api)" = "$api3" ] &&
+     [ "$(podman_state "$web3")" = running ] && [ "$(podman_state "$api3")" = running ]; then
+    ok "after the activation: the same two containers, still running"
+  else
+    not_ok "after the activation: the same two containers, still running" \
+      "web $web3 -> $(container_id web), api $api3 -> $(container_id api)"
+  fi
+  check "systemctl stop fleetd.service, again" systemctl stop fleetd.service
+  if out=$(fleetd_warnings 0 --since "@$quiet_since") && [ -z "$out" ] &&
+     [ "$(systemctl show -P Result fleetd.service)" = success ]; then
+    ok "fleetd logged no warnings or errors since, its stops and activation included"
+  else
+    not_ok "fleetd logged no warnings or errors since, its stops and activation included" \
+      "$(printf '%s\n' "$out" | head -20)"
+  fi
+  [ -z "$host_test" ] || host_mode_test
+  echo finished > "$e2e/phase"
+}
+
+# e2e/run-host.sh, the host mode's own steps, on this real system.  Its
+# fleetd is its own process, so fleetd.service must stay out of the way,
+# D-Bus activation included; the script removes what it creates.
+host_mode_test () {
+  systemctl mask --runtime --quiet fleetd.service
+  if out=$(cd /tmp && E2E_PREFIX=/usr E2E_PODMAN_SOCKET=/run/podman/podman.sock E2E_BUS=system \
+             FLEET_REQUIRE_PODMAN=1 timeout 900 sh "$host_test/e2e/run-host.sh" 2>&1); then
+    ok "e2e/run-host.sh against the installed fleet, the system's podman and bus:" \
+      "$(printf '%s\n' "$out" | grep -c '^ok') steps passed"
+    diag "$(printf '%s\n' "$out" | grep -E '^(ok|not ok|1\.\.)')"
+  else
+    not_ok "e2e/run-host.sh against the installed fleet, the system's podman and bus" \
+      "$(printf '%s\n' "$out" | tail -60)"
+  fi
+  systemctl unmask --runtime --quiet fleetd.service
+}
+
+case $(cat "$e2e/phase" 2>/dev/null || echo new) in
+  new) rm -f "$tap"; phase1; exit 3 ;;
+  reboot) phase2 ;;
+  *) echo "$0: already ran to the end; remove $e2e to run again" >&2; exit 2 ;;
+esac
+
+emit "1..$(count)"
+[ "$(cat "$e2e/failures" 2>/dev/null || echo 0)" = 0 ]
