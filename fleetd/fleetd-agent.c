@@ -256,10 +256,10 @@ note_fetch_failed (FleetdAgent *self, const GError *error)
   if (g_strcmp0 (self->logged_fetch_error, error->message) == 0)
     level = G_LOG_LEVEL_DEBUG;
   fleetd_log_event (level, "fetch",
-             "source=%s result=error error=\"%s\" retry_in=%ums (running containers are left "
-             "as they are%s)",
-             fleet_source_get_uri (self->source), error->message, delay,
-             level == G_LOG_LEVEL_DEBUG ? "" : "; not logged again while it persists");
+                    "source=%s result=error error=\"%s\" retry_in=%ums (running containers are "
+                    "left as they are%s)",
+                    fleet_source_get_uri (self->source), error->message, delay,
+                    level == G_LOG_LEVEL_DEBUG ? "" : "; not logged again while it persists");
   g_free (self->logged_fetch_error);
   self->logged_fetch_error = g_strdup (error->message);
   record_fetch (self, "error", error->message);
@@ -276,13 +276,14 @@ note_fetch_succeeded (FleetdAgent *self, const char *result, FleetDocument *docu
   if (self->logged_fetch_error != NULL)
     level = G_LOG_LEVEL_MESSAGE;
   if (document != NULL)
-    fleetd_log_event (level, "fetch", "source=%s result=%s generation=%" G_GINT64_FORMAT " digest=%s%s%s",
-               fleet_source_get_uri (self->source), result, document->generation,
-               document->digest, is_new ? " (new document)" : "",
-               self->logged_fetch_error ? " (recovered)" : "");
+    fleetd_log_event (level, "fetch",
+                      "source=%s result=%s generation=%" G_GINT64_FORMAT " digest=%s%s%s",
+                      fleet_source_get_uri (self->source), result, document->generation,
+                      document->digest, is_new ? " (new document)" : "",
+                      self->logged_fetch_error ? " (recovered)" : "");
   else
     fleetd_log_event (level, "fetch", "source=%s result=%s%s", fleet_source_get_uri (self->source),
-               result, self->logged_fetch_error ? " (recovered)" : "");
+                      result, self->logged_fetch_error ? " (recovered)" : "");
   g_clear_pointer (&self->logged_fetch_error, g_free);
   fleet_backoff_reset (&self->fetch_backoff);
   record_fetch (self, result, NULL);
@@ -454,9 +455,9 @@ fleetd_agent_load_state (FleetdAgent *self)
 
   if (!fleet_reconciler_load_state (self->reconciler, &error))
     fleetd_log_event (G_LOG_LEVEL_MESSAGE, "load-state",
-               "result=error error=\"%s\" (starting from an empty state; running containers "
-               "are adopted by their labels)",
-               error->message);
+                      "result=error error=\"%s\" (starting from an empty state; running containers "
+                      "are adopted by their labels)",
+                      error->message);
 }
 
 static void
@@ -508,8 +509,8 @@ fleetd_agent_start (FleetdAgent *self)
   if (desired != NULL)
     {
       fleetd_log_event (G_LOG_LEVEL_MESSAGE, "recover",
-                 "generation=%" G_GINT64_FORMAT " digest=%s reason=\"persisted state\"",
-                 desired->generation, desired->digest);
+                        "generation=%" G_GINT64_FORMAT " digest=%s reason=\"persisted state\"",
+                        desired->generation, desired->digest);
       fleet_reconciler_apply_async (self->reconciler, NULL, FLEET_APPLY_FLAGS_RETRY_NOW, NULL,
                                     on_recovered, g_object_ref (self));
     }

@@ -198,7 +198,7 @@ setup_reporting (Daemon *daemon, GError **error)
   daemon->notifier = fleetd_notifier_new_from_environment (&notify_error);
   if (notify_error != NULL)
     fleetd_log_event (G_LOG_LEVEL_MESSAGE, "notify", "result=error error=\"%s\"",
-               notify_error->message);
+                      notify_error->message);
   return TRUE;
 }
 
@@ -310,7 +310,7 @@ on_name_acquired (GDBusConnection *connection, const char *name, gpointer user_d
     return;
   daemon->name_acquired = TRUE;
   fleetd_log_event (G_LOG_LEVEL_MESSAGE, "publish", "name=%s path=%s bus=%s", name, FLEET_DBUS_PATH,
-             fleetd_bus_kind_to_string (daemon->config->bus));
+                    fleetd_bus_kind_to_string (daemon->config->bus));
   start_agent (daemon);
 }
 
@@ -327,7 +327,8 @@ on_name_lost (GDBusConnection *connection, const char *name, gpointer user_data)
       quit (daemon, 1);
       return;
     }
-  fleetd_log_event (G_LOG_LEVEL_MESSAGE, "publish", "result=error error=\"lost the name %s\"", name);
+  fleetd_log_event (G_LOG_LEVEL_MESSAGE, "publish", "result=error error=\"lost the name %s\"",
+                    name);
   begin_shutdown (daemon, 1);
 }
 
@@ -337,9 +338,17 @@ on_connection_closed (GDBusConnection *connection, gboolean remote_peer_vanished
 {
   Daemon *daemon = user_data;
 
-  fleetd_log_event (G_LOG_LEVEL_MESSAGE, "publish", "result=error error=\"the %s bus went away%s%s\"",
-             fleetd_bus_kind_to_string (daemon->config->bus), error ? ": " : "",
-             error ? error->message : "");
+  /* At system shutdown the bus may go away while fleetd is stopping on
+   * SIGTERM: that is the end it was heading for anyway, not a failure. */
+  if (daemon->stopping)
+    {
+      fleetd_log_event (G_LOG_LEVEL_DEBUG, "publish", "result=closed reason=\"stopping\"");
+      return;
+    }
+  fleetd_log_event (G_LOG_LEVEL_MESSAGE, "publish",
+                    "result=error error=\"the %s bus went away%s%s\"",
+                    fleetd_bus_kind_to_string (daemon->config->bus), error ? ": " : "",
+                    error ? error->message : "");
   if (daemon->name_acquired)
     begin_shutdown (daemon, 1);
   else
@@ -419,11 +428,11 @@ fleetd_daemon_run (FleetdConfig *config)
                : 1;
     }
   fleetd_log_event (G_LOG_LEVEL_MESSAGE, "start",
-             "version=%s device=%s source=%s runtime=%s state_dir=%s bus=%s%s", PACKAGE_VERSION,
-             config->device_id, config->source,
-             config->runtime == FLEETD_RUNTIME_FAKE ? "fake" : "podman", config->state_dir,
-             wants_bus (config) ? fleetd_bus_kind_to_string (config->bus) : "none",
-             config->once ? " once" : "");
+                    "version=%s device=%s source=%s runtime=%s state_dir=%s bus=%s%s",
+                    PACKAGE_VERSION, config->device_id, config->source,
+                    config->runtime == FLEETD_RUNTIME_FAKE ? "fake" : "podman", config->state_dir,
+                    wants_bus (config) ? fleetd_bus_kind_to_string (config->bus) : "none",
+                    config->once ? " once" : "");
   daemon->sigterm_id = g_unix_signal_add (SIGTERM, on_sigterm, daemon);
   daemon->sigint_id = g_unix_signal_add (SIGINT, on_sigterm, daemon);
 
