@@ -16,6 +16,7 @@
 #include "fleet-canonical-json.h"
 #include "fleet-deployment-spec-private.h"
 #include "fleet-document-private.h"
+#include "fleet-json-check-private.h"
 #include "fleet-service-spec-private.h"
 #include "fleet-signals-private.h"
 #include "fleet-util-private.h"
@@ -27,12 +28,6 @@ typedef struct
 {
   const FleetLimits *limits;
   guint n_services;
-  /* Host port claims, to reject two services binding the same port:
-   * "proto/port" -> path of a wildcard claim, "proto/port" -> path of any
-   * claim, and "ip proto/port" -> path of a specific claim. */
-  GHashTable *wildcard_ports;
-  GHashTable *any_ports;
-  GHashTable *specific_ports;
 } ParseContext;
 
 static gboolean
@@ -352,34 +347,6 @@ parse_port_spec (const char *spec, FleetPortMapping *port)
 }
 
 static gboolean
-claim_host_port (ParseContext *ctx, FleetPortMapping *port, const char *path, GError **error)
-{
-  g_autofree char *key = g_strdup_printf ("%s/%u", port->protocol, port->host_port);
-  const char *other = NULL;
-
-  if (port->host_ip == NULL)
-    other = g_hash_table_lookup (ctx->any_ports, key);
-  else
-    {
-      g_autofree char *specific = g_strdup_printf ("%s %s", port->host_ip, key);
-
-      other = g_hash_table_lookup (ctx->wildcard_ports, key);
-      if (other == NULL)
-        other = g_hash_table_lookup (ctx->specific_ports, specific);
-      if (other == NULL)
-        g_hash_table_insert (ctx->specific_ports, g_steal_pointer (&specific), g_strdup (path));
-    }
-  if (other != NULL)
-    return invalid (error, path, "host port %u/%s is already used by %s", port->host_port,
-                    port->protocol, other);
-  if (port->host_ip == NULL)
-    g_hash_table_insert (ctx->wildcard_ports, g_strdup (key), g_strdup (path));
-  if (!g_hash_table_contains (ctx->any_ports, key))
-    g_hash_table_insert (ctx->any_ports, g_steal_pointer (&key), g_strdup (path));
-  return TRUE;
-}
-
-static gboolean
 parse_ports (ParseContext *ctx, JsonNode *node, const char *path, FleetServiceSpec *spec,
              GError **error)
 {
@@ -402,8 +369,6 @@ parse_ports (ParseContext *ctx, JsonNode *node, const char *path, FleetServiceSp
                         "expected [HOST_IP:]HOST_PORT:CONTAINER_PORT[/tcp|/udp] with ports "
                         "1-65535, got \"%s\"",
                         s);
-      if (!claim_host_port (ctx, port, p, error))
-        return FALSE;
     }
   return TRUE;
 }
@@ -432,7 +397,6 @@ parse_volumes (ParseContext *ctx, JsonNode *node, const char *path, FleetService
                GError **error)
 {
   JsonArray *array = require_array (node, path, error);
-  g_autoptr(GHashTable) destinations = g_hash_table_new (g_str_hash, g_str_equal);
 
   if (array == NULL)
     return FALSE;
@@ -448,8 +412,6 @@ parse_volumes (ParseContext *ctx, JsonNode *node, const char *path, FleetService
       g_ptr_array_add (spec->volumes, mount);
       if (!parse_volume (s, p, mount, error))
         return FALSE;
-      if (!g_hash_table_add (destinations, mount->destination))
-        return invalid (error, p, "destination \"%s\" is mounted twice", mount->destination);
     }
   return TRUE;
 }
@@ -463,8 +425,9 @@ parse_command (ParseContext *ctx, JsonNode *node, const char *path, FleetService
 
   if (array == NULL)
     return FALSE;
+  /* [] is "no command": the image's own, as when the member is absent. */
   if (json_array_get_length (array) == 0)
-    return invalid (error, path, "expected at least one element (the program to run)");
+    return TRUE;
   for (guint i = 0; i < json_array_get_length (array); i++)
     {
       g_autofree char *p = g_strdup_printf ("%s[%u]", path, i);
@@ -733,63 +696,27 @@ parse_deployments (ParseContext *ctx, JsonNode *node, FleetDocument *document, G
   return TRUE;
 }
 
-/* A lexical pre-scan.  json-glib parses recursively, so absurd nesting is
- * refused before it recurses; and it accepts data after the first top-level
- * value ("{} {}"), which a strict parser must not. */
-static gboolean
-check_structure (const char *data, gsize len, GError **error)
-{
-  guint depth = 0;
-  gboolean in_string = FALSE;
-  gsize end = 0;
-
-  for (gsize i = 0; i < len; i++)
-    {
-      char c = data[i];
-
-      if (in_string)
-        {
-          if (c == '\\')
-            i++;
-          else if (c == '"')
-            in_string = FALSE;
-        }
-      else if (c == '"')
-        in_string = TRUE;
-      else if (c == '{' || c == '[')
-        {
-          if (++depth > MAX_NESTING)
-            return fleet_throw (error, FLEET_ERROR_INVALID_DOCUMENT,
-                                "document: nested deeper than %d levels (at byte %" G_GSIZE_FORMAT
-                                ")", MAX_NESTING, i);
-        }
-      else if ((c == '}' || c == ']') && depth > 0)
-        {
-          if (--depth == 0 && end == 0)
-            end = i + 1;
-        }
-    }
-  for (gsize i = end; end > 0 && i < len; i++)
-    if (!g_ascii_isspace (data[i]))
-      return fleet_throw (error, FLEET_ERROR_INVALID_DOCUMENT,
-                          "document: unexpected data after the JSON value (at byte %" G_GSIZE_FORMAT
-                          ")", i);
-  return TRUE;
-}
-
 static JsonNode *
 parse_json (const char *data, gsize len, GError **error)
 {
   g_autoptr(JsonParser) parser = json_parser_new_immutable ();
   g_autoptr(GError) local_error = NULL;
   const char *end;
+  const char *nul;
   JsonNode *root;
 
+  nul = memchr (data, '\0', len);
+  if (nul != NULL)
+    return fleet_null_throw (error, FLEET_ERROR_INVALID_DOCUMENT,
+                             "document: NUL byte at byte %" G_GSIZE_FORMAT " (not JSON text)",
+                             (gsize) (nul - data));
   if (!g_utf8_validate_len (data, len, &end))
     return fleet_null_throw (error, FLEET_ERROR_INVALID_DOCUMENT,
                              "document: not valid UTF-8 (at byte %" G_GSIZE_FORMAT ")",
                              (gsize) (end - data));
-  if (!check_structure (data, len, error))
+  /* json-glib is lenient (comments, single quotes, duplicate members, ...):
+   * only strict JSON reaches it. */
+  if (!_fleet_json_check (data, len, MAX_NESTING, error))
     return NULL;
   if (!json_parser_load_from_data (parser, data, len, &local_error))
     {
@@ -828,9 +755,6 @@ fleet_document_new_from_data (const char *data, gssize len, const FleetLimits *l
   FleetLimits default_limits;
   g_autoptr(JsonNode) root = NULL;
   g_autoptr(FleetDocument) document = NULL;
-  g_autoptr(GHashTable) wildcard = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  g_autoptr(GHashTable) any = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  g_autoptr(GHashTable) specific = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   ParseContext ctx = { 0, };
   JsonObject *object;
   gsize length;
@@ -843,9 +767,6 @@ fleet_document_new_from_data (const char *data, gssize len, const FleetLimits *l
       limits = &default_limits;
     }
   ctx.limits = limits;
-  ctx.wildcard_ports = wildcard;
-  ctx.any_ports = any;
-  ctx.specific_ports = specific;
 
   length = len < 0 ? strlen (data) : (gsize) len;
   if (length > limits->max_document_bytes)

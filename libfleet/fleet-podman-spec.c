@@ -119,9 +119,12 @@ _fleet_podman_spec_to_create_json (FleetServiceSpec *spec)
   json_builder_add_string_value (builder, spec->container_name);
   json_builder_set_member_name (builder, "image");
   json_builder_add_string_value (builder, spec->image);
+  /* The document's command is the container's full argv: as podman's
+   * entrypoint, with no command, neither the image's ENTRYPOINT nor its CMD
+   * is added to it. */
   if (spec->command != NULL)
     {
-      json_builder_set_member_name (builder, "command");
+      json_builder_set_member_name (builder, "entrypoint");
       json_builder_begin_array (builder);
       for (guint i = 0; spec->command[i] != NULL; i++)
         json_builder_add_string_value (builder, spec->command[i]);

@@ -323,7 +323,7 @@ test_unit_create_json (void)
   FleetServiceSpec *spec = fleet_document_lookup_service (doc, "hello", "web");
   g_autoptr(JsonNode) node = _fleet_podman_spec_to_create_json (spec);
   g_autofree char *expected = g_strdup_printf (
-      "{\"name\":\"hello_web\",\"image\":\"localhost/hello:v2\",\"command\":[\"/bin/"
+      "{\"name\":\"hello_web\",\"image\":\"localhost/hello:v2\",\"entrypoint\":[\"/bin/"
       "httpd\",\"-f\"],"
       "\"env\":{\"GREETING\":\"a=b c\",\"MODE\":\"prod\"},"
       "\"labels\":{\"fleet.deployment\":\"hello\",\"fleet.service\":\"web\","
@@ -534,7 +534,7 @@ test_create_json (Fixture *f, gconstpointer data)
   guint16 tcp_port = free_port ();
   guint16 udp_port = free_port ();
   g_autofree char *services = g_strdup_printf (
-      "{\"name\":\"web\",\"image\":\"localhost/fleet-test:v1\","
+      "{\"name\":\"web\",\"image\":\"localhost/fleet-test:entrypoint\","
       "\"command\":[\"/bin/sh\",\"-c\",\"trap 'exit 0' INT; while :; do sleep 1 & wait; done\"],"
       "\"env\":{\"GREETING\":\"hi there\",\"MODE\":\"prod\"},"
       "\"ports\":[\"127.0.0.1:%u:8080\",\"127.0.0.1:%u:9000/udp\"],"
@@ -568,7 +568,14 @@ test_create_json (Fixture *f, gconstpointer data)
   g_assert_true (
       strv_contains_json (json_object_get_array_member (config, "Env"), "GREETING=hi there"));
   g_assert_true (strv_contains_json (json_object_get_array_member (config, "Env"), "MODE=prod"));
-  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (config, "Cmd")), ==, 3);
+  /* the command is the full argv: the image's ENTRYPOINT is not run */
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (node), "Path"), ==,
+                   "/bin/sh");
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (json_node_get_object (node),
+                                                                         "Args")), ==, 2);
+  g_assert_cmpstr (json_array_get_string_element (
+                     json_object_get_array_member (json_node_get_object (node), "Args"), 0), ==,
+                   "-c");
   g_assert_cmpint (json_object_get_int_member (config, "StopSignal"), ==, 2);
   g_assert_cmpint (json_object_get_int_member (config, "StopTimeout"), ==, 3);
   g_assert_cmpstr (json_object_get_string_member (json_node_get_object (node), "Name"), ==,
@@ -601,7 +608,7 @@ test_create_json (Fixture *f, gconstpointer data)
   g_assert_cmpstr (info->deployment, ==, "hello");
   g_assert_cmpstr (info->service, ==, "web");
   g_assert_cmpstr (info->spec_digest, ==, spec->digest);
-  g_assert_cmpstr (info->image, ==, "localhost/fleet-test:v1");
+  g_assert_cmpstr (info->image, ==, "localhost/fleet-test:entrypoint");
   g_assert_cmpint (info->state, ==, FLEET_CONTAINER_STATE_RUNNING);
 }
 

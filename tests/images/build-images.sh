@@ -9,6 +9,9 @@
 #   localhost/fleet-test:ignore-term  ignores SIGTERM and SIGINT (only
 #                                  SIGKILL ends it)
 #   localhost/fleet-test:exits     exits with status 3 at once
+#   localhost/fleet-test:entrypoint  has an ENTRYPOINT (that only echoes and
+#                                  exits) besides its CMD: a document's
+#                                  command must replace both
 #
 # The services are shell loops rather than a bare `sleep`: PID 1 has no
 # default signal handlers, so a `sleep` as PID 1 never dies of SIGTERM.
@@ -40,3 +43,6 @@ for tag in v1 v2; do
 done
 import ignore-term "trap '' TERM INT; $loop" "$@"
 import exits "exit 3" "$@"
+podman "$@" import --quiet --change 'ENTRYPOINT ["/bin/echo", "ENTRYPOINT-RAN"]' \
+  --change "CMD [\"/bin/sh\", \"-c\", \"$loop\"]" "$work/rootfs.tar" \
+  localhost/fleet-test:entrypoint >/dev/null
