@@ -255,6 +255,13 @@ create_and_start (FleetFakeRuntime *self, FleetServiceSpec *spec, GError **error
   FakeContainer *leftover = find_container (self, spec->container_name, NULL);
   FakeContainer *c;
 
+  if (leftover != NULL && leftover->info->deployment == NULL)
+    {
+      log_call (self, "create %s %s", spec->container_name, spec->image);
+      return fleet_null_throw (error, FLEET_ERROR_START_FAILED,
+                               "fake runtime: creating %s: the name is held by a container "
+                               "fleet does not manage", spec->container_name);
+    }
   if (leftover != NULL)
     {
       stop_container (self, leftover);

@@ -271,8 +271,15 @@ get_created_id (FleetPodmanResponse *response, GError **error)
   return g_strdup (id);
 }
 
+static FleetContainerInfo *info_from_inspect_response (FleetPodmanResponse *response,
+                                                        GError **error);
+
+/* The container holding the name is one of fleet's (labelled) that the
+ * agent did not record — left over from a lost state file or a crash
+ * between create and record — and is removed gracefully; a container
+ * fleet does not manage is never touched, and the start fails instead. */
 static void
-on_created (GObject *source, GAsyncResult *result, gpointer user_data)
+on_name_holder_inspected (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr(GTask) task = user_data;
   StartData *d = g_task_get_task_data (task);
@@ -280,17 +287,55 @@ on_created (GObject *source, GAsyncResult *result, gpointer user_data)
   GCancellable *cancellable = g_task_get_cancellable (task);
   GError *error = NULL;
   g_autoptr(FleetPodmanResponse) response = receive_response (source, result, &error);
+  g_autoptr(FleetContainerInfo) holder = NULL;
+
+  if (response != NULL && _fleet_podman_response_is_not_found (response))
+    {
+      /* gone in the meantime */
+      create_container (g_steal_pointer (&task));
+      return;
+    }
+  holder = response ? info_from_inspect_response (response, &error) : NULL;
+  if (holder == NULL)
+    {
+      return_podman_error (task, error, "creating %s (%s): looking at the container holding "
+                           "its name", d->spec->container_name, d->spec->image);
+      return;
+    }
+  if (holder->deployment == NULL)
+    {
+      g_autofree char *short_id = g_strndup (holder->id, 12);
+
+      g_task_return_new_error (task, FLEET_ERROR, FLEET_ERROR_START_FAILED,
+                               "podman: creating %s (%s): the name is held by container %s, "
+                               "which fleet does not manage (no %s label); it is left alone",
+                               d->spec->container_name, d->spec->image, short_id,
+                               FLEET_LABEL_DEPLOYMENT);
+      return;
+    }
+  g_message ("podman: removing leftover container %s (%.12s) that holds the name",
+             d->spec->container_name, holder->id);
+  podman_stop_service (runtime, holder->id, cancellable, on_leftover_removed,
+                       g_steal_pointer (&task));
+}
+
+static void
+on_created (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  StartData *d = g_task_get_task_data (task);
+  GError *error = NULL;
+  g_autoptr(FleetPodmanResponse) response = receive_response (source, result, &error);
   g_autofree char *path = NULL;
 
   if (response != NULL && _fleet_podman_response_is_name_conflict (response) && !d->retried)
     {
-      /* A container of this name that the agent did not record: left over
-       * from a lost state file or a crash between create and record. */
-      g_message ("podman: removing leftover container %s that holds the name",
-                 d->spec->container_name);
+      /* Someone holds the name: look before removing anything. */
+      g_autofree char *holder = container_path (d->spec->container_name, "/json");
+
       d->retried = TRUE;
-      podman_stop_service (runtime, d->spec->container_name, cancellable, on_leftover_removed,
-                           g_steal_pointer (&task));
+      send_request (g_steal_pointer (&task), "GET", holder, NULL,
+                    FLEET_PODMAN_REQUEST_TIMEOUT_SECS, on_name_holder_inspected);
       return;
     }
   if (response == NULL || !_fleet_podman_response_check (response, FLEET_ERROR_START_FAILED, &error)

@@ -742,6 +742,30 @@ test_name_conflict (Fixture *f, gconstpointer data)
   g_assert_cmpint (fleet_podman_harness_exit_code (f->h, leftover), ==, 0);
 }
 
+/* A container without fleet's label holding the name is left alone: the
+ * start fails, saying so. */
+static void
+test_name_held_by_stranger (Fixture *f, gconstpointer data)
+{
+  g_autoptr(FleetDocument) doc = web_doc (f, 1, "v2", 5);
+  g_autofree char *stranger = NULL;
+  g_autofree char *id = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (f->h == NULL)
+    return;
+  podman_cli (f, &stranger, "run", "-d", "--name", "hello_web", "localhost/fleet-test:v1", NULL);
+  g_strstrip (stranger);
+  g_assert_true (fleet_is_container_id (stranger));
+
+  id = run_start (RT (f), fleet_document_lookup_service (doc, "hello", "web"), &error);
+  g_assert_null (id);
+  g_assert_error (error, FLEET_ERROR, FLEET_ERROR_START_FAILED);
+  g_assert_nonnull (strstr (error->message, "fleet does not manage"));
+  g_assert_null (strchr (error->message, '\n'));
+  g_assert_cmpint (state_of (f, stranger), ==, FLEET_CONTAINER_STATE_RUNNING);
+}
+
 /* A container that cannot start is removed again; the error is
  * START_FAILED with podman's message. */
 static void
@@ -1238,6 +1262,7 @@ main (int argc, char **argv)
   ADD ("/podman/runtime/not-found", test_not_found);
   ADD ("/podman/runtime/ensure-running", test_ensure_running);
   ADD ("/podman/runtime/name-conflict", test_name_conflict);
+  ADD ("/podman/runtime/name-held-by-stranger", test_name_held_by_stranger);
   ADD ("/podman/runtime/start-failure", test_start_failure);
   ADD ("/podman/runtime/missing-image", test_missing_image);
   ADD ("/podman/runtime/pull", test_pull);

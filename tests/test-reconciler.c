@@ -476,6 +476,32 @@ test_orphans (Fixture *f, gconstpointer data)
   g_assert_cmpuint (fleet_fake_runtime_count_calls (f->runtime, "create"), ==, 0);
 }
 
+/* A container fleet does not manage that holds a service's name is never
+ * touched: the start fails (and is retried) until the name is free. */
+static void
+test_name_held_by_stranger (Fixture *f, gconstpointer data)
+{
+  g_autoptr(FleetDocument) v1 = hello_doc (1, "v1", "hi", "SIGTERM", 10);
+  g_autofree char *stranger = fleet_fake_runtime_add_container (f->runtime, "hello_web", "img",
+                                                                NULL, NULL, NULL, TRUE);
+  GPtrArray *calls;
+
+  g_assert_cmpint (fleet_test_apply_ok (f->reconciler, v1), ==, FLEET_PHASE_FAILED);
+  g_assert_nonnull (strstr (record (f, "hello")->last_error, "fleet does not manage"));
+  g_assert_cmpint (fleet_fake_runtime_lookup (f->runtime, stranger)->state, ==,
+                   FLEET_CONTAINER_STATE_RUNNING);
+  calls = fleet_fake_runtime_get_calls (f->runtime);
+  for (guint i = 0; i < calls->len; i++)
+    g_assert_null (strstr (calls->pdata[i], stranger));
+
+  /* its owner removes it: the retry converges */
+  g_assert_true (fleet_fake_runtime_remove_container (f->runtime, stranger));
+  for (guint i = 0; i < 100 && fleet_reconciler_get_phase (f->reconciler) != FLEET_PHASE_RUNNING;
+       i++)
+    fleet_test_sleep_ms (10);
+  g_assert_cmpint (fleet_reconciler_get_phase (f->reconciler), ==, FLEET_PHASE_RUNNING);
+}
+
 static void
 test_generation_backwards (Fixture *f, gconstpointer data)
 {
@@ -767,6 +793,7 @@ main (int argc, char **argv)
   ADD ("/reconciler/lost-state-adopts-by-label", test_lost_state_adopts_by_label);
   ADD ("/reconciler/lost-state-replaces-older-by-id", test_lost_state_replaces_older_by_id);
   ADD ("/reconciler/orphans", test_orphans);
+  ADD ("/reconciler/name-held-by-stranger", test_name_held_by_stranger);
   ADD ("/reconciler/generation-backwards", test_generation_backwards);
   ADD ("/reconciler/liveness-restarts-stopped", test_liveness_restarts_stopped);
   ADD ("/reconciler/liveness-recreates-missing", test_liveness_recreates_missing);
