@@ -877,6 +877,15 @@ accept_document (FleetReconciler *self, FleetDocument *document)
         }
       set_phase (self, record, FLEET_PHASE_PENDING, NULL);
     }
+  /* A newer document ends the retries of what it drops: it is stopped now,
+   * not when its old backoff runs out. */
+  {
+    g_autoptr(GPtrArray) recorded = fleet_state_get_deployment_names (self->state);
+
+    for (guint i = 0; i < recorded->len; i++)
+      if (fleet_document_lookup_deployment (document, recorded->pdata[i]) == NULL)
+        g_hash_table_remove (self->backoffs, recorded->pdata[i]);
+  }
   if (document->generation > self->state->generation)
     self->state->generation = document->generation;
   self->state->desired = fleet_document_ref (document);

@@ -478,6 +478,29 @@ test_orphans (Fixture *f, gconstpointer data)
 
 /* A container fleet does not manage that holds a service's name is never
  * touched: the start fails (and is retried) until the name is free. */
+/* A deployment backing off after a failure is stopped at once when a newer
+ * document drops it. */
+static void
+test_dropped_while_backing_off (Fixture *f, gconstpointer data)
+{
+  g_autofree char *j1 = g_strdup_printf (TWO_SERVICES, "1", "1");
+  g_autoptr(FleetDocument) d1 = fleet_test_document (j1);
+  g_autoptr(FleetDocument) d2 = fleet_test_document (
+    "{\"deployments\":{\"app\":{\"type\":\"PodmanV0\",\"data\":{\"services\":["
+    "{\"name\":\"a\",\"image\":\"img-a\",\"env\":{\"V\":\"1\"}},"
+    "{\"name\":\"b\",\"image\":\"img-b2\",\"env\":{\"V\":\"1\"}}]}}}}");
+  g_autoptr(FleetDocument) none = fleet_test_document ("{\"deployments\":{}}");
+
+  fleet_reconciler_set_retry_backoff (f->reconciler, 60 * 1000, 60 * 1000);
+  g_assert_cmpint (fleet_test_apply_ok (f->reconciler, d1), ==, FLEET_PHASE_RUNNING);
+  fleet_fake_runtime_set_start_fails (f->runtime, "img-b2", TRUE);
+  g_assert_cmpint (fleet_test_apply_ok (f->reconciler, d2), ==, FLEET_PHASE_FAILED);
+
+  g_assert_cmpint (fleet_test_apply_ok (f->reconciler, none), ==, FLEET_PHASE_RUNNING);
+  g_assert_cmpuint (fleet_fake_runtime_count_containers (f->runtime), ==, 0);
+  g_assert_null (record (f, "app"));
+}
+
 static void
 test_name_held_by_stranger (Fixture *f, gconstpointer data)
 {
@@ -794,6 +817,7 @@ main (int argc, char **argv)
   ADD ("/reconciler/lost-state-replaces-older-by-id", test_lost_state_replaces_older_by_id);
   ADD ("/reconciler/orphans", test_orphans);
   ADD ("/reconciler/name-held-by-stranger", test_name_held_by_stranger);
+  ADD ("/reconciler/dropped-while-backing-off", test_dropped_while_backing_off);
   ADD ("/reconciler/generation-backwards", test_generation_backwards);
   ADD ("/reconciler/liveness-restarts-stopped", test_liveness_restarts_stopped);
   ADD ("/reconciler/liveness-recreates-missing", test_liveness_recreates_missing);
