@@ -31,6 +31,8 @@
 /* `fleetd --once` reconciles until converged or failed; a pass normally
  * ends there, this bounds the passes that end Pending. */
 #define ONCE_MAX_PASSES 5
+/* ... and, once Running, looks again after this long before it says so. */
+#define ONCE_SETTLE_SECS 2
 
 typedef struct
 {
@@ -593,21 +595,58 @@ on_once_reconciled (GObject *source, GAsyncResult *result, gpointer user_data)
     continue_once (g_steal_pointer (&task));
 }
 
-/* Another pass while the last one ended neither Running nor Failed. */
+typedef struct
+{
+  guint passes;
+  gboolean confirmed;
+} OnceData;
+
+static void
+on_once_confirmed (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  g_autoptr(GError) error = NULL;
+  FleetPhase phase = FLEET_PHASE_FAILED;
+
+  if (!fleet_reconciler_tick_finish (FLEET_RECONCILER (source), result, &phase, &error))
+    g_task_return_error (task, g_steal_pointer (&error));
+  else
+    g_task_return_int (task, phase);
+}
+
+static gboolean
+on_once_settled (gpointer user_data)
+{
+  GTask *task = user_data;
+  FleetdAgent *self = g_task_get_source_object (task);
+
+  fleet_reconciler_tick_async (self->reconciler, NULL, on_once_confirmed, task);
+  return G_SOURCE_REMOVE;
+}
+
+/* Another pass while the last one ended neither Running nor Failed; once
+ * Running, a last look after a moment, so that a container that dies as
+ * soon as it is started does not pass for Running. */
 static void
 continue_once (GTask *task)
 {
   FleetdAgent *self = g_task_get_source_object (task);
   FleetPhase phase = fleet_reconciler_get_phase (self->reconciler);
-  guint passes = GPOINTER_TO_UINT (g_task_get_task_data (task)) + 1;
+  OnceData *d = g_task_get_task_data (task);
 
-  if (phase != FLEET_PHASE_PENDING || passes >= ONCE_MAX_PASSES)
+  d->passes++;
+  if (phase == FLEET_PHASE_RUNNING && !d->confirmed)
+    {
+      d->confirmed = TRUE;
+      g_timeout_add_seconds (ONCE_SETTLE_SECS, on_once_settled, task);
+      return;
+    }
+  if (phase != FLEET_PHASE_PENDING || d->passes >= ONCE_MAX_PASSES)
     {
       g_task_return_int (task, phase);
       g_object_unref (task);
       return;
     }
-  g_task_set_task_data (task, GUINT_TO_POINTER (passes), NULL);
   fleet_reconciler_apply_async (self->reconciler, NULL, FLEET_APPLY_FLAGS_RETRY_NOW, NULL,
                                 on_once_pass, task);
 }
@@ -628,6 +667,7 @@ fleetd_agent_run_once_async (FleetdAgent *self, GCancellable *cancellable,
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, fleetd_agent_run_once_async);
+  g_task_set_task_data (task, g_new0 (OnceData, 1), g_free);
   fleetd_agent_reconcile_async (self, cancellable, on_once_reconciled, g_steal_pointer (&task));
 }
 

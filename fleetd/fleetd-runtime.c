@@ -2,9 +2,10 @@
  * its REST API socket, or the in-memory fake runtime of libfleet.
  *
  * Test hook: the fake runtime cannot be told to fail from the command line,
- * so with --runtime fake (only) fleetd reads FLEET_TEST_FAKE_PULL_FAILS and
- * FLEET_TEST_FAKE_START_FAILS, comma-separated lists of images whose pull
- * or start fails.  They exist for tests/test-daemon.c and do nothing for
+ * so with --runtime fake (only) fleetd reads FLEET_TEST_FAKE_PULL_FAILS,
+ * FLEET_TEST_FAKE_START_FAILS and FLEET_TEST_FAKE_EXITS, comma-separated
+ * lists of images whose pull fails, whose start fails, or whose containers
+ * exit as soon as they started.  They exist for tests/test-daemon.c and do nothing for
  * the podman runtime.
  */
 #include "config.h"
@@ -37,6 +38,7 @@ new_fake_runtime (void)
 
   apply_test_faults (runtime, "FLEET_TEST_FAKE_PULL_FAILS", fleet_fake_runtime_set_pull_fails);
   apply_test_faults (runtime, "FLEET_TEST_FAKE_START_FAILS", fleet_fake_runtime_set_start_fails);
+  apply_test_faults (runtime, "FLEET_TEST_FAKE_EXITS", fleet_fake_runtime_set_exits_at_once);
   return FLEET_CONTAINER_RUNTIME (g_steal_pointer (&runtime));
 }
 

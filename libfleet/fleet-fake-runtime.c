@@ -30,6 +30,7 @@ struct _FleetFakeRuntime
   GHashTable *pull_fails;
   GHashTable *start_fails;
   GHashTable *ignores_stop;
+  GHashTable *exits_at_once;
   gboolean unreachable;
   guint refused;
   gboolean watching;
@@ -63,6 +64,7 @@ fleet_fake_runtime_finalize (GObject *object)
   g_hash_table_unref (self->pull_fails);
   g_hash_table_unref (self->start_fails);
   g_hash_table_unref (self->ignores_stop);
+  g_hash_table_unref (self->exits_at_once);
   G_OBJECT_CLASS (fleet_fake_runtime_parent_class)->finalize (object);
 }
 
@@ -80,6 +82,7 @@ fleet_fake_runtime_init (FleetFakeRuntime *self)
   self->pull_fails = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->start_fails = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->ignores_stop = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->exits_at_once = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 }
 
 FleetFakeRuntime *
@@ -137,6 +140,18 @@ emit_died (FleetFakeRuntime *self, FakeContainer *c)
   if (self->watching && c->info->deployment != NULL)
     fleet_container_runtime_emit_container_died (FLEET_CONTAINER_RUNTIME (self), c->info->id,
                                                  c->info->deployment, c->info->service);
+}
+
+/* A container of an image set to exit at once dies as soon as it started,
+ * as a program that cannot find its configuration would. */
+static void
+exit_if_configured (FleetFakeRuntime *self, FakeContainer *c)
+{
+  if (c->info->image == NULL || !g_hash_table_contains (self->exits_at_once, c->info->image))
+    return;
+  c->info->state = FLEET_CONTAINER_STATE_EXITED;
+  c->info->exit_code = 1;
+  emit_died (self, c);
 }
 
 /* Stop gracefully with the container's own signal and grace, SIGKILL after. */
@@ -288,6 +303,7 @@ create_and_start (FleetFakeRuntime *self, FleetServiceSpec *spec, GError **error
                                spec->container_name, id);
     }
   c->info->state = FLEET_CONTAINER_STATE_RUNNING;
+  exit_if_configured (self, c);
   return g_strdup (c->info->id);
 }
 
@@ -473,6 +489,7 @@ do_ensure (FleetFakeRuntime *self, GTask *task)
           return;
         }
       c->info->state = FLEET_CONTAINER_STATE_RUNNING;
+      exit_if_configured (self, c);
       d->action = FLEET_LIVENESS_STARTED;
       g_task_return_pointer (task, g_strdup (c->info->id), g_free);
       return;
@@ -635,6 +652,14 @@ fleet_fake_runtime_set_ignores_stop_signal (FleetFakeRuntime *self, const char *
 {
   g_return_if_fail (FLEET_IS_FAKE_RUNTIME (self));
   set_flag (self->ignores_stop, image, ignores);
+}
+
+/* Containers of @image start, then exit with code 1 at once. */
+void
+fleet_fake_runtime_set_exits_at_once (FleetFakeRuntime *self, const char *image, gboolean exits)
+{
+  g_return_if_fail (FLEET_IS_FAKE_RUNTIME (self));
+  set_flag (self->exits_at_once, image, exits);
 }
 
 /* Every request fails with FLEET_ERROR_RUNTIME_UNAVAILABLE. */

@@ -27,6 +27,8 @@ void fleet_fake_runtime_set_start_fails (FleetFakeRuntime *self, const char *ima
                                          gboolean fails);
 void fleet_fake_runtime_set_ignores_stop_signal (FleetFakeRuntime *self, const char *image,
                                                  gboolean ignores);
+void fleet_fake_runtime_set_exits_at_once (FleetFakeRuntime *self, const char *image,
+                                           gboolean exits);
 void fleet_fake_runtime_set_unreachable (FleetFakeRuntime *self, gboolean unreachable);
 guint fleet_fake_runtime_count_refused (FleetFakeRuntime *self);
 void fleet_fake_runtime_set_latency (FleetFakeRuntime *self, guint msecs);

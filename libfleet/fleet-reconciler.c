@@ -32,6 +32,7 @@
 #define CRASH_INITIAL_MSECS 1000
 #define CRASH_MAX_MSECS (5 * 60 * 1000)
 #define CRASH_RESET_USECS (10 * G_USEC_PER_SEC * 60)
+#define RECHECK_AFTER_RESTART_USECS (5 * G_USEC_PER_SEC)
 
 typedef struct
 {
@@ -41,6 +42,7 @@ typedef struct
   GPtrArray *waiters;       /* GTask */
   GHashTable *failed;       /* deployments that failed in this pass */
   GHashTable *attempted;    /* deployments whose rollout ran in this pass */
+  GHashTable *unhealthy;    /* deployments with a container found not running */
   GError *error;            /* why the pass could not run at all */
   gboolean changed;
 } Pass;
@@ -282,6 +284,7 @@ pass_free (Pass *pass)
   g_ptr_array_unref (pass->waiters);
   g_hash_table_unref (pass->failed);
   g_hash_table_unref (pass->attempted);
+  g_hash_table_unref (pass->unhealthy);
   g_clear_error (&pass->error);
   g_object_unref (pass->self);
   g_free (pass);
@@ -334,6 +337,7 @@ finalize_phases (Pass *pass)
       gboolean converged = TRUE;
 
       if (g_hash_table_contains (pass->failed, deployment->name)
+          || g_hash_table_contains (pass->unhealthy, deployment->name)
           || !g_hash_table_contains (pass->attempted, deployment->name))
         continue;
       record = fleet_state_ensure_deployment (self->state, deployment->name);
@@ -613,20 +617,15 @@ on_ensured (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   else if (what != FLEET_LIVENESS_NONE)
     {
-      FleetDeploymentRecord *record = fleet_state_ensure_deployment (self->state,
-                                                                     action->deployment);
-
       note_restart (self, action->deployment, action->service);
       record_container (pass, action, id, action->spec->digest);
       log_action (what == FLEET_LIVENESS_CREATED ? "recreated-missing" : "restarted",
                   action->deployment, action->service, id,
                   what == FLEET_LIVENESS_CREATED ? "reason=\"container was missing\""
                                                  : "reason=\"container was not running\"");
-      /* A deployment that failed only because a container was down is
-       * healthy again, unless its rollout is still backing off. */
-      if (record->phase == FLEET_PHASE_FAILED && !g_hash_table_contains (pass->failed,
-                                                                          action->deployment))
-        g_hash_table_add (pass->attempted, g_strdup (action->deployment));
+      /* Look again shortly: if it stays up, the deployment is Running
+       * again then, not only at the next tick. */
+      note_wakeup (self, g_get_monotonic_time () + RECHECK_AFTER_RESTART_USECS);
     }
   run_next_action (pass);
 }
@@ -813,6 +812,59 @@ fail_pending_deployments (Pass *pass)
     }
 }
 
+/* Running means every service running at its desired digest: a service
+ * whose recorded container is found exited or missing makes its deployment
+ * Failed, even though this pass starts it again, until a later pass finds
+ * it up — so that a crash loop never looks healthy. */
+static void
+note_dead_containers (Pass *pass, GPtrArray *containers)
+{
+  FleetReconciler *self = pass->self;
+  FleetDocument *desired = self->state->desired;
+  g_autoptr(GHashTable) by_id = g_hash_table_new (g_str_hash, g_str_equal);
+
+  for (guint i = 0; i < containers->len; i++)
+    g_hash_table_insert (by_id, ((FleetContainerInfo *) containers->pdata[i])->id,
+                         containers->pdata[i]);
+  for (guint i = 0; desired && i < desired->deployments->len; i++)
+    {
+      FleetDeploymentSpec *deployment = desired->deployments->pdata[i];
+      FleetDeploymentRecord *record = fleet_state_lookup_deployment (self->state,
+                                                                     deployment->name);
+
+      for (guint j = 0; record && j < deployment->services->len; j++)
+        {
+          FleetServiceSpec *spec = deployment->services->pdata[j];
+          FleetServiceRecord *service = fleet_deployment_record_lookup_service (record,
+                                                                                spec->name);
+          FleetContainerInfo *info;
+          g_autofree char *message = NULL;
+
+          if (!fleet_service_record_is_converged (service, spec))
+            continue;
+          info = g_hash_table_lookup (by_id, service->container_id);
+          if (info && info->state == FLEET_CONTAINER_STATE_RUNNING)
+            continue;
+          message = info ? g_strdup_printf ("%s: container %.12s is not running (%s, exit code %d)",
+                                            spec->name, info->id,
+                                            fleet_container_state_to_string (info->state),
+                                            info->exit_code)
+                         : g_strdup_printf ("%s: container %.12s is missing", spec->name,
+                                            service->container_id);
+          g_hash_table_add (pass->unhealthy, g_strdup (deployment->name));
+          if (record->phase != FLEET_PHASE_FAILED)
+            {
+              g_autofree char *detail = g_strdup_printf ("reason=\"%s\"", message);
+
+              set_phase (self, record, FLEET_PHASE_FAILED, message);
+              log_action ("unhealthy", deployment->name, spec->name, service->container_id,
+                          detail);
+              pass->changed = TRUE;
+            }
+        }
+    }
+}
+
 static void
 on_listed (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -833,6 +885,7 @@ on_listed (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
   adopt_containers (pass, containers);
+  note_dead_containers (pass, containers);
   note_attempted (pass);
   context.containers = containers;
   context.skip_rollout = skip_rollout;
@@ -910,6 +963,7 @@ start_pass (gpointer user_data)
   pass->waiters = g_steal_pointer (&self->waiters);
   pass->failed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   pass->attempted = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  pass->unhealthy = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->waiters = g_ptr_array_new_with_free_func (g_object_unref);
   self->pass = pass;
   self->pass_requested = FALSE;

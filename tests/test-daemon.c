@@ -486,6 +486,24 @@ test_once_start_failure (Fixture *f, gconstpointer data)
   g_assert_nonnull (record->last_error);
 }
 
+/* A container that starts but dies at once is not Running: --once looks
+ * again after a moment and exits 1. */
+static void
+test_once_exits_at_once (Fixture *f, gconstpointer data)
+{
+  const char *const env[] = { "FLEET_TEST_FAKE_EXITS", "localhost/hello:v1", NULL };
+  g_autofree char *err = NULL;
+  g_autoptr(FleetState) state = NULL;
+  FleetDeploymentRecord *record;
+
+  g_assert_cmpint (fleetd_once (f, env, &err, NULL), ==, 1);
+  g_assert_nonnull (strstr (err, "action=once result=Failed"));
+  state = load_state (f);
+  record = fleet_state_lookup_deployment (state, "hello");
+  g_assert_cmpint (record->phase, ==, FLEET_PHASE_FAILED);
+  g_assert_nonnull (strstr (record->last_error, "is not running (exited, exit code 1)"));
+}
+
 /* Bad settings: one line naming the option or file, exit 2. */
 static void
 test_bad_settings (Fixture *f, gconstpointer data)
@@ -970,6 +988,7 @@ main (int argc, char **argv)
   ADD ("/daemon/once/invalid-document", test_once_invalid_document);
   ADD ("/daemon/once/unreachable-source", test_once_unreachable_source);
   ADD ("/daemon/once/start-failure", test_once_start_failure);
+  ADD ("/daemon/once/exits-at-once", test_once_exits_at_once);
   ADD ("/daemon/bad-settings", test_bad_settings);
   g_test_add_func ("/daemon/version", test_version);
   ADD ("/daemon/fleetctl/status", test_status);

@@ -1205,10 +1205,13 @@ test_restart_on_tick (Fixture *f, gconstpointer data)
   g_assert_true (wait_for_state (f, id, FLEET_CONTAINER_STATE_EXITED, 10));
   g_assert_true (fleet_test_tick (f->reconciler, &phase, &error));
   g_assert_no_error (error);
-  g_assert_cmpint (phase, ==, FLEET_PHASE_RUNNING);
+  /* it was found dead: not Running until a look finds it up again */
+  g_assert_cmpint (phase, ==, FLEET_PHASE_FAILED);
   g_assert_cmpstr (fleet_test_recorded_id (f->reconciler, "hello", "web"), ==, id);
   g_assert_cmpint (state_of (f, id), ==, FLEET_CONTAINER_STATE_RUNNING);
   g_assert_cmpuint (fleet_podman_harness_count_events (f->h, "create", NULL), ==, creates);
+  g_assert_true (fleet_test_tick (f->reconciler, &phase, &error));
+  g_assert_cmpint (phase, ==, FLEET_PHASE_RUNNING);
 
   podman_cli (f, NULL, "rm", "--force", "--time", "0", id, NULL);
   /* the crash-loop backoff allows the next restart after about a second */

@@ -564,13 +564,60 @@ test_liveness_restarts_stopped (Fixture *f, gconstpointer data)
   g_assert_true (fleet_fake_runtime_kill_container (f->runtime, id, 1));
   fleet_fake_runtime_clear_calls (f->runtime);
 
+  /* found exited: started again by name, and the deployment is not Running
+   * while that is so */
   g_assert_true (fleet_test_tick (f->reconciler, &phase, NULL));
-  g_assert_cmpint (phase, ==, FLEET_PHASE_RUNNING);
+  g_assert_cmpint (phase, ==, FLEET_PHASE_FAILED);
+  g_assert_nonnull (strstr (record (f, "hello")->last_error, "is not running (exited, exit code 1)"));
   g_assert_cmpint (call_index (f->runtime, "start hello_web"), >=, 0);
   g_assert_cmpuint (fleet_fake_runtime_count_calls (f->runtime, "create"), ==, 0);
   g_assert_cmpstr (fleet_test_recorded_id (f->reconciler, "hello", "web"), ==, id);
   g_assert_cmpint (fleet_fake_runtime_lookup (f->runtime, id)->state, ==,
                    FLEET_CONTAINER_STATE_RUNNING);
+
+  /* the next look finds it up: Running again */
+  g_assert_true (fleet_test_tick (f->reconciler, &phase, NULL));
+  g_assert_cmpint (phase, ==, FLEET_PHASE_RUNNING);
+  g_assert_null (record (f, "hello")->last_error);
+}
+
+/* A container that keeps dying is never reported Running: between its
+ * restarts (crash-loop backoff) the deployment stays Failed. */
+static void
+test_crash_loop_not_running (Fixture *f, gconstpointer data)
+{
+  g_autoptr(FleetDocument) v1 = hello_doc (1, "v1", "hi", "SIGTERM", 10);
+  g_autofree char *id = NULL;
+  FleetPhase phase;
+
+  g_assert_cmpint (fleet_test_apply_ok (f->reconciler, v1), ==, FLEET_PHASE_RUNNING);
+  id = g_strdup (fleet_test_recorded_id (f->reconciler, "hello", "web"));
+
+  /* dies: restarted at once, Failed */
+  g_assert_true (fleet_fake_runtime_kill_container (f->runtime, id, 1));
+  g_assert_true (fleet_test_tick (f->reconciler, &phase, NULL));
+  g_assert_cmpint (phase, ==, FLEET_PHASE_FAILED);
+  g_assert_cmpint (fleet_fake_runtime_lookup (f->runtime, id)->state, ==,
+                   FLEET_CONTAINER_STATE_RUNNING);
+
+  /* dies again at once: within the crash-loop backoff it stays down, and
+   * however often we look, it is not Running */
+  g_assert_true (fleet_fake_runtime_kill_container (f->runtime, id, 1));
+  for (guint i = 0; i < 3; i++)
+    {
+      g_assert_true (fleet_test_tick (f->reconciler, &phase, NULL));
+      g_assert_cmpint (phase, ==, FLEET_PHASE_FAILED);
+    }
+  g_assert_cmpint (fleet_fake_runtime_lookup (f->runtime, id)->state, ==,
+                   FLEET_CONTAINER_STATE_EXITED);
+
+  /* the backoff over, it is started again and stays up: Running */
+  fleet_test_sleep_ms (1100);
+  g_assert_true (fleet_test_tick (f->reconciler, &phase, NULL));
+  g_assert_cmpint (fleet_fake_runtime_lookup (f->runtime, id)->state, ==,
+                   FLEET_CONTAINER_STATE_RUNNING);
+  g_assert_true (fleet_test_tick (f->reconciler, &phase, NULL));
+  g_assert_cmpint (phase, ==, FLEET_PHASE_RUNNING);
 }
 
 static void
@@ -821,6 +868,7 @@ main (int argc, char **argv)
   ADD ("/reconciler/generation-backwards", test_generation_backwards);
   ADD ("/reconciler/liveness-restarts-stopped", test_liveness_restarts_stopped);
   ADD ("/reconciler/liveness-recreates-missing", test_liveness_recreates_missing);
+  ADD ("/reconciler/crash-loop-not-running", test_crash_loop_not_running);
   ADD ("/reconciler/stop-hang-killed", test_stop_hang_killed);
   ADD ("/reconciler/runtime-unreachable", test_runtime_unreachable);
   ADD ("/reconciler/container-died-event", test_container_died_event);
