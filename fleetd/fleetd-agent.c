@@ -251,7 +251,8 @@ normalize_fetch_error (FleetdAgent *self, const GError *error)
 static void
 note_fetch_failed (FleetdAgent *self, const GError *error)
 {
-  guint delay = fleet_backoff_failed (&self->fetch_backoff, g_get_monotonic_time ());
+  guint delay = MIN (fleet_backoff_failed (&self->fetch_backoff, g_get_monotonic_time ()),
+                     self->poll_secs * 1000);
   GLogLevelFlags level = G_LOG_LEVEL_MESSAGE;
 
   /* Logged once with its cause; the same error again is only debug noise. */
@@ -304,7 +305,9 @@ on_poll (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-/* The next poll: the poll interval, or the fetch backoff while failing. */
+/* The next poll: the poll interval, or the fetch backoff while failing —
+ * which retries sooner at first, but never later than the poll interval:
+ * a fixed document is picked up as soon as a working one would be. */
 static void
 schedule_poll (FleetdAgent *self)
 {
@@ -315,7 +318,8 @@ schedule_poll (FleetdAgent *self)
   if (self->stopping)
     return;
   if (fleet_backoff_is_waiting (&self->fetch_backoff, now))
-    delay_msecs = (guint) ((self->fetch_backoff.next_at - now + 999) / 1000);
+    delay_msecs = (guint) MIN ((self->fetch_backoff.next_at - now + 999) / 1000,
+                               (gint64) delay_msecs);
   self->poll_id = g_timeout_add (delay_msecs, on_poll, self);
 }
 

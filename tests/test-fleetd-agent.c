@@ -265,6 +265,24 @@ test_failures_change_nothing (Fixture *f, gconstpointer data)
   g_assert_cmpint (fleet_reconciler_get_desired (f->reconciler)->generation, ==, 2);
 }
 
+/* While failing, the fetch backoff never waits longer than the poll
+ * interval: here a backoff of minutes, a poll of one second. */
+static void
+test_backoff_capped_by_poll (Fixture *f, gconstpointer data)
+{
+  gint64 start;
+
+  new_agent (f, 1);
+  fleetd_agent_set_fetch_backoff (f->agent, 60 * 1000, 5 * 60 * 1000);
+  g_file_set_contents (f->doc_path, "{\"deployments\": [", -1, NULL);
+  fleetd_agent_start (f->agent);
+  wait_for_fetches (f, 1);
+  g_assert_cmpstr (last_fetch (f)->result, ==, "error");
+  start = g_get_monotonic_time ();
+  wait_for_fetches (f, 3);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 5 * G_USEC_PER_SEC);
+}
+
 /* A restart carries on from the persisted state, with the source gone,
  * and recreates nothing that runs. */
 static void
@@ -430,6 +448,7 @@ main (int argc, char **argv)
   ADD ("/fleetd-agent/start-applies", test_start_applies);
   ADD ("/fleetd-agent/not-modified", test_not_modified);
   ADD ("/fleetd-agent/failures-change-nothing", test_failures_change_nothing);
+  ADD ("/fleetd-agent/backoff-capped-by-poll", test_backoff_capped_by_poll);
   ADD ("/fleetd-agent/restart-recreates-nothing", test_restart_recreates_nothing);
   ADD ("/fleetd-agent/corrupt-state", test_corrupt_state);
   ADD ("/fleetd-agent/reconcile-retries", test_reconcile_retries);
