@@ -6,17 +6,56 @@
  */
 #include "config.h"
 
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
 #include "fleetctl-common.h"
 
-/* fleetd takes the text as a D-Bus string: it must be UTF-8 without NULs. */
+/* Far above any document fleetd accepts (1 MiB unless configured), and
+ * small enough to read whole without harm. */
+#define MAX_FILE_BYTES (64 * 1024 * 1024)
+
+/* fleetd takes the text as a D-Bus string: it must be UTF-8 without NULs.
+ * Only a regular file is read, and only up to a limit: `plan /dev/zero`
+ * must be an error, not an exhausted machine. */
 static char *
 read_document (const char *path, GError **error)
 {
   g_autofree char *contents = NULL;
   gsize length;
+  GStatBuf st;
 
+  if (g_stat (path, &st) != 0)
+    {
+      int errsv = errno;
+
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errsv), "%s: %s", path,
+                   g_strerror (errsv));
+      return NULL;
+    }
+  if (!S_ISREG (st.st_mode))
+    {
+      g_set_error (error, FLEET_ERROR, FLEET_ERROR_INVALID_ARGUMENT, "%s: not a regular file",
+                   path);
+      return NULL;
+    }
+  if (st.st_size > MAX_FILE_BYTES)
+    {
+      g_set_error (error, FLEET_ERROR, FLEET_ERROR_TOO_LARGE,
+                   "%s: %" G_GINT64_FORMAT " bytes, too large for a desired-state document",
+                   path, (gint64) st.st_size);
+      return NULL;
+    }
   if (!g_file_get_contents (path, &contents, &length, error))
     return NULL;
+  if (memchr (contents, '\0', length) != NULL)
+    {
+      g_set_error (error, FLEET_ERROR, FLEET_ERROR_INVALID_DOCUMENT,
+                   "%s: not a JSON document (it contains a NUL byte)", path);
+      return NULL;
+    }
   if (!g_utf8_validate (contents, length, NULL))
     {
       g_set_error (error, FLEET_ERROR, FLEET_ERROR_INVALID_DOCUMENT,

@@ -610,6 +610,21 @@ test_plan (Fixture *f, gconstpointer data)
   g_assert_true (g_str_has_prefix (err, expected));
   g_assert_cmpuint (strlen (strchr (err, '\n')), ==, 1);
 
+  /* What is not a document file is said in one line, and not read whole. */
+  {
+    const char *not_files[] = { "/dev/zero", f->dir };
+
+    for (guint i = 0; i < G_N_ELEMENTS (not_files); i++)
+      {
+        g_autofree char *line = NULL;
+        g_autofree char *want = g_strdup_printf ("fleetctl: %s: not a regular file\n",
+                                                 not_files[i]);
+
+        g_assert_cmpint (fleetctl (FALSE, NULL, &line, "plan", not_files[i], NULL), ==, 1);
+        g_assert_cmpstr (line, ==, want);
+      }
+  }
+
   /* A dry run changes nothing. */
   after = load_state (f);
   g_assert_true (fleet_document_equal (before->desired, after->desired));
