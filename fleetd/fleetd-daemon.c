@@ -229,11 +229,18 @@ on_once_done (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr(GError) error = NULL;
   FleetPhase phase = FLEET_PHASE_FAILED;
 
+  const char *persist_error = fleet_reconciler_get_persist_error (daemon->reconciler);
+
   if (!fleetd_agent_run_once_finish (FLEETD_AGENT (source), result, &phase, &error))
     fleetd_log_event (G_LOG_LEVEL_MESSAGE, "once", "result=error error=\"%s\"", error->message);
+  else if (persist_error != NULL)
+    /* Converged, but a restart would not know it: not a success. */
+    fleetd_log_event (G_LOG_LEVEL_MESSAGE, "once",
+                      "result=error error=\"cannot persist state: %s\"", persist_error);
   else
     fleetd_log_event (G_LOG_LEVEL_MESSAGE, "once", "result=%s", fleet_phase_to_string (phase));
-  daemon->exit_code = error == NULL && phase == FLEET_PHASE_RUNNING ? 0 : 1;
+  daemon->exit_code =
+    error == NULL && persist_error == NULL && phase == FLEET_PHASE_RUNNING ? 0 : 1;
   if (daemon->reporter && !daemon->stopping)
     fleetd_status_reporter_flush_async (daemon->reporter, NULL, on_flushed, daemon);
   else

@@ -79,6 +79,7 @@ struct _FleetReconciler
   gboolean stopping;
   GPtrArray *shutdown_tasks;
   gulong died_handler_id;
+  char *persist_error;      /* why the state could not be saved, or NULL */
 };
 
 enum
@@ -132,9 +133,22 @@ save_state (FleetReconciler *self)
 
   if (self->state_path == NULL)
     return;
-  if (!fleet_state_save (self->state, self->state_path, &error))
-    g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "MESSAGE",
-                      "cannot persist state: %s", error->message);
+  if (fleet_state_save (self->state, self->state_path, &error))
+    {
+      if (self->persist_error != NULL)
+        log_action ("persist", NULL, NULL, NULL, "result=ok (recovered)");
+      g_clear_pointer (&self->persist_error, g_free);
+      return;
+    }
+  /* Logged once while it persists; reported in the status. */
+  if (g_strcmp0 (self->persist_error, error->message) != 0)
+    {
+      g_autofree char *detail = g_strdup_printf ("result=error error=\"%s\"", error->message);
+
+      log_action ("persist", NULL, NULL, NULL, detail);
+      g_free (self->persist_error);
+      self->persist_error = g_strdup (error->message);
+    }
 }
 
 static void
@@ -1063,6 +1077,7 @@ fleet_reconciler_finalize (GObject *object)
 
   g_free (self->state_dir);
   g_free (self->state_path);
+  g_free (self->persist_error);
   fleet_state_free (self->state);
   g_clear_pointer (&self->pending_document, fleet_document_unref);
   g_hash_table_unref (self->backoffs);
@@ -1451,6 +1466,19 @@ fleet_reconciler_get_desired (FleetReconciler *self)
 {
   g_return_val_if_fail (FLEET_IS_RECONCILER (self), NULL);
   return self->state->desired;
+}
+
+/**
+ * fleet_reconciler_get_persist_error:
+ *
+ * Returns: (nullable): why the state could not be saved the last time, or
+ *   %NULL when it was
+ */
+const char *
+fleet_reconciler_get_persist_error (FleetReconciler *self)
+{
+  g_return_val_if_fail (FLEET_IS_RECONCILER (self), NULL);
+  return self->persist_error;
 }
 
 FleetPhase

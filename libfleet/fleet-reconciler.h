@@ -53,6 +53,7 @@ FleetContainerRuntime *fleet_reconciler_get_runtime (FleetReconciler *self);
 FleetState *fleet_reconciler_get_state (FleetReconciler *self);
 FleetDocument *fleet_reconciler_get_desired (FleetReconciler *self);
 FleetPhase fleet_reconciler_get_phase (FleetReconciler *self);
+const char *fleet_reconciler_get_persist_error (FleetReconciler *self);
 gboolean fleet_reconciler_is_busy (FleetReconciler *self);
 void fleet_reconciler_set_retry_backoff (FleetReconciler *self, guint initial_msecs,
                                          guint max_msecs);

@@ -13,13 +13,17 @@
  */
 #include "config.h"
 
+#include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "fleet-state.h"
 #include "fleet-util-private.h"
 
 #define STATE_FORMAT_VERSION 1
+/* The state holds one document (1 MiB by default) and a record per service. */
+#define FLEET_STATE_MAX_BYTES (256 * 1024 * 1024)
 
 static void
 service_record_free (gpointer data)
@@ -410,7 +414,16 @@ fleet_state_load (const char *path, GError **error)
   g_autoptr(GBytes) bytes = NULL;
   gsize len;
   FleetState *state;
+  GStatBuf st;
 
+  /* Only a regular file of a sane size: a state file replaced by a device
+   * or a huge file must not take the agent down with it. */
+  if (g_stat (path, &st) == 0 && !S_ISREG (st.st_mode))
+    return fleet_null_throw (error, FLEET_ERROR_STATE_CORRUPT, "%s: not a regular file", path);
+  if (g_stat (path, &st) == 0 && st.st_size > FLEET_STATE_MAX_BYTES)
+    return fleet_null_throw (error, FLEET_ERROR_STATE_CORRUPT,
+                             "%s: %" G_GINT64_FORMAT " bytes, larger than a state file can be",
+                             path, (gint64) st.st_size);
   if (!g_file_get_contents (path, &contents, &len, error))
     return NULL;
   bytes = g_bytes_new_take (g_steal_pointer (&contents), len);

@@ -1,6 +1,7 @@
 /* fleet-status.c: build the status document (contract §3) from the
  * reconciler's state.  Members beyond the contract's are additions only:
- * per deployment a "services" object with each service's image and digests.
+ * per deployment a "services" object with each service's image and digests,
+ * and "state_error", why the state file could not be written (or null).
  */
 #include "config.h"
 
@@ -133,6 +134,7 @@ fleet_status_build (FleetReconciler *reconciler, const char *device_id,
   else
     json_builder_add_null_value (builder);
   add_deployments (builder, state);
+  add_nullable (builder, "state_error", fleet_reconciler_get_persist_error (reconciler));
   json_builder_end_object (builder);
   return json_builder_get_root (builder);
 }

@@ -504,6 +504,20 @@ test_once_exits_at_once (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (record->last_error, "is not running (exited, exit code 1)"));
 }
 
+/* Converged but the state cannot be written (here the state file's place
+ * is taken by a directory): not a success, and said why. */
+static void
+test_once_cannot_persist (Fixture *f, gconstpointer data)
+{
+  g_autofree char *path = g_build_filename (f->state_dir, FLEET_STATE_FILE_NAME, NULL);
+  g_autofree char *err = NULL;
+
+  g_assert_cmpint (g_mkdir_with_parents (path, 0700), ==, 0);
+  g_assert_cmpint (fleetd_once (f, NULL, &err, NULL), ==, 1);
+  g_assert_nonnull (strstr (err, "action=once result=error error=\"cannot persist state: "));
+  g_assert_nonnull (strstr (err, "action=persist"));
+}
+
 /* Bad settings: one line naming the option or file, exit 2. */
 static void
 test_bad_settings (Fixture *f, gconstpointer data)
@@ -1004,6 +1018,7 @@ main (int argc, char **argv)
   ADD ("/daemon/once/unreachable-source", test_once_unreachable_source);
   ADD ("/daemon/once/start-failure", test_once_start_failure);
   ADD ("/daemon/once/exits-at-once", test_once_exits_at_once);
+  ADD ("/daemon/once/cannot-persist", test_once_cannot_persist);
   ADD ("/daemon/bad-settings", test_bad_settings);
   g_test_add_func ("/daemon/version", test_version);
   ADD ("/daemon/fleetctl/status", test_status);

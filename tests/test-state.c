@@ -118,6 +118,17 @@ test_corrupt (void)
     }
 }
 
+/* A state file replaced by something that is not one is refused, not read. */
+static void
+test_not_a_file (void)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_null (fleet_state_load ("/dev/zero", &error));
+  g_assert_error (error, FLEET_ERROR, FLEET_ERROR_STATE_CORRUPT);
+  g_assert_nonnull (strstr (error->message, "not a regular file"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -126,6 +137,7 @@ main (int argc, char **argv)
   g_test_add_func ("/state/round-trip", test_round_trip);
   g_test_add_func ("/state/save-load", test_save_load);
   g_test_add_func ("/state/corrupt", test_corrupt);
+  g_test_add_func ("/state/not-a-file", test_not_a_file);
 
   return g_test_run ();
 }
