@@ -177,7 +177,7 @@ on_sent (GObject *source, GAsyncResult *result, gpointer user_data)
   if (length > 0 && (guint64) length > self->max_bytes)
     {
       g_autofree char *message = g_strdup_printf (
-        "document of %" G_GINT64_FORMAT " bytes is larger than the limit of %" G_GSIZE_FORMAT
+        "document: %" G_GINT64_FORMAT " bytes is over the limit of %" G_GSIZE_FORMAT
         " bytes", (gint64) length, self->max_bytes);
       g_input_stream_close_async (stream, G_PRIORITY_DEFAULT, NULL, NULL, NULL);
       fail (task, FLEET_ERROR_TOO_LARGE, message);

@@ -49,7 +49,7 @@ on_read (GObject *source, GAsyncResult *result, gpointer user_data)
   if (d->buffer->len + g_bytes_get_size (chunk) > d->max_bytes)
     {
       g_task_return_new_error (task, FLEET_ERROR, FLEET_ERROR_TOO_LARGE,
-                               "document larger than the limit of %" G_GSIZE_FORMAT " bytes",
+                               "document: over the limit of %" G_GSIZE_FORMAT " bytes",
                                d->max_bytes);
       return;
     }

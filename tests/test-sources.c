@@ -305,7 +305,7 @@ test_http_too_large (Fixture *f, gconstpointer data)
       g_autofree char *uri = g_strconcat (f->base, paths[i], NULL);
       g_autoptr(FleetSource) source = new_source (uri, NULL);
 
-      assert_fetch_fails (source, FLEET_ERROR_TOO_LARGE, "larger than the limit of 1048576 bytes");
+      assert_fetch_fails (source, FLEET_ERROR_TOO_LARGE, "over the limit of 1048576 bytes");
     }
 }
 
