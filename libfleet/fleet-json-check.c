@@ -191,6 +191,22 @@ skip_digits (Checker *c)
   return c->pos > start;
 }
 
+/* json-glib wraps integers outside 64 bits around (2^64+1 reads as 1):
+ * refuse them, naming where. */
+static gboolean
+check_integer_range (Checker *c, gsize start)
+{
+  g_autofree char *token = g_strndup (c->data + start, c->pos - start);
+  g_autofree char *path = NULL;
+
+  if (strpbrk (token, ".eE") != NULL
+      || g_ascii_string_to_signed (token, 10, G_MININT64, G_MAXINT64, NULL, NULL))
+    return TRUE;
+  path = current_path (c);
+  return fleet_throw (c->error, FLEET_ERROR_INVALID_DOCUMENT,
+                      "%s: integer %s does not fit in 64 bits", path, token);
+}
+
 static gboolean
 check_number (Checker *c)
 {
@@ -218,7 +234,7 @@ check_number (Checker *c)
     }
   if (c->pos < c->len && (g_ascii_isalnum (c->data[c->pos]) || c->data[c->pos] == '.'))
     return fail_at (c, start, "invalid number");
-  return TRUE;
+  return check_integer_range (c, start);
 }
 
 static gboolean
