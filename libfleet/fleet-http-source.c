@@ -284,10 +284,11 @@ fleet_http_source_new (const char *uri, const FleetSourceOptions *options, GErro
 {
   g_autoptr(FleetHttpSource) self = NULL;
   g_autoptr(GError) local_error = NULL;
-  g_autoptr(GUri) parsed = g_uri_parse (uri, G_URI_FLAGS_ENCODED, &local_error);
+  g_autoptr(GUri) parsed = NULL;
 
   g_return_val_if_fail (uri != NULL && options != NULL, NULL);
 
+  parsed = g_uri_parse (uri, G_URI_FLAGS_ENCODED, &local_error);
   if (parsed == NULL || g_uri_get_host (parsed) == NULL || *g_uri_get_host (parsed) == '\0')
     return fleet_null_throw (error, FLEET_ERROR_INVALID_ARGUMENT, "source: invalid URL %s%s%s",
                              uri, local_error ? ": " : "",

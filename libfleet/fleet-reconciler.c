@@ -278,6 +278,14 @@ skip_restart (const char *deployment, const char *service, gpointer user_data)
 }
 
 static void
+forget_crash_loop (FleetReconciler *self, const char *deployment, const char *service)
+{
+  g_autofree char *key = g_strdup_printf ("%s/%s", deployment, service);
+
+  g_hash_table_remove (self->crash_loops, key);
+}
+
+static void
 note_restart (FleetReconciler *self, const char *deployment, const char *service)
 {
   CrashLoop *loop = ensure_crash_loop (self, deployment, service);
@@ -464,6 +472,10 @@ record_container (Pass *pass, FleetPlanAction *action, const char *container_id,
   FleetServiceRecord *service = fleet_deployment_record_ensure_service (deployment,
                                                                         action->service);
 
+  /* A container of another spec starts with a clean crash-loop record:
+   * the old version's crashes say nothing about the new one. */
+  if (g_strcmp0 (service->spec_digest, digest) != 0)
+    forget_crash_loop (self, action->deployment, action->service);
   g_free (service->container_id);
   service->container_id = g_strdup (container_id);
   g_free (service->spec_digest);
@@ -482,6 +494,7 @@ forget_service (Pass *pass, FleetPlanAction *action)
   if (record == NULL)
     return;
   g_hash_table_remove (record->services, action->service);
+  forget_crash_loop (self, action->deployment, action->service);
   touch (record);
   if (g_hash_table_size (record->services) == 0 && self->state->desired
       && fleet_document_lookup_deployment (self->state->desired, action->deployment) == NULL)
@@ -761,7 +774,9 @@ adopt_containers (Pass *pass, GPtrArray *containers)
             continue;
           record = fleet_state_ensure_deployment (self->state, deployment->name);
           service = fleet_deployment_record_ensure_service (record, spec->name);
+          g_free (service->container_id);
           service->container_id = g_strdup (best->id);
+          g_free (service->spec_digest);
           service->spec_digest = g_strdup (best->spec_digest);
           touch (record);
           pass->changed = TRUE;
@@ -781,7 +796,6 @@ static void
 note_attempted (Pass *pass)
 {
   FleetReconciler *self = pass->self;
-  GPtrArray *names;
   g_autoptr(GPtrArray) recorded = fleet_state_get_deployment_names (self->state);
   FleetDocument *desired = self->state->desired;
   GHashTableIter iter;
@@ -795,10 +809,9 @@ note_attempted (Pass *pass)
       if (!skip_rollout (deployment->name, NULL, self))
         g_hash_table_add (pass->attempted, g_strdup (deployment->name));
     }
-  names = recorded;
-  for (guint i = 0; i < names->len; i++)
-    if (!skip_rollout (names->pdata[i], NULL, self))
-      g_hash_table_add (pass->attempted, g_strdup (names->pdata[i]));
+  for (guint i = 0; i < recorded->len; i++)
+    if (!skip_rollout (recorded->pdata[i], NULL, self))
+      g_hash_table_add (pass->attempted, g_strdup (recorded->pdata[i]));
 
   g_hash_table_iter_init (&iter, self->backoffs);
   while (g_hash_table_iter_next (&iter, &name, (gpointer *) &backoff))
@@ -1229,9 +1242,12 @@ fleet_reconciler_load_state (FleetReconciler *self, GError **error)
 gboolean
 fleet_reconciler_check_document (FleetReconciler *self, FleetDocument *document, GError **error)
 {
-  gint64 high = self->state->generation;
+  gint64 high;
 
   g_return_val_if_fail (FLEET_IS_RECONCILER (self), FALSE);
+  g_return_val_if_fail (document != NULL, FALSE);
+
+  high = self->state->generation;
 
   if (self->pending_document)
     high = MAX (high, self->pending_document->generation);

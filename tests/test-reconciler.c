@@ -476,8 +476,32 @@ test_orphans (Fixture *f, gconstpointer data)
   g_assert_cmpuint (fleet_fake_runtime_count_calls (f->runtime, "create"), ==, 0);
 }
 
-/* A container fleet does not manage that holds a service's name is never
- * touched: the start fails (and is retried) until the name is free. */
+/* The crash history of the old version does not slow the new one down. */
+static void
+test_crash_loop_not_inherited (Fixture *f, gconstpointer data)
+{
+  g_autoptr(FleetDocument) v1 = hello_doc (1, "v1", "hi", "SIGTERM", 10);
+  g_autoptr(FleetDocument) v2 = hello_doc (2, "v2", "hi", "SIGTERM", 10);
+  g_autofree char *id = NULL;
+  const char *new_id;
+
+  g_assert_cmpint (fleet_test_apply_ok (f->reconciler, v1), ==, FLEET_PHASE_RUNNING);
+  id = g_strdup (fleet_test_recorded_id (f->reconciler, "hello", "web"));
+  /* v1 crashes and is restarted: its next restart would have to wait */
+  g_assert_true (fleet_fake_runtime_kill_container (f->runtime, id, 1));
+  g_assert_true (fleet_test_tick (f->reconciler, NULL, NULL));
+  g_assert_cmpint (fleet_fake_runtime_lookup (f->runtime, id)->state, ==,
+                   FLEET_CONTAINER_STATE_RUNNING);
+
+  g_assert_cmpint (fleet_test_apply_ok (f->reconciler, v2), ==, FLEET_PHASE_RUNNING);
+  new_id = fleet_test_recorded_id (f->reconciler, "hello", "web");
+  g_assert_true (fleet_fake_runtime_kill_container (f->runtime, new_id, 1));
+  /* v2's first crash: started again at once */
+  g_assert_true (fleet_test_tick (f->reconciler, NULL, NULL));
+  g_assert_cmpint (fleet_fake_runtime_lookup (f->runtime, new_id)->state, ==,
+                   FLEET_CONTAINER_STATE_RUNNING);
+}
+
 /* A deployment backing off after a failure is stopped at once when a newer
  * document drops it. */
 static void
@@ -501,6 +525,8 @@ test_dropped_while_backing_off (Fixture *f, gconstpointer data)
   g_assert_null (record (f, "app"));
 }
 
+/* A container fleet does not manage that holds a service's name is never
+ * touched: the start fails (and is retried) until the name is free. */
 static void
 test_name_held_by_stranger (Fixture *f, gconstpointer data)
 {
@@ -869,6 +895,7 @@ main (int argc, char **argv)
   ADD ("/reconciler/liveness-restarts-stopped", test_liveness_restarts_stopped);
   ADD ("/reconciler/liveness-recreates-missing", test_liveness_recreates_missing);
   ADD ("/reconciler/crash-loop-not-running", test_crash_loop_not_running);
+  ADD ("/reconciler/crash-loop-not-inherited", test_crash_loop_not_inherited);
   ADD ("/reconciler/stop-hang-killed", test_stop_hang_killed);
   ADD ("/reconciler/runtime-unreachable", test_runtime_unreachable);
   ADD ("/reconciler/container-died-event", test_container_died_event);
