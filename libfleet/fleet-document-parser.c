@@ -33,38 +33,6 @@ typedef struct
 static gboolean
 invalid (GError **error, const char *path, const char *format, ...) G_GNUC_PRINTF (3, 4);
 
-/* Messages quote the document's own strings (names, keys, values), which
- * may hold newlines or other control characters; escape them so that every
- * error stays one line, as logs and `fleetctl` print it. */
-static char *
-one_line (const char *message)
-{
-  GString *out = g_string_sized_new (strlen (message));
-  const char *valid_end = message;
-
-  g_utf8_validate (message, -1, &valid_end);
-  for (const unsigned char *p = (const unsigned char *) message; *p; p++)
-    {
-      if ((const char *) p >= valid_end && *p >= 0x80)
-        {
-          /* invalid UTF-8 from here: escape byte by byte */
-          g_string_append_printf (out, "\\x%02x", *p);
-          continue;
-        }
-      if (*p == '\n')
-        g_string_append (out, "\\n");
-      else if (*p == '\t')
-        g_string_append (out, "\\t");
-      else if (*p == '\r')
-        g_string_append (out, "\\r");
-      else if (*p < 0x20 || *p == 0x7f)
-        g_string_append_printf (out, "\\x%02x", *p);
-      else
-        g_string_append_c (out, (char) *p);
-    }
-  return g_string_free (out, FALSE);
-}
-
 static gboolean
 invalid (GError **error, const char *path, const char *format, ...)
 {
@@ -77,7 +45,7 @@ invalid (GError **error, const char *path, const char *format, ...)
   rule = g_strdup_vprintf (format, args);
   va_end (args);
   message = g_strdup_printf ("%s: %s", path, rule);
-  clean = one_line (message);
+  clean = fleet_escape_controls (message);
   return fleet_throw (error, FLEET_ERROR_INVALID_DOCUMENT, "%s", clean);
 }
 
@@ -723,7 +691,7 @@ parse_json (const char *data, gsize len, GError **error)
       /* json-glib says "<data>:LINE:COL: Parse error: ..."; keep the position. */
       const char *msg = local_error->message + (g_str_has_prefix (local_error->message, "<data>:")
                                                   ? strlen ("<data>:") : 0);
-      g_autofree char *clean = one_line (msg);
+      g_autofree char *clean = fleet_escape_controls (msg);
 
       return fleet_null_throw (error, FLEET_ERROR_INVALID_DOCUMENT, "document: invalid JSON at %s",
                                clean);

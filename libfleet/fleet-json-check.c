@@ -197,12 +197,14 @@ static gboolean
 check_integer_range (Checker *c, gsize start)
 {
   g_autofree char *token = g_strndup (c->data + start, c->pos - start);
+  g_autofree char *where = NULL;
   g_autofree char *path = NULL;
 
   if (strpbrk (token, ".eE") != NULL
       || g_ascii_string_to_signed (token, 10, G_MININT64, G_MAXINT64, NULL, NULL))
     return TRUE;
-  path = current_path (c);
+  where = current_path (c);
+  path = fleet_escape_controls (where);
   return fleet_throw (c->error, FLEET_ERROR_INVALID_DOCUMENT,
                       "%s: integer %s does not fit in 64 bits", path, token);
 }
@@ -275,10 +277,11 @@ check_member (Checker *c, GHashTable *names)
   if (!g_hash_table_add (names, g_strdup (name->str)))
     {
       g_autofree char *path = current_path (c);
-      g_autofree char *shown = g_strescape (name->str, NULL);
+      g_autofree char *message = g_strdup_printf ("%s: duplicate member name \"%s\"", path,
+                                                  name->str);
+      g_autofree char *line = fleet_escape_controls (message);
 
-      return fleet_throw (c->error, FLEET_ERROR_INVALID_DOCUMENT,
-                          "%s: duplicate member name \"%s\"", path, shown);
+      return fleet_throw (c->error, FLEET_ERROR_INVALID_DOCUMENT, "%s", line);
     }
   skip_whitespace (c);
   if (c->pos >= c->len || c->data[c->pos] != ':')

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <gio/gio.h>
+#include <string.h>
 
 #include "fleet-error.h"
 #include "fleet-phase.h"
@@ -70,6 +71,35 @@ fleet_is_container_id (const char *s)
     if (!g_ascii_isdigit (s[i]) && !(s[i] >= 'a' && s[i] <= 'f'))
       return FALSE;
   return i == 64;
+}
+
+/* Messages and log lines quote what documents and runtimes say (names,
+ * keys, values, errors), which may hold newlines or other control
+ * characters: escape them (and bytes that are not UTF-8) so that every
+ * message stays one line, as logs and `fleetctl` print it. */
+static inline char *
+fleet_escape_controls (const char *message)
+{
+  GString *out = g_string_sized_new (strlen (message));
+  const char *valid_end = message;
+
+  g_utf8_validate (message, -1, &valid_end);
+  for (const unsigned char *p = (const unsigned char *) message; *p; p++)
+    {
+      if ((const char *) p >= valid_end && *p >= 0x80)
+        g_string_append_printf (out, "\\x%02x", *p);
+      else if (*p == '\n')
+        g_string_append (out, "\\n");
+      else if (*p == '\t')
+        g_string_append (out, "\\t");
+      else if (*p == '\r')
+        g_string_append (out, "\\r");
+      else if (*p < 0x20 || *p == 0x7f)
+        g_string_append_printf (out, "\\x%02x", *p);
+      else
+        g_string_append_c (out, (char) *p);
+    }
+  return g_string_free (out, FALSE);
 }
 
 /* Finish a GTask that returns a FleetPhase with g_task_return_int(). */

@@ -304,6 +304,8 @@ static const InvalidCase invalid_cases[] = {
   { "{\"deployments\":{\"h\":{\"type\":\"X\"},\"h\":{\"type\":\"PodmanV0\",\"data\":{}}}}",
     "deployments: duplicate member name \"h\"" },
   { "{\"deployments\":{},\"deployments\":{}}", "document: duplicate member name \"deployments\"" },
+  { "{\"deployments\":{\"a\\nb\":{\"type\":\"PodmanV0\",\"type\":\"x\"}}}",
+    "deployments.a\\nb: duplicate member name \"type\"" },
   { "{\"deployments\":{\"a\":{\"type\":\"PodmanV0\",\"data\":{\"services\":[{\"name\":\"s\","
     "\"image\":\"i\",\"env\":{\"A\":\"1\",\"\\u0041\":\"2\"}}]}}}}",
     "deployments.a.data.services[0].env: duplicate member name \"A\"" },
