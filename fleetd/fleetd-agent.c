@@ -254,15 +254,22 @@ note_fetch_failed (FleetdAgent *self, const GError *error)
   guint delay = MIN (fleet_backoff_failed (&self->fetch_backoff, g_get_monotonic_time ()),
                      self->poll_secs * 1000);
   GLogLevelFlags level = G_LOG_LEVEL_MESSAGE;
+  g_autofree char *quoted = NULL;
 
   /* Logged once with its cause; the same error again is only debug noise. */
   if (g_strcmp0 (self->logged_fetch_error, error->message) == 0)
     level = G_LOG_LEVEL_DEBUG;
-  fleetd_log_event (level, "fetch",
-                    "source=%s result=error error=\"%s\" retry_in=%ums (running containers are "
-                    "left as they are%s)",
-                    fleet_source_get_uri (self->source), error->message, delay,
-                    level == G_LOG_LEVEL_DEBUG ? "" : "; not logged again while it persists");
+  quoted = fleet_log_quote (error->message);
+  if (self->started)
+    fleetd_log_event (level, "fetch",
+                      "source=%s result=error error=%s retry_in=%ums (running containers are "
+                      "left as they are%s)",
+                      fleet_source_get_uri (self->source), quoted, delay,
+                      level == G_LOG_LEVEL_DEBUG ? "" : "; not logged again while it persists");
+  else
+    fleetd_log_event (level, "fetch",
+                      "source=%s result=error error=%s (running containers are left as they are)",
+                      fleet_source_get_uri (self->source), quoted);
   g_free (self->logged_fetch_error);
   self->logged_fetch_error = g_strdup (error->message);
   record_fetch (self, "error", error->message);
@@ -460,10 +467,14 @@ fleetd_agent_load_state (FleetdAgent *self)
   g_return_if_fail (FLEETD_IS_AGENT (self));
 
   if (!fleet_reconciler_load_state (self->reconciler, &error))
-    fleetd_log_event (G_LOG_LEVEL_MESSAGE, "load-state",
-                      "result=error error=\"%s\" (starting from an empty state; running containers "
-                      "are adopted by their labels)",
-                      error->message);
+    {
+      g_autofree char *quoted = fleet_log_quote (error->message);
+
+      fleetd_log_event (G_LOG_LEVEL_MESSAGE, "load-state",
+                        "result=error error=%s (starting from an empty state; running "
+                        "containers are adopted by their labels)",
+                        quoted);
+    }
 }
 
 static void
@@ -476,7 +487,11 @@ on_recovered (GObject *source, GAsyncResult *result, gpointer user_data)
   if (fleet_reconciler_apply_finish (FLEET_RECONCILER (source), result, &phase, &error))
     fleetd_log_event (G_LOG_LEVEL_MESSAGE, "recover", "result=%s", fleet_phase_to_string (phase));
   else if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    fleetd_log_event (G_LOG_LEVEL_MESSAGE, "recover", "result=error error=\"%s\"", error->message);
+    {
+      g_autofree char *quoted = fleet_log_quote (error->message);
+
+      fleetd_log_event (G_LOG_LEVEL_MESSAGE, "recover", "result=error error=%s", quoted);
+    }
 }
 
 static void

@@ -197,8 +197,11 @@ setup_reporting (Daemon *daemon, GError **error)
     }
   daemon->notifier = fleetd_notifier_new_from_environment (&notify_error);
   if (notify_error != NULL)
-    fleetd_log_event (G_LOG_LEVEL_MESSAGE, "notify", "result=error error=\"%s\"",
-                      notify_error->message);
+    {
+      g_autofree char *quoted = fleet_log_quote (notify_error->message);
+
+      fleetd_log_event (G_LOG_LEVEL_MESSAGE, "notify", "result=error error=%s", quoted);
+    }
   return TRUE;
 }
 
@@ -232,11 +235,19 @@ on_once_done (GObject *source, GAsyncResult *result, gpointer user_data)
   const char *persist_error = fleet_reconciler_get_persist_error (daemon->reconciler);
 
   if (!fleetd_agent_run_once_finish (FLEETD_AGENT (source), result, &phase, &error))
-    fleetd_log_event (G_LOG_LEVEL_MESSAGE, "once", "result=error error=\"%s\"", error->message);
+    {
+      g_autofree char *quoted = fleet_log_quote (error->message);
+
+      fleetd_log_event (G_LOG_LEVEL_MESSAGE, "once", "result=error error=%s", quoted);
+    }
   else if (persist_error != NULL)
-    /* Converged, but a restart would not know it: not a success. */
-    fleetd_log_event (G_LOG_LEVEL_MESSAGE, "once",
-                      "result=error error=\"cannot persist state: %s\"", persist_error);
+    {
+      /* Converged, but a restart would not know it: not a success. */
+      g_autofree char *message = g_strdup_printf ("cannot persist state: %s", persist_error);
+      g_autofree char *quoted = fleet_log_quote (message);
+
+      fleetd_log_event (G_LOG_LEVEL_MESSAGE, "once", "result=error error=%s", quoted);
+    }
   else
     fleetd_log_event (G_LOG_LEVEL_MESSAGE, "once", "result=%s", fleet_phase_to_string (phase));
   daemon->exit_code =
@@ -275,7 +286,11 @@ on_agent_shut_down (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr(GError) error = NULL;
 
   if (!fleetd_agent_shutdown_finish (FLEETD_AGENT (source), result, &error))
-    fleetd_log_event (G_LOG_LEVEL_MESSAGE, "stop", "result=error error=\"%s\"", error->message);
+    {
+      g_autofree char *quoted = fleet_log_quote (error->message);
+
+      fleetd_log_event (G_LOG_LEVEL_MESSAGE, "stop", "result=error error=%s", quoted);
+    }
   else
     fleetd_log_event (G_LOG_LEVEL_MESSAGE, "stop", "result=ok (containers left running)");
   quit (daemon, daemon->exit_code);

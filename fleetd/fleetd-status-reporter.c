@@ -202,11 +202,13 @@ log_outcome (FleetdStatusReporter *self, const char *reason, const GError *error
                       "action=report-status url=%s reason=%s result=ok", self->url, reason);
   else if (g_strcmp0 (self->logged_error, error->message) != 0)
     {
+      g_autofree char *quoted = fleet_log_quote (error->message);
+
       g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "FLEET_ACTION", "report-status",
                         "MESSAGE",
-                        "action=report-status url=%s reason=%s result=error error=\"%s\" "
+                        "action=report-status url=%s reason=%s result=error error=%s "
                         "(retrying with backoff; not logged again while it persists)",
-                        self->url, reason, error->message);
+                        self->url, reason, quoted);
       g_free (self->logged_error);
       self->logged_error = g_strdup (error->message);
     }

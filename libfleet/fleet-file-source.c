@@ -5,6 +5,8 @@
  */
 #include "config.h"
 
+#include <string.h>
+
 #include "fleet-file-source.h"
 #include "fleet-read-limited-private.h"
 #include "fleet-util-private.h"
@@ -54,6 +56,14 @@ fail (GTask *task, GError *error)
 
   if (error->domain == FLEET_ERROR)
     g_prefix_error (&error, "%s: ", self->uri);
+  else if (strstr (error->message, self->uri) != NULL)
+    {
+      /* GIO already names the file ("Error opening file PATH: ...") */
+      GError *wrapped = g_error_new_literal (FLEET_ERROR, FLEET_ERROR_FETCH_FAILED,
+                                             error->message);
+      g_error_free (error);
+      error = wrapped;
+    }
   else
     {
       GError *wrapped = g_error_new (FLEET_ERROR, FLEET_ERROR_FETCH_FAILED, "%s: %s", self->uri,

@@ -143,7 +143,8 @@ save_state (FleetReconciler *self)
   /* Logged once while it persists; reported in the status. */
   if (g_strcmp0 (self->persist_error, error->message) != 0)
     {
-      g_autofree char *detail = g_strdup_printf ("result=error error=\"%s\"", error->message);
+      g_autofree char *quoted = fleet_log_quote (error->message);
+      g_autofree char *detail = g_strdup_printf ("result=error error=%s", quoted);
 
       log_action ("persist", NULL, NULL, NULL, detail);
       g_free (self->persist_error);
@@ -334,7 +335,8 @@ fail_deployment (Pass *pass, const char *deployment, const char *message)
   FleetDeploymentRecord *record = fleet_state_ensure_deployment (self->state, deployment);
   FleetBackoff *backoff = ensure_backoff (self, deployment);
   guint delay = fleet_backoff_failed (backoff, g_get_monotonic_time ());
-  g_autofree char *detail = g_strdup_printf ("error=\"%s\" retry_in=%ums", message, delay);
+  g_autofree char *quoted = fleet_log_quote (message);
+  g_autofree char *detail = g_strdup_printf ("error=%s retry_in=%ums", quoted, delay);
 
   g_hash_table_add (pass->failed, g_strdup (deployment));
   set_phase (self, record, FLEET_PHASE_FAILED, message);
@@ -523,7 +525,9 @@ on_orphan_stopped (GObject *source, GAsyncResult *result, gpointer user_data)
   if (!fleet_container_runtime_stop_service_finish (FLEET_CONTAINER_RUNTIME (source), result,
                                                     &error))
     {
-      g_autofree char *detail = g_strdup_printf ("error=\"%s\"", error->message);
+      g_autofree char *quoted = fleet_log_quote (error->message);
+      g_autofree char *detail = g_strdup_printf ("error=%s", quoted);
+
       log_action ("remove-orphan-failed", action->deployment, action->service,
                   action->container_id, detail);
     }
@@ -881,7 +885,8 @@ note_dead_containers (Pass *pass, GPtrArray *containers)
           g_hash_table_add (pass->unhealthy, g_strdup (deployment->name));
           if (record->phase != FLEET_PHASE_FAILED)
             {
-              g_autofree char *detail = g_strdup_printf ("reason=\"%s\"", message);
+              g_autofree char *quoted = fleet_log_quote (message);
+              g_autofree char *detail = g_strdup_printf ("reason=%s", quoted);
 
               set_phase (self, record, FLEET_PHASE_FAILED, message);
               log_action ("unhealthy", deployment->name, spec->name, service->container_id,
@@ -904,7 +909,8 @@ on_listed (GObject *source, GAsyncResult *result, gpointer user_data)
                                                              result, &pass->error);
   if (containers == NULL)
     {
-      g_autofree char *detail = g_strdup_printf ("error=\"%s\"", pass->error->message);
+      g_autofree char *quoted = fleet_log_quote (pass->error->message);
+      g_autofree char *detail = g_strdup_printf ("error=%s", quoted);
 
       log_action ("list-failed", NULL, NULL, NULL, detail);
       fail_pending_deployments (pass);

@@ -102,6 +102,24 @@ fleet_escape_controls (const char *message)
   return g_string_free (out, FALSE);
 }
 
+/* A value for a key=value log line: in double quotes, with quotes and
+ * backslashes escaped and the line kept one line. */
+static inline char *
+fleet_log_quote (const char *value)
+{
+  g_autofree char *one_line = fleet_escape_controls (value ? value : "");
+  GString *out = g_string_new ("\"");
+
+  for (const char *p = one_line; *p; p++)
+    {
+      if (*p == '"' || *p == '\\')
+        g_string_append_c (out, '\\');
+      g_string_append_c (out, *p);
+    }
+  g_string_append_c (out, '"');
+  return g_string_free (out, FALSE);
+}
+
 /* Finish a GTask that returns a FleetPhase with g_task_return_int(). */
 static inline gboolean
 fleet_task_propagate_phase (GTask *task, FleetPhase *out_phase, GError **error)
