@@ -101,6 +101,22 @@ log_call (FleetFakeRuntime *self, const char *format, ...)
   va_end (args);
 }
 
+/* What a real runtime hands out: a copy of the container's state at that
+ * moment, not a live view that later changes under the caller. */
+static FleetContainerInfo *
+snapshot (FakeContainer *c)
+{
+  FleetContainerInfo *info = fleet_container_info_new (c->info->id, c->info->name);
+
+  info->deployment = g_strdup (c->info->deployment);
+  info->service = g_strdup (c->info->service);
+  info->spec_digest = g_strdup (c->info->spec_digest);
+  info->image = g_strdup (c->info->image);
+  info->state = c->info->state;
+  info->exit_code = c->info->exit_code;
+  return info;
+}
+
 static FakeContainer *
 find_container (FleetFakeRuntime *self, const char *id_or_name, guint *out_index)
 {
@@ -156,9 +172,11 @@ exit_if_configured (FleetFakeRuntime *self, FakeContainer *c)
 
 /* Stop gracefully with the container's own signal and grace, SIGKILL after. */
 static void
-stop_container (FleetFakeRuntime *self, FakeContainer *c)
+stop_container (FleetFakeRuntime *self, FakeContainer *c, const char *as_asked)
 {
-  log_call (self, "stop %s %s %u", c->info->id, c->stop_signal, c->grace_period_secs);
+  /* Logged as asked (an id or a name), so a test can tell a stop by the
+   * recorded id from a stop by name. */
+  log_call (self, "stop %s %s %u", as_asked, c->stop_signal, c->grace_period_secs);
   if (c->info->state != FLEET_CONTAINER_STATE_RUNNING)
     return;
   if (c->info->image && g_hash_table_contains (self->ignores_stop, c->info->image))
@@ -279,7 +297,7 @@ create_and_start (FleetFakeRuntime *self, FleetServiceSpec *spec, GError **error
     }
   if (leftover != NULL)
     {
-      stop_container (self, leftover);
+      stop_container (self, leftover, leftover->info->id);
       remove_container (self, leftover);
     }
   log_call (self, "create %s %s", spec->container_name, spec->image);
@@ -352,7 +370,7 @@ do_stop (FleetFakeRuntime *self, GTask *task)
       g_task_return_boolean (task, TRUE);
       return;
     }
-  stop_container (self, c);
+  stop_container (self, c, id);
   remove_container (self, c);
   g_task_return_boolean (task, TRUE);
 }
@@ -387,8 +405,7 @@ do_inspect (FleetFakeRuntime *self, GTask *task)
     g_task_return_new_error (task, FLEET_ERROR, FLEET_ERROR_NOT_FOUND,
                              "fake runtime: no such container %s", id);
   else
-    g_task_return_pointer (task, fleet_container_info_ref (c->info),
-                           (GDestroyNotify) fleet_container_info_unref);
+    g_task_return_pointer (task, snapshot (c), (GDestroyNotify) fleet_container_info_unref);
 }
 
 static void
@@ -424,7 +441,7 @@ do_list (FleetFakeRuntime *self, GTask *task)
       FakeContainer *c = self->containers->pdata[i];
 
       if (c->info->deployment != NULL)
-        g_ptr_array_add (list, fleet_container_info_ref (c->info));
+        g_ptr_array_add (list, snapshot (c));
     }
   g_task_return_pointer (task, list, (GDestroyNotify) g_ptr_array_unref);
 }

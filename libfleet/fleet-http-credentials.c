@@ -6,10 +6,15 @@
  */
 #include "config.h"
 
+#include <errno.h>
+#include <glib/gstdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "fleet-http-credentials-private.h"
 #include "fleet-util-private.h"
+
+#define MAX_TOKEN_FILE_BYTES (64 * 1024)
 
 struct _FleetHttpCredentials
 {
@@ -79,12 +84,25 @@ _fleet_http_credentials_authorize (FleetHttpCredentials *credentials, SoupMessag
 {
   g_autofree char *token = NULL;
   g_autofree char *header = NULL;
+  GStatBuf st;
 
   if (credentials->client_certificate)
     soup_message_set_tls_client_certificate (message, credentials->client_certificate);
   if (credentials->bearer_token_file == NULL)
     return TRUE;
-  /* A few bytes from local storage. */
+  /* A few bytes from local storage, read on the main loop: only from a
+   * regular file of token size, never from a FIFO or a device. */
+  if (g_stat (credentials->bearer_token_file, &st) != 0)
+    {
+      int errsv = errno;
+
+      return fleet_throw (error, FLEET_ERROR_INVALID_ARGUMENT, "%s: %s",
+                          credentials->bearer_token_file, g_strerror (errsv));
+    }
+  if (!S_ISREG (st.st_mode) || st.st_size > MAX_TOKEN_FILE_BYTES)
+    return fleet_throw (error, FLEET_ERROR_INVALID_ARGUMENT,
+                        "%s: not a token file (not a regular file of at most %d bytes)",
+                        credentials->bearer_token_file, MAX_TOKEN_FILE_BYTES);
   if (!g_file_get_contents (credentials->bearer_token_file, &token, NULL, error))
     return FALSE;
   g_strstrip (token);

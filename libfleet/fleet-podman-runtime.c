@@ -210,7 +210,8 @@ on_failed_start_removed (GObject *source, GAsyncResult *result, gpointer user_da
   if (response == NULL
       || (!_fleet_podman_response_is_not_found (response)
           && !_fleet_podman_response_check (response, FLEET_ERROR_RUNTIME, &error)))
-    g_warning ("podman: removing %s after it failed to start: %s", d->id, error->message);
+    /* Not fatal: the orphan sweep removes it at the next pass. */
+    g_message ("podman: removing %s after it failed to start: %s", d->id, error->message);
   g_task_return_error (task, g_steal_pointer (&d->start_error));
 }
 

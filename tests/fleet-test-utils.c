@@ -39,11 +39,25 @@ fleet_test_document (const char *json)
   return document;
 }
 
+static gboolean
+on_wait_deadline (gpointer user_data)
+{
+  g_error ("fleet_test_wait: nothing happened in %d s", GPOINTER_TO_INT (user_data));
+  return G_SOURCE_REMOVE;
+}
+
+/* Run the main context until *@done; a test waiting for something that
+ * never happens fails after a while instead of hanging the suite. */
 void
 fleet_test_wait (gboolean *done)
 {
+  const int deadline_secs = 180;
+  guint deadline = g_timeout_add_seconds (deadline_secs, on_wait_deadline,
+                                          GINT_TO_POINTER (deadline_secs));
+
   while (!*done)
     g_main_context_iteration (NULL, TRUE);
+  g_source_remove (deadline);
 }
 
 typedef struct

@@ -300,8 +300,22 @@ test_unreachable (Fixture *f, gconstpointer data)
   g_assert_nonnull (r.error);
   g_clear_error (&r.error);
   fleetd_status_reporter_stop (reporter);
-  fleet_test_sleep_ms (100);
-  g_assert_cmpuint (f->requests, ==, 0);
+}
+
+/* Once stopped, nothing more is sent, heartbeat or change. */
+static void
+test_stop (Fixture *f, gconstpointer data)
+{
+  g_autoptr(FleetdStatusReporter) reporter = new_reporter (f, 50);
+  guint sent;
+
+  fleetd_status_reporter_start (reporter);
+  wait_for_bodies (f, 2);
+  fleetd_status_reporter_stop (reporter);
+  sent = f->requests;
+  fleetd_status_reporter_changed (reporter);
+  fleet_test_sleep_ms (300);
+  g_assert_cmpuint (f->requests, ==, sent);
 }
 
 /* The status goes to the server with the source's credentials: here the
@@ -359,6 +373,7 @@ main (int argc, char **argv)
   ADD ("/fleetd-status/periodic", test_periodic);
   ADD ("/fleetd-status/flush", test_flush);
   ADD ("/fleetd-status/unreachable", test_unreachable);
+  ADD ("/fleetd-status/stop", test_stop);
   ADD ("/fleetd-status/credentials", test_credentials);
 #undef ADD
 

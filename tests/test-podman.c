@@ -967,6 +967,29 @@ test_graceful_replace (Fixture *f, gconstpointer data)
                    fleet_document_lookup_service (v2, "hello", "web")->digest);
 }
 
+/* The old container is stopped by the id the agent recorded, not by its
+ * name: renamed behind the agent's back, it is still the one replaced. */
+static void
+test_replace_by_recorded_id (Fixture *f, gconstpointer data)
+{
+  g_autoptr(FleetDocument) v1 = web_doc (f, 1, "v1", 10);
+  g_autoptr(FleetDocument) v2 = web_doc (f, 2, "v2", 10);
+  g_autofree char *old_id = NULL;
+  g_autofree char *marker = NULL;
+
+  if (f->h == NULL)
+    return;
+  g_assert_cmpint (fleet_test_apply_ok (f->reconciler, v1), ==, FLEET_PHASE_RUNNING);
+  old_id = g_strdup (fleet_test_recorded_id (f->reconciler, "hello", "web"));
+  podman_cli (f, NULL, "rename", old_id, "hello_web_renamed", NULL);
+
+  g_assert_cmpint (fleet_test_apply_ok (f->reconciler, v2), ==, FLEET_PHASE_RUNNING);
+  marker = read_marker (f);
+  g_assert_cmpstr (marker, ==, "v1 TERM\n");
+  g_assert_cmpint (state_of (f, old_id), ==, FLEET_CONTAINER_STATE_UNKNOWN);
+  g_assert_cmpstr (fleet_test_recorded_id (f->reconciler, "hello", "web"), !=, old_id);
+}
+
 /* A container that ignores its stop signal is killed after its grace. */
 static void
 test_kill_after_grace (Fixture *f, gconstpointer data)
@@ -1271,6 +1294,7 @@ main (int argc, char **argv)
   ADD ("/podman/runtime/pull", test_pull);
   ADD ("/podman/runtime/events-reconnect", test_events_reconnect);
   ADD ("/podman/reconcile/graceful-replace", test_graceful_replace);
+  ADD ("/podman/reconcile/replace-by-recorded-id", test_replace_by_recorded_id);
   ADD ("/podman/reconcile/kill-after-grace", test_kill_after_grace);
   ADD ("/podman/reconcile/idle-ticks", test_idle_ticks);
   ADD ("/podman/reconcile/agent-restart", test_agent_restart);

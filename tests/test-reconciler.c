@@ -637,8 +637,8 @@ test_crash_loop_not_running (Fixture *f, gconstpointer data)
   g_assert_cmpint (fleet_fake_runtime_lookup (f->runtime, id)->state, ==,
                    FLEET_CONTAINER_STATE_EXITED);
 
-  /* the backoff over, it is started again and stays up: Running */
-  fleet_test_sleep_ms (1100);
+  /* the backoff (1 s) over, it is started again and stays up: Running */
+  fleet_test_sleep_ms (1500);
   g_assert_true (fleet_test_tick (f->reconciler, &phase, NULL));
   g_assert_cmpint (fleet_fake_runtime_lookup (f->runtime, id)->state, ==,
                    FLEET_CONTAINER_STATE_RUNNING);

@@ -383,6 +383,11 @@ test_http_bearer_token (Fixture *f, gconstpointer data)
 
   g_unlink (token_file);
   assert_fetch_fails (source, FLEET_ERROR_FETCH_FAILED, "token");
+
+  /* read on the main loop: never from something that is not a small file */
+  g_assert_cmpint (g_mkdir (token_file, 0700), ==, 0);
+  assert_fetch_fails (source, FLEET_ERROR_FETCH_FAILED, "not a token file");
+  g_rmdir (token_file);
 }
 
 static void
