@@ -35,6 +35,9 @@ static FleetContainerRuntime *
 new_fake_runtime (void)
 {
   g_autoptr(FleetFakeRuntime) runtime = fleet_fake_runtime_new ();
+  g_autofree char *salt = g_strdup_printf ("%" G_GINT64_FORMAT "-", g_get_real_time ());
+
+  fleet_fake_runtime_set_id_salt (runtime, salt);
 
   apply_test_faults (runtime, "FLEET_TEST_FAKE_PULL_FAILS", fleet_fake_runtime_set_pull_fails);
   apply_test_faults (runtime, "FLEET_TEST_FAKE_START_FAILS", fleet_fake_runtime_set_start_fails);

@@ -27,6 +27,7 @@ struct _FleetFakeRuntime
   GPtrArray *containers; /* FakeContainer, in creation order */
   GPtrArray *calls;
   guint64 next_id;
+  char *id_salt;
   GHashTable *pull_fails;
   GHashTable *start_fails;
   GHashTable *ignores_stop;
@@ -65,6 +66,7 @@ fleet_fake_runtime_finalize (GObject *object)
   g_hash_table_unref (self->start_fails);
   g_hash_table_unref (self->ignores_stop);
   g_hash_table_unref (self->exits_at_once);
+  g_free (self->id_salt);
   G_OBJECT_CLASS (fleet_fake_runtime_parent_class)->finalize (object);
 }
 
@@ -138,7 +140,8 @@ static FakeContainer *
 create_container (FleetFakeRuntime *self, const char *name, const char *image)
 {
   FakeContainer *c = g_new0 (FakeContainer, 1);
-  g_autofree char *seed = g_strdup_printf ("fake-container-%" G_GUINT64_FORMAT, self->next_id++);
+  g_autofree char *seed = g_strdup_printf ("fake-container-%s%" G_GUINT64_FORMAT,
+                                           self->id_salt ? self->id_salt : "", self->next_id++);
   g_autofree char *id = g_compute_checksum_for_string (G_CHECKSUM_SHA256, seed, -1);
 
   c->info = fleet_container_info_new (id, name);
@@ -677,6 +680,17 @@ fleet_fake_runtime_set_exits_at_once (FleetFakeRuntime *self, const char *image,
 {
   g_return_if_fail (FLEET_IS_FAKE_RUNTIME (self));
   set_flag (self->exits_at_once, image, exits);
+}
+
+/* Container ids are derived from a counter, so two fake runtimes give
+ * the same ids; a salt (e.g. the time) keeps runs of `fleetd --runtime
+ * fake` apart, where a replacement would otherwise get its old id. */
+void
+fleet_fake_runtime_set_id_salt (FleetFakeRuntime *self, const char *salt)
+{
+  g_return_if_fail (FLEET_IS_FAKE_RUNTIME (self));
+  g_free (self->id_salt);
+  self->id_salt = g_strdup (salt);
 }
 
 /* Every request fails with FLEET_ERROR_RUNTIME_UNAVAILABLE. */

@@ -29,6 +29,7 @@ void fleet_fake_runtime_set_ignores_stop_signal (FleetFakeRuntime *self, const c
                                                  gboolean ignores);
 void fleet_fake_runtime_set_exits_at_once (FleetFakeRuntime *self, const char *image,
                                            gboolean exits);
+void fleet_fake_runtime_set_id_salt (FleetFakeRuntime *self, const char *salt);
 void fleet_fake_runtime_set_unreachable (FleetFakeRuntime *self, gboolean unreachable);
 guint fleet_fake_runtime_count_refused (FleetFakeRuntime *self);
 void fleet_fake_runtime_set_latency (FleetFakeRuntime *self, guint msecs);
