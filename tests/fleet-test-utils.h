@@ -15,6 +15,7 @@ gboolean fleet_test_tick (FleetReconciler *reconciler, FleetPhase *out_phase, GE
 void fleet_test_sleep_ms (guint msecs);
 char *fleet_test_make_tmpdir (void);
 void fleet_test_rm_rf (const char *path);
+/* Borrowed from the reconciler's state: valid until its next pass or tick. */
 const char *fleet_test_recorded_id (FleetReconciler *reconciler, const char *deployment,
                                     const char *service);
 

@@ -483,7 +483,7 @@ test_crash_loop_not_inherited (Fixture *f, gconstpointer data)
   g_autoptr(FleetDocument) v1 = hello_doc (1, "v1", "hi", "SIGTERM", 10);
   g_autoptr(FleetDocument) v2 = hello_doc (2, "v2", "hi", "SIGTERM", 10);
   g_autofree char *id = NULL;
-  const char *new_id;
+  g_autofree char *new_id = NULL;
 
   g_assert_cmpint (fleet_test_apply_ok (f->reconciler, v1), ==, FLEET_PHASE_RUNNING);
   id = g_strdup (fleet_test_recorded_id (f->reconciler, "hello", "web"));
@@ -494,7 +494,8 @@ test_crash_loop_not_inherited (Fixture *f, gconstpointer data)
                    FLEET_CONTAINER_STATE_RUNNING);
 
   g_assert_cmpint (fleet_test_apply_ok (f->reconciler, v2), ==, FLEET_PHASE_RUNNING);
-  new_id = fleet_test_recorded_id (f->reconciler, "hello", "web");
+  /* a copy: the tick below records the id afresh */
+  new_id = g_strdup (fleet_test_recorded_id (f->reconciler, "hello", "web"));
   g_assert_true (fleet_fake_runtime_kill_container (f->runtime, new_id, 1));
   /* v2's first crash: started again at once */
   g_assert_true (fleet_test_tick (f->reconciler, NULL, NULL));
