@@ -280,6 +280,8 @@ fake_pull_image (FleetContainerRuntime *runtime, const char *image, GCancellable
 static gboolean
 fake_pull_image_finish (FleetContainerRuntime *runtime, GAsyncResult *result, GError **error)
 {
+  g_return_val_if_fail (g_task_is_valid (result, runtime), FALSE);
+
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
@@ -355,6 +357,8 @@ fake_start_service (FleetContainerRuntime *runtime, FleetServiceSpec *spec,
 static char *
 fake_start_service_finish (FleetContainerRuntime *runtime, GAsyncResult *result, GError **error)
 {
+  g_return_val_if_fail (g_task_is_valid (result, runtime), NULL);
+
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
@@ -392,6 +396,8 @@ fake_stop_service (FleetContainerRuntime *runtime, const char *container_id,
 static gboolean
 fake_stop_service_finish (FleetContainerRuntime *runtime, GAsyncResult *result, GError **error)
 {
+  g_return_val_if_fail (g_task_is_valid (result, runtime), FALSE);
+
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
@@ -428,6 +434,8 @@ static FleetContainerInfo *
 fake_container_status_finish (FleetContainerRuntime *runtime, GAsyncResult *result,
                               GError **error)
 {
+  g_return_val_if_fail (g_task_is_valid (result, runtime), NULL);
+
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
@@ -462,6 +470,8 @@ fake_list_services (FleetContainerRuntime *runtime, GCancellable *cancellable,
 static GPtrArray *
 fake_list_services_finish (FleetContainerRuntime *runtime, GAsyncResult *result, GError **error)
 {
+  g_return_val_if_fail (g_task_is_valid (result, runtime), NULL);
+
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
@@ -542,8 +552,13 @@ static char *
 fake_ensure_service_running_finish (FleetContainerRuntime *runtime, GAsyncResult *result,
                                     FleetLivenessAction *out_action, GError **error)
 {
-  EnsureData *d = g_task_get_task_data (G_TASK (result));
-  char *id = g_task_propagate_pointer (G_TASK (result), error);
+  EnsureData *d;
+  char *id;
+
+  g_return_val_if_fail (g_task_is_valid (result, runtime), NULL);
+
+  d = g_task_get_task_data (G_TASK (result));
+  id = g_task_propagate_pointer (G_TASK (result), error);
 
   if (id != NULL && out_action != NULL)
     *out_action = d->action;

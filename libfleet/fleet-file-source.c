@@ -131,6 +131,8 @@ file_source_fetch (FleetSource *source, GCancellable *cancellable, GAsyncReadyCa
 static FleetFetchResult *
 file_source_fetch_finish (FleetSource *source, GAsyncResult *result, GError **error)
 {
+  g_return_val_if_fail (g_task_is_valid (result, source), NULL);
+
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 

@@ -242,6 +242,8 @@ http_source_fetch (FleetSource *source, GCancellable *cancellable, GAsyncReadyCa
 static FleetFetchResult *
 http_source_fetch_finish (FleetSource *source, GAsyncResult *result, GError **error)
 {
+  g_return_val_if_fail (g_task_is_valid (result, source), NULL);
+
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
