@@ -59,7 +59,6 @@ struct _FleetReconciler
 
   FleetContainerRuntime *runtime;
   char *state_dir;
-  char *state_path;
   FleetState *state;
   FleetPhase phase;
 
@@ -131,9 +130,9 @@ save_state (FleetReconciler *self)
 {
   g_autoptr(GError) error = NULL;
 
-  if (self->state_path == NULL)
+  if (self->state_dir == NULL)
     return;
-  if (fleet_state_save (self->state, self->state_path, &error))
+  if (fleet_state_save (self->state, self->state_dir, &error))
     {
       if (self->persist_error != NULL)
         log_action ("persist", NULL, NULL, NULL, "result=ok (recovered)");
@@ -1095,7 +1094,6 @@ fleet_reconciler_finalize (GObject *object)
   FleetReconciler *self = FLEET_RECONCILER (object);
 
   g_free (self->state_dir);
-  g_free (self->state_path);
   g_free (self->persist_error);
   fleet_state_free (self->state);
   g_clear_pointer (&self->pending_document, fleet_document_unref);
@@ -1140,8 +1138,6 @@ fleet_reconciler_set_property (GObject *object, guint prop_id, const GValue *val
       break;
     case PROP_STATE_DIR:
       self->state_dir = g_value_dup_string (value);
-      if (self->state_dir)
-        self->state_path = g_build_filename (self->state_dir, FLEET_STATE_FILE_NAME, NULL);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1206,9 +1202,11 @@ fleet_reconciler_new (FleetContainerRuntime *runtime, const char *state_dir)
 /**
  * fleet_reconciler_load_state:
  *
- * Load the persisted state.  A missing file is not an error.  A corrupt one
- * is reported, and the reconciler starts from an empty state: the next pass
- * adopts the running containers by their labels instead of recreating them.
+ * Load the persisted state.  Missing files are not an error.  A corrupt
+ * state file is reported, and the reconciler starts from an empty state:
+ * the next pass adopts the running containers by their labels instead of
+ * recreating them.  A desired document that was lost is logged, and the
+ * reconciler waits for the next one, keeping the recorded containers.
  *
  * Returns: FALSE when the state file exists but could not be read
  */
@@ -1221,9 +1219,9 @@ fleet_reconciler_load_state (FleetReconciler *self, GError **error)
   g_return_val_if_fail (FLEET_IS_RECONCILER (self), FALSE);
   g_return_val_if_fail (self->pass == NULL, FALSE);
 
-  if (self->state_path == NULL)
+  if (self->state_dir == NULL)
     return TRUE;
-  state = fleet_state_load (self->state_path, &local_error);
+  state = fleet_state_load (self->state_dir, &local_error);
   if (state == NULL)
     {
       if (g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))

@@ -1,15 +1,30 @@
-/* fleet-state.c: the agent's persisted state, and its file.
+/* fleet-state.c: the agent's persisted state, and its files.
  *
- * The file is JSON, written atomically (a temporary file, fsync, rename:
- * g_file_set_contents_full with CONSISTENT | DURABLE), so after a crash or a
- * power cut it holds either the old or the new state, never a mixture.  It
- * is written synchronously: it is small, on local storage, and the reconciler
- * must know a container id is on disk before it moves on.
+ * The state directory holds two files.  desired.json is the document being
+ * applied, in its canonical form (so its sha256 is the document's digest);
+ * it is written once, when a document is accepted.  state.json holds the
+ * records: the generation high-water mark, the digest of the document they
+ * were written against, and per deployment its phase, last error and the
+ * container id and spec digest of each service.  It is small and written,
+ * compactly, after every change.
  *
- *   { "version": 1, "generation": 7, "desired": { ...document... },
- *     "deployments": { "hello": { "phase": "Running", "last_error": null,
- *       "last_event_at": "...", "services": { "web": {
- *         "container_id": "...", "spec_digest": "sha256:..." } } } } }
+ * Both are written atomically (a temporary file, fsync, rename:
+ * g_file_set_contents_full with CONSISTENT | DURABLE), so after a crash or
+ * a power cut each holds either its old or its new contents, never a
+ * mixture.  They are written synchronously: the reconciler must know a
+ * container id is on disk before it moves on.  desired.json goes first, so
+ * a crash between the two writes leaves a desired.json newer than the
+ * records; that is safe to load, as every service record carries the
+ * digest of the spec its container was created from.
+ *
+ *   state.json:   { "version": 2, "generation": 7, "desired_digest": "sha256:...",
+ *                   "deployments": { "hello": { "phase": "Running", "last_error": null,
+ *                     "last_event_at": "...", "services": { "web": {
+ *                       "container_id": "...", "spec_digest": "sha256:..." } } } } }
+ *   desired.json: { ...the document, canonical... }
+ *
+ * Version 1 was one file, state.json, with the document inline as
+ * "desired"; it is still read, and the next save writes both files.
  */
 #include "config.h"
 
@@ -21,9 +36,23 @@
 #include "fleet-state.h"
 #include "fleet-util-private.h"
 
-#define STATE_FORMAT_VERSION 1
-/* The state holds one document (1 MiB by default) and a record per service. */
+#define STATE_FORMAT_VERSION 2
+#define STATE_FORMAT_VERSION_SINGLE_FILE 1
+/* Neither file has any business being this large: a document is 1 MiB by
+ * default, and a record per service is a few hundred bytes. */
 #define FLEET_STATE_MAX_BYTES (256 * 1024 * 1024)
+
+/* FleetState and what only this file needs: which document desired.json
+ * holds, as far as this state knows, so that a save writes it only when
+ * the desired document changed. */
+typedef struct
+{
+  FleetState state;
+  char *saved_desired_dir;
+  char *saved_desired_digest;
+} StatePrivate;
+
+#define STATE_PRIVATE(state) ((StatePrivate *) (state))
 
 static void
 service_record_free (gpointer data)
@@ -50,7 +79,7 @@ deployment_record_free (gpointer data)
 FleetState *
 fleet_state_new (void)
 {
-  FleetState *state = g_new0 (FleetState, 1);
+  FleetState *state = (FleetState *) g_new0 (StatePrivate, 1);
 
   state->generation = -1;
   state->deployments = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
@@ -65,6 +94,8 @@ fleet_state_free (FleetState *state)
     return;
   g_clear_pointer (&state->desired, fleet_document_unref);
   g_hash_table_unref (state->deployments);
+  g_free (STATE_PRIVATE (state)->saved_desired_dir);
+  g_free (STATE_PRIVATE (state)->saved_desired_digest);
   g_free (state);
 }
 
@@ -220,7 +251,7 @@ add_deployment (JsonBuilder *builder, FleetDeploymentRecord *record)
 /**
  * fleet_state_serialize:
  *
- * Returns: (transfer full): the state file's contents
+ * Returns: (transfer full): the contents of state.json: the records, compact
  */
 GBytes *
 fleet_state_serialize (FleetState *state)
@@ -240,16 +271,8 @@ fleet_state_serialize (FleetState *state)
     json_builder_add_int_value (builder, state->generation);
   else
     json_builder_add_null_value (builder);
-  json_builder_set_member_name (builder, "desired");
-  if (state->desired)
-    {
-      g_autofree char *desired = g_strndup (g_bytes_get_data (state->desired->canonical, NULL),
-                                            g_bytes_get_size (state->desired->canonical));
-
-      json_builder_add_value (builder, json_from_string (desired, NULL));
-    }
-  else
-    json_builder_add_null_value (builder);
+  add_nullable_string (builder, "desired_digest",
+                       state->desired ? state->desired->digest : NULL);
   json_builder_set_member_name (builder, "deployments");
   json_builder_begin_object (builder);
   for (guint i = 0; i < names->len; i++)
@@ -262,7 +285,6 @@ fleet_state_serialize (FleetState *state)
 
   root = json_builder_get_root (builder);
   json_generator_set_root (generator, root);
-  json_generator_set_pretty (generator, TRUE);
   text = json_generator_to_data (generator, &len);
   return g_bytes_new_take (text, len);
 }
@@ -329,33 +351,107 @@ load_deployment (FleetState *state, const char *name, JsonNode *node, GError **e
   return TRUE;
 }
 
+/* A document that was valid when it was applied: don't let a smaller limit
+ * configured since make it unreadable. */
+static FleetDocument *
+parse_applied_document (const char *data, gssize len, GError **error)
+{
+  FleetLimits limits;
+
+  fleet_limits_init_default (&limits);
+  limits.max_document_bytes = G_MAXSIZE;
+  return fleet_document_new_from_data (data, len, &limits, error);
+}
+
+/* Version 1: the document inline, as "desired". */
 static gboolean
-load_desired (FleetState *state, JsonNode *node, GError **error)
+load_inline_desired (FleetState *state, JsonNode *node, GError **error)
 {
   g_autofree char *text = NULL;
-  FleetLimits limits;
 
   if (node == NULL || JSON_NODE_HOLDS_NULL (node))
     return TRUE;
-  /* The document was valid when it was applied; don't let a smaller limit
-   * configured since make it unreadable. */
-  fleet_limits_init_default (&limits);
-  limits.max_document_bytes = G_MAXSIZE;
   text = json_to_string (node, FALSE);
-  state->desired = fleet_document_new_from_data (text, -1, &limits, error);
+  state->desired = parse_applied_document (text, -1, error);
   if (state->desired == NULL)
     return fleet_prefix_error (error, "desired");
   return TRUE;
 }
 
-/**
- * fleet_state_deserialize:
- *
- * Returns: (transfer full): the state read from @bytes, or %NULL with
- *   FLEET_ERROR_STATE_CORRUPT
- */
-FleetState *
-fleet_state_deserialize (GBytes *bytes, GError **error)
+/* Whether the records say @deployment runs exactly its services, each at
+ * its spec's digest. */
+static gboolean
+deployment_record_matches (FleetDeploymentRecord *record, FleetDeploymentSpec *deployment)
+{
+  if (g_hash_table_size (record->services) != deployment->services->len)
+    return FALSE;
+  for (guint i = 0; i < deployment->services->len; i++)
+    {
+      FleetServiceSpec *spec = deployment->services->pdata[i];
+      FleetServiceRecord *service = fleet_deployment_record_lookup_service (record, spec->name);
+
+      if (service == NULL || service->container_id == NULL
+          || g_strcmp0 (service->spec_digest, spec->digest) != 0)
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* desired.json is newer than the records (the agent stopped between
+ * writing one and the other): the deployments it changes are Pending, as
+ * accepting it made them; the records' spec digests say what to replace. */
+static void
+mark_changed_deployments_pending (FleetState *state)
+{
+  for (guint i = 0; i < state->desired->deployments->len; i++)
+    {
+      FleetDeploymentSpec *deployment = state->desired->deployments->pdata[i];
+      FleetDeploymentRecord *record = fleet_state_lookup_deployment (state, deployment->name);
+
+      if (record != NULL && deployment_record_matches (record, deployment))
+        continue;
+      record = fleet_state_ensure_deployment (state, deployment->name);
+      record->phase = FLEET_PHASE_PENDING;
+      g_clear_pointer (&record->last_error, g_free);
+    }
+}
+
+/* Version 2: the document is desired.json's (@desired, or %NULL when there
+ * is none).  A desired.json that cannot be used leaves the state without a
+ * document, which the next fetch brings; the records keep every container
+ * where it is meanwhile.  Says why in @desired_error when the records call
+ * for a document. */
+static void
+take_desired_file (FleetState *state, const char *recorded_digest, GBytes *desired,
+                   GError **desired_error)
+{
+  g_autoptr(GError) local_error = NULL;
+  gsize len;
+  const char *data;
+
+  if (desired == NULL)
+    {
+      if (recorded_digest != NULL)
+        g_set_error (desired_error, FLEET_ERROR, FLEET_ERROR_STATE_CORRUPT,
+                     "missing, though the records name %s", recorded_digest);
+      return;
+    }
+  data = g_bytes_get_data (desired, &len);
+  state->desired = parse_applied_document (data ? data : "", len, &local_error);
+  if (state->desired == NULL)
+    {
+      g_propagate_error (desired_error, g_steal_pointer (&local_error));
+      return;
+    }
+  g_free (STATE_PRIVATE (state)->saved_desired_digest);
+  STATE_PRIVATE (state)->saved_desired_digest = g_strdup (state->desired->digest);
+  state->generation = MAX (state->generation, state->desired->generation);
+  if (g_strcmp0 (recorded_digest, state->desired->digest) != 0)
+    mark_changed_deployments_pending (state);
+}
+
+static FleetState *
+deserialize (GBytes *bytes, GBytes *desired, GError **desired_error, GError **error)
 {
   g_autoptr(JsonParser) parser = json_parser_new_immutable ();
   g_autoptr(FleetState) state = fleet_state_new ();
@@ -363,6 +459,7 @@ fleet_state_deserialize (GBytes *bytes, GError **error)
   JsonNode *root, *generation;
   JsonObject *object, *deployments;
   g_autoptr(GList) members = NULL;
+  gint64 version;
   gsize len;
   const char *data = g_bytes_get_data (bytes, &len);
 
@@ -372,13 +469,15 @@ fleet_state_deserialize (GBytes *bytes, GError **error)
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
     return fleet_null_throw (error, FLEET_ERROR_STATE_CORRUPT, "not a JSON object");
   object = json_node_get_object (root);
-  if (json_object_get_int_member_with_default (object, "version", 0) != STATE_FORMAT_VERSION)
+  version = json_object_get_int_member_with_default (object, "version", 0);
+  if (version != STATE_FORMAT_VERSION && version != STATE_FORMAT_VERSION_SINGLE_FILE)
     return fleet_null_throw (error, FLEET_ERROR_STATE_CORRUPT, "unknown state format version");
   generation = json_object_get_member (object, "generation");
   if (generation && JSON_NODE_HOLDS_VALUE (generation)
       && json_node_get_value_type (generation) == G_TYPE_INT64)
     state->generation = json_node_get_int (generation);
-  if (!load_desired (state, json_object_get_member (object, "desired"), &local_error))
+  if (version == STATE_FORMAT_VERSION_SINGLE_FILE
+      && !load_inline_desired (state, json_object_get_member (object, "desired"), &local_error))
     return fleet_null_throw (error, FLEET_ERROR_STATE_CORRUPT, "%s", local_error->message);
   deployments = get_object (object, "deployments");
   if (deployments == NULL)
@@ -387,37 +486,88 @@ fleet_state_deserialize (GBytes *bytes, GError **error)
   for (GList *l = members; l != NULL; l = l->next)
     if (!load_deployment (state, l->data, json_object_get_member (deployments, l->data), error))
       return NULL;
+  if (version == STATE_FORMAT_VERSION)
+    take_desired_file (state, get_nullable_string (object, "desired_digest"), desired,
+                       desired_error);
   return g_steal_pointer (&state);
 }
 
-/* Write @state to @path atomically and durably. */
-gboolean
-fleet_state_save (FleetState *state, const char *path, GError **error)
+/**
+ * fleet_state_deserialize:
+ * @bytes: the contents of state.json
+ * @desired: (nullable): the contents of desired.json, or %NULL when there is none
+ *
+ * Read the state from its two files' contents, or from a state.json of the
+ * single-file format (version 1), which holds the document itself and
+ * makes @desired irrelevant.  A @desired that is not a valid document
+ * leaves the state without one.  A @desired newer than the records (the
+ * agent stopped between writing one and the other) is taken, with the
+ * deployments it changes Pending; the generation is the higher of the two.
+ *
+ * Returns: (transfer full): the state, or %NULL with
+ *   FLEET_ERROR_STATE_CORRUPT when @bytes cannot be read
+ */
+FleetState *
+fleet_state_deserialize (GBytes *bytes, GBytes *desired, GError **error)
 {
-  g_autoptr(GBytes) bytes = fleet_state_serialize (state);
+  g_return_val_if_fail (bytes != NULL, NULL);
 
+  return deserialize (bytes, desired, NULL, error);
+}
+
+static gboolean
+write_file (const char *path, GBytes *bytes, GError **error)
+{
   return g_file_set_contents_full (path, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes),
                                    G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE,
                                    0600, error);
 }
 
 /**
- * fleet_state_load:
+ * fleet_state_save:
+ * @state_dir: the state directory
  *
- * Returns: (transfer full): the state in @path; %NULL with G_FILE_ERROR_NOENT
- *   when there is none, or with FLEET_ERROR_STATE_CORRUPT when it cannot be read
+ * Write the records to state.json, and before them the desired document
+ * to desired.json when it is not there already: a document is written
+ * once, the records after every change.  Each file is replaced atomically
+ * and durably.  When desired.json cannot be written, state.json is left as
+ * it was, so the two never disagree the other way round.
  */
-FleetState *
-fleet_state_load (const char *path, GError **error)
+gboolean
+fleet_state_save (FleetState *state, const char *state_dir, GError **error)
+{
+  StatePrivate *priv = STATE_PRIVATE (state);
+  g_autofree char *path = g_build_filename (state_dir, FLEET_STATE_FILE_NAME, NULL);
+  g_autoptr(GBytes) bytes = NULL;
+
+  if (state->desired != NULL
+      && (g_strcmp0 (priv->saved_desired_dir, state_dir) != 0
+          || g_strcmp0 (priv->saved_desired_digest, state->desired->digest) != 0))
+    {
+      g_autofree char *desired_path = g_build_filename (state_dir, FLEET_STATE_DESIRED_FILE_NAME,
+                                                        NULL);
+
+      if (!write_file (desired_path, state->desired->canonical, error))
+        return FALSE;
+      g_free (priv->saved_desired_dir);
+      priv->saved_desired_dir = g_strdup (state_dir);
+      g_free (priv->saved_desired_digest);
+      priv->saved_desired_digest = g_strdup (state->desired->digest);
+    }
+  bytes = fleet_state_serialize (state);
+  return write_file (path, bytes, error);
+}
+
+/* The contents of the file at @path, only if it is a regular file of a sane
+ * size: a state file replaced by a device or a huge file must not take the
+ * agent down with it.  G_FILE_ERROR_NOENT when there is none. */
+static GBytes *
+read_state_file (const char *path, GError **error)
 {
   g_autofree char *contents = NULL;
-  g_autoptr(GBytes) bytes = NULL;
   gsize len;
-  FleetState *state;
   GStatBuf st;
 
-  /* Only a regular file of a sane size: a state file replaced by a device
-   * or a huge file must not take the agent down with it. */
   if (g_stat (path, &st) == 0 && !S_ISREG (st.st_mode))
     return fleet_null_throw (error, FLEET_ERROR_STATE_CORRUPT, "%s: not a regular file", path);
   if (g_stat (path, &st) == 0 && st.st_size > FLEET_STATE_MAX_BYTES)
@@ -426,9 +576,70 @@ fleet_state_load (const char *path, GError **error)
                              path, (gint64) st.st_size);
   if (!g_file_get_contents (path, &contents, &len, error))
     return NULL;
-  bytes = g_bytes_new_take (g_steal_pointer (&contents), len);
-  state = fleet_state_deserialize (bytes, error);
+  return g_bytes_new_take (g_steal_pointer (&contents), len);
+}
+
+/**
+ * fleet_state_load:
+ * @state_dir: the state directory
+ *
+ * Read the state that fleet_state_save() wrote to @state_dir (or that an
+ * agent of the single-file format left there).  A desired.json that is
+ * missing or cannot be read is logged, and the state has no document
+ * until the next one is applied.  A desired.json without a state.json (the
+ * agent stopped between writing the two, the first time) gives a state
+ * with that document and no records.
+ *
+ * Returns: (transfer full): the state; %NULL with G_FILE_ERROR_NOENT when
+ *   there is none, or with FLEET_ERROR_STATE_CORRUPT when state.json cannot
+ *   be read
+ */
+FleetState *
+fleet_state_load (const char *state_dir, GError **error)
+{
+  static const char no_records[] = "{\"version\":2,\"deployments\":{}}";
+  g_autofree char *path = g_build_filename (state_dir, FLEET_STATE_FILE_NAME, NULL);
+  g_autofree char *desired_path = g_build_filename (state_dir, FLEET_STATE_DESIRED_FILE_NAME,
+                                                    NULL);
+  g_autoptr(GError) local_error = NULL;
+  g_autoptr(GError) desired_read_error = NULL;
+  g_autoptr(GError) desired_error = NULL;
+  g_autoptr(GBytes) bytes = read_state_file (path, &local_error);
+  g_autoptr(GBytes) desired = read_state_file (desired_path, &desired_read_error);
+  FleetState *state;
+
+  if (bytes == NULL)
+    {
+      if (!g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT) || desired == NULL)
+        {
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return NULL;
+        }
+      bytes = g_bytes_new_static (no_records, strlen (no_records));
+    }
+  state = deserialize (bytes, desired, &desired_error, error);
   if (state == NULL)
-    g_prefix_error (error, "%s: ", path);
+    {
+      g_prefix_error (error, "%s: ", path);
+      return NULL;
+    }
+  STATE_PRIVATE (state)->saved_desired_dir = g_strdup (state_dir);
+  if (desired_error != NULL)
+    {
+      g_autofree char *why = NULL;
+
+      if (desired_read_error != NULL
+          && !g_error_matches (desired_read_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+        why = fleet_escape_controls (desired_read_error->message);
+      else
+        {
+          g_autofree char *reason = fleet_escape_controls (desired_error->message);
+
+          why = g_strdup_printf ("%s: %s", desired_path, reason);
+        }
+      g_message ("state: %s; no desired document until the next one is applied, "
+                 "the recorded containers are kept",
+                 why);
+    }
   return state;
 }

@@ -42,6 +42,9 @@ typedef struct
  * @generation: the highest generation applied, or -1
  * @desired: (nullable): the last applied document
  * @deployments: (element-type utf8 FleetDeploymentRecord): name -> record
+ *
+ * Allocate with fleet_state_new() only: the state keeps private
+ * bookkeeping beyond these members.
  */
 typedef struct
 {
@@ -50,7 +53,10 @@ typedef struct
   GHashTable *deployments;
 } FleetState;
 
+/* The state directory holds two files: the records, rewritten after every
+ * change, and the desired document, written once when it is accepted. */
 #define FLEET_STATE_FILE_NAME "state.json"
+#define FLEET_STATE_DESIRED_FILE_NAME "desired.json"
 
 FleetState *fleet_state_new (void);
 void fleet_state_free (FleetState *state);
@@ -66,9 +72,9 @@ GPtrArray *fleet_deployment_record_get_service_names (FleetDeploymentRecord *rec
 gboolean fleet_state_has_container_id (FleetState *state, const char *container_id);
 
 GBytes *fleet_state_serialize (FleetState *state);
-FleetState *fleet_state_deserialize (GBytes *bytes, GError **error);
-gboolean fleet_state_save (FleetState *state, const char *path, GError **error);
-FleetState *fleet_state_load (const char *path, GError **error);
+FleetState *fleet_state_deserialize (GBytes *bytes, GBytes *desired, GError **error);
+gboolean fleet_state_save (FleetState *state, const char *state_dir, GError **error);
+FleetState *fleet_state_load (const char *state_dir, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (FleetState, fleet_state_free)
 

@@ -398,8 +398,7 @@ static FleetState *
 load_state (Fixture *f)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *path = g_build_filename (f->state_dir, FLEET_STATE_FILE_NAME, NULL);
-  FleetState *state = fleet_state_load (path, &error);
+  FleetState *state = fleet_state_load (f->state_dir, &error);
 
   g_assert_no_error (error);
   return state;

@@ -397,14 +397,13 @@ static void
 test_shutdown (Fixture *f, gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *state_path = g_build_filename (f->state_dir, FLEET_STATE_FILE_NAME, NULL);
   g_autoptr(FleetState) state = NULL;
 
   fleetd_agent_start (f->agent);
   wait_for_fetches (f, 1);
   wait_for_phase (f, FLEET_PHASE_RUNNING);
   shutdown_agent (f);
-  state = fleet_state_load (state_path, &error);
+  state = fleet_state_load (f->state_dir, &error);
   g_assert_no_error (error);
   g_assert_nonnull (state->desired);
 

@@ -1116,7 +1116,7 @@ test_agent_restart (Fixture *f, gconstpointer data)
   g_assert_cmpuint (fleet_podman_harness_count_events (f->h, "died", NULL), ==, stops);
 }
 
-/* Even with the state file lost, a new agent adopts the labelled
+/* Even with the state files lost, a new agent adopts the labelled
  * containers created from the desired digest instead of recreating them. */
 static void
 test_lost_state_adopts (Fixture *f, gconstpointer data)
@@ -1124,6 +1124,7 @@ test_lost_state_adopts (Fixture *f, gconstpointer data)
   g_autoptr(FleetDocument) doc = two_services_doc (f);
   g_autofree char *web = NULL;
   g_autofree char *state_file = NULL;
+  g_autofree char *desired_file = NULL;
   g_autoptr(GError) error = NULL;
   guint creates;
 
@@ -1136,6 +1137,8 @@ test_lost_state_adopts (Fixture *f, gconstpointer data)
   stop_agent (f);
   state_file = g_build_filename (f->state_dir, FLEET_STATE_FILE_NAME, NULL);
   g_assert_no_errno (g_unlink (state_file));
+  desired_file = g_build_filename (f->state_dir, FLEET_STATE_DESIRED_FILE_NAME, NULL);
+  g_assert_no_errno (g_unlink (desired_file));
   new_agent (f);
   g_assert_true (fleet_reconciler_load_state (f->reconciler, &error));
   g_assert_cmpint (fleet_test_apply_ok (f->reconciler, doc), ==, FLEET_PHASE_RUNNING);

@@ -1,9 +1,14 @@
-/* fuzz-state.c: libFuzzer target for the persisted state file reader
- * (`make fuzz`), also replayed over its corpus by `make check`.  A corrupt
- * state file must be refused with FLEET_ERROR_STATE_CORRUPT, never crash;
- * one that loads must serialise and load again to the same bytes.
+/* fuzz-state.c: libFuzzer target for the persisted state's reader (`make
+ * fuzz`), also replayed over its corpus by `make check`.  An input is the
+ * contents of state.json, optionally followed by a NUL byte and the
+ * contents of desired.json (neither can hold a NUL itself).  A corrupt
+ * state.json must be refused with FLEET_ERROR_STATE_CORRUPT, a desired.json
+ * that is no document must leave the state without one, and nothing may
+ * crash; a state that loads must save and load again to the same bytes.
  */
 #include "config.h"
+
+#include <string.h>
 
 #include <fleet.h>
 
@@ -12,9 +17,12 @@ int LLVMFuzzerTestOneInput (const guint8 *data, size_t size);
 int
 LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
 {
-  g_autoptr(GBytes) bytes = g_bytes_new (data, size);
+  const guint8 *nul = memchr (data, '\0', size);
+  gsize state_size = nul ? (gsize) (nul - data) : size;
+  g_autoptr(GBytes) bytes = g_bytes_new (data, state_size);
+  g_autoptr(GBytes) desired = nul ? g_bytes_new (nul + 1, size - state_size - 1) : NULL;
   g_autoptr(GError) error = NULL;
-  g_autoptr(FleetState) state = fleet_state_deserialize (bytes, &error);
+  g_autoptr(FleetState) state = fleet_state_deserialize (bytes, desired, &error);
   g_autoptr(GBytes) saved = NULL;
   g_autoptr(FleetState) again = NULL;
   g_autoptr(GBytes) resaved = NULL;
@@ -25,8 +33,12 @@ LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
       return 0;
     }
   saved = fleet_state_serialize (state);
-  again = fleet_state_deserialize (saved, &error);
+  again = fleet_state_deserialize (saved, state->desired ? state->desired->canonical : NULL,
+                                   &error);
   g_assert_no_error (error);
+  g_assert_true ((state->desired == NULL) == (again->desired == NULL));
+  g_assert_true (state->desired == NULL || fleet_document_equal (state->desired, again->desired));
+  g_assert_cmpint (state->generation, ==, again->generation);
   resaved = fleet_state_serialize (again);
   g_assert_true (g_bytes_equal (saved, resaved));
   return 0;
