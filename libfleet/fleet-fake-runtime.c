@@ -29,6 +29,7 @@ struct _FleetFakeRuntime
   guint64 next_id;
   char *id_salt;
   GHashTable *pull_fails;
+  GHashTable *pull_hangs;
   GHashTable *start_fails;
   GHashTable *ignores_stop;
   GHashTable *exits_at_once;
@@ -63,6 +64,7 @@ fleet_fake_runtime_finalize (GObject *object)
   g_ptr_array_unref (self->containers);
   g_ptr_array_unref (self->calls);
   g_hash_table_unref (self->pull_fails);
+  g_hash_table_unref (self->pull_hangs);
   g_hash_table_unref (self->start_fails);
   g_hash_table_unref (self->ignores_stop);
   g_hash_table_unref (self->exits_at_once);
@@ -82,6 +84,7 @@ fleet_fake_runtime_init (FleetFakeRuntime *self)
   self->containers = g_ptr_array_new_with_free_func (fake_container_free);
   self->calls = g_ptr_array_new_with_free_func (g_free);
   self->pull_fails = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->pull_hangs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->start_fails = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->ignores_stop = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->exits_at_once = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
@@ -266,6 +269,13 @@ do_pull (FleetFakeRuntime *self, GTask *task)
     g_task_return_boolean (task, TRUE);
 }
 
+static gboolean
+on_hanging_pull_cancelled (GCancellable *cancellable, gpointer user_data)
+{
+  g_task_return_error_if_cancelled (G_TASK (user_data));
+  return G_SOURCE_REMOVE;
+}
+
 static void
 fake_pull_image (FleetContainerRuntime *runtime, const char *image, GCancellable *cancellable,
                  GAsyncReadyCallback callback, gpointer user_data)
@@ -274,6 +284,15 @@ fake_pull_image (FleetContainerRuntime *runtime, const char *image, GCancellable
   g_autoptr(GTask) task = new_task (self, cancellable, callback, user_data, fake_pull_image);
 
   g_task_set_task_data (task, g_strdup (image), g_free);
+  if (g_hash_table_contains (self->pull_hangs, image))
+    {
+      /* answers only when cancelled; never without a cancellable */
+      g_autoptr(GSource) source = g_cancellable_source_new (cancellable);
+
+      log_call (self, "pull %s", image);
+      g_task_attach_source (task, source, G_SOURCE_FUNC (on_hanging_pull_cancelled));
+      return;
+    }
   schedule (self, task, do_pull);
 }
 
@@ -669,6 +688,15 @@ fleet_fake_runtime_set_pull_fails (FleetFakeRuntime *self, const char *image, gb
 {
   g_return_if_fail (FLEET_IS_FAKE_RUNTIME (self));
   set_flag (self->pull_fails, image, fails);
+}
+
+/* Pulling @image never finishes: it fails with G_IO_ERROR_CANCELLED when
+ * the caller cancels it, and hangs when it cannot. */
+void
+fleet_fake_runtime_set_pull_hangs (FleetFakeRuntime *self, const char *image, gboolean hangs)
+{
+  g_return_if_fail (FLEET_IS_FAKE_RUNTIME (self));
+  set_flag (self->pull_hangs, image, hangs);
 }
 
 /* Containers of @image are created but fail to start. */

@@ -23,6 +23,7 @@ char *fleet_fake_runtime_format_calls (FleetFakeRuntime *self);
 
 /* Faults. */
 void fleet_fake_runtime_set_pull_fails (FleetFakeRuntime *self, const char *image, gboolean fails);
+void fleet_fake_runtime_set_pull_hangs (FleetFakeRuntime *self, const char *image, gboolean hangs);
 void fleet_fake_runtime_set_start_fails (FleetFakeRuntime *self, const char *image,
                                          gboolean fails);
 void fleet_fake_runtime_set_ignores_stop_signal (FleetFakeRuntime *self, const char *image,

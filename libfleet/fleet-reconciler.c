@@ -44,6 +44,7 @@ typedef struct
   GHashTable *attempted;    /* deployments whose rollout ran in this pass */
   GHashTable *unhealthy;    /* deployments with a container found not running */
   GError *error;            /* why the pass could not run at all */
+  GCancellable *cancellable; /* cancelled on shutdown: the list and pulls in flight */
   gboolean changed;
 } Pass;
 
@@ -308,6 +309,7 @@ pass_free (Pass *pass)
   g_hash_table_unref (pass->attempted);
   g_hash_table_unref (pass->unhealthy);
   g_clear_error (&pass->error);
+  g_clear_object (&pass->cancellable);
   g_object_unref (pass->self);
   g_free (pass);
 }
@@ -562,7 +564,17 @@ on_pulled (GObject *source, GAsyncResult *result, gpointer user_data)
   if (!fleet_container_runtime_pull_image_finish (FLEET_CONTAINER_RUNTIME (source), result,
                                                   &error))
     {
-      g_autofree char *message = g_strdup_printf ("pulling %s: %s", action->image,
+      g_autofree char *message = NULL;
+
+      /* Cut short by a shutdown: nothing failed, and the deployment stays
+       * Pending; the next start pulls again. */
+      if (pass->self->stopping && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          log_action ("pull-cancelled", action->deployment, NULL, NULL, action->image);
+          run_next_action (pass);
+          return;
+        }
+      message = g_strdup_printf ("pulling %s: %s", action->image,
                                                   error->message);
       fail_deployment (pass, action->deployment, message);
     }
@@ -712,7 +724,8 @@ run_next_action (Pass *pass)
       break;
     case FLEET_PLAN_PULL:
       log_action ("pull", action->deployment, NULL, NULL, action->image);
-      fleet_container_runtime_pull_image (self->runtime, action->image, NULL, on_pulled, pass);
+      fleet_container_runtime_pull_image (self->runtime, action->image, pass->cancellable,
+                                          on_pulled, pass);
       break;
     case FLEET_PLAN_START:
       log_action ("start", action->deployment, action->service, NULL, "reason=\"new service\"");
@@ -911,8 +924,12 @@ on_listed (GObject *source, GAsyncResult *result, gpointer user_data)
       g_autofree char *quoted = fleet_log_quote (pass->error->message);
       g_autofree char *detail = g_strdup_printf ("error=%s", quoted);
 
-      log_action ("list-failed", NULL, NULL, NULL, detail);
-      fail_pending_deployments (pass);
+      /* cut short by a shutdown, the pass did nothing: nothing failed */
+      if (!(self->stopping && g_error_matches (pass->error, G_IO_ERROR, G_IO_ERROR_CANCELLED)))
+        {
+          log_action ("list-failed", NULL, NULL, NULL, detail);
+          fail_pending_deployments (pass);
+        }
       finish_pass (pass);
       return;
     }
@@ -996,6 +1013,7 @@ start_pass (gpointer user_data)
   pass->failed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   pass->attempted = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   pass->unhealthy = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  pass->cancellable = g_cancellable_new ();
   self->waiters = g_ptr_array_new_with_free_func (g_object_unref);
   self->pass = pass;
   self->pass_requested = FALSE;
@@ -1017,7 +1035,7 @@ start_pass (gpointer user_data)
       while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &loop))
         loop->backoff.next_at = 0;
     }
-  fleet_container_runtime_list_services (self->runtime, NULL, on_listed, pass);
+  fleet_container_runtime_list_services (self->runtime, pass->cancellable, on_listed, pass);
   return G_SOURCE_REMOVE;
 }
 
@@ -1376,7 +1394,10 @@ fleet_reconciler_tick_finish (FleetReconciler *self, GAsyncResult *result, Fleet
  * fleet_reconciler_shutdown_async:
  *
  * Let the action in flight finish, persist, and do nothing more.  Containers
- * are left running.
+ * are left running.  Only what changes nothing is cut short: listing the
+ * containers, and pulling an image, which can take minutes; a deployment
+ * whose pull was cancelled stays Pending.  Creating, starting and stopping
+ * a container run to their end, a graceful stop with its grace period.
  */
 void
 fleet_reconciler_shutdown_async (FleetReconciler *self, GCancellable *cancellable,
@@ -1393,7 +1414,10 @@ fleet_reconciler_shutdown_async (FleetReconciler *self, GCancellable *cancellabl
   g_clear_handle_id (&self->wakeup_id, g_source_remove);
   if (self->pass != NULL)
     {
+      g_autoptr(GCancellable) in_flight = g_object_ref (self->pass->cancellable);
+
       g_ptr_array_add (self->shutdown_tasks, g_steal_pointer (&task));
+      g_cancellable_cancel (in_flight);
       return;
     }
   {

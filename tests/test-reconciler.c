@@ -1100,6 +1100,18 @@ on_shutdown (GObject *source, GAsyncResult *result, gpointer user_data)
   *(gboolean *) user_data = TRUE;
 }
 
+/* An apply that a shutdown cut short reports the shutdown. */
+static void
+on_applied_cancelled (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_false (fleet_reconciler_apply_finish (FLEET_RECONCILER (source), result, NULL,
+                                                 &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  *(gboolean *) user_data = TRUE;
+}
+
 /* Shutdown in the middle of a rollout: the step in flight finishes, the
  * state is persisted, nothing further happens, containers keep running. */
 static void
@@ -1134,6 +1146,60 @@ test_shutdown_mid_pass (Fixture *f, gconstpointer data)
   g_assert_true (fleet_test_apply (restarted, NULL, FLEET_APPLY_FLAGS_RETRY_NOW, NULL, NULL));
   g_assert_cmpuint (fleet_fake_runtime_count_calls (f->runtime, "create"), ==, 3);
   g_assert_cmpint (fleet_reconciler_get_phase (restarted), ==, FLEET_PHASE_RUNNING);
+}
+
+/* Shutdown while a pull takes its time: the pull is abandoned, not waited
+ * for; nothing is marked Failed, the old container keeps running, and the
+ * next start rolls the new version out. */
+static void
+test_shutdown_cancels_pull (Fixture *f, gconstpointer data)
+{
+  g_autoptr(FleetDocument) v1 = hello_doc (1, "v1", "hi", "SIGTERM", 10);
+  g_autoptr(FleetDocument) v2 = hello_doc (2, "v2", "hi", "SIGTERM", 10);
+  g_autoptr(FleetReconciler) restarted = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *old_id = NULL;
+  g_autofree char *stop_old = NULL;
+  gboolean applied = FALSE;
+  gboolean done = FALSE;
+  FleetDeploymentRecord *hello;
+  FleetPhase phase;
+
+  g_assert_cmpint (fleet_test_apply_ok (f->reconciler, v1), ==, FLEET_PHASE_RUNNING);
+  old_id = g_strdup (fleet_test_recorded_id (f->reconciler, "hello", "web"));
+  fleet_fake_runtime_set_pull_hangs (f->runtime, "localhost/hello:v2", TRUE);
+  fleet_fake_runtime_clear_calls (f->runtime);
+  fleet_reconciler_apply_async (f->reconciler, v2, 0, NULL, on_applied_cancelled, &applied);
+  while (fleet_fake_runtime_count_calls (f->runtime, "pull") == 0)
+    g_main_context_iteration (NULL, TRUE);
+
+  fleet_reconciler_shutdown_async (f->reconciler, NULL, on_shutdown, &done);
+  fleet_test_wait (&done);
+  fleet_test_wait (&applied);
+  g_assert_cmpuint (fleet_fake_runtime_count_mutating_calls (f->runtime), ==, 0);
+  g_assert_cmpint (fleet_fake_runtime_lookup (f->runtime, old_id)->state, ==,
+                   FLEET_CONTAINER_STATE_RUNNING);
+  hello = record (f, "hello");
+  g_assert_cmpint (hello->phase, ==, FLEET_PHASE_PENDING);
+  g_assert_null (hello->last_error);
+
+  /* persisted as such: a restart carries on towards v2, by id, gracefully */
+  fleet_fake_runtime_set_pull_hangs (f->runtime, "localhost/hello:v2", FALSE);
+  restarted = fleet_reconciler_new (FLEET_CONTAINER_RUNTIME (f->runtime), f->state_dir);
+  g_assert_true (fleet_reconciler_load_state (restarted, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (fleet_reconciler_get_phase (restarted), ==, FLEET_PHASE_PENDING);
+  g_assert_true (fleet_document_equal (fleet_reconciler_get_desired (restarted), v2));
+  fleet_fake_runtime_clear_calls (f->runtime);
+  /* fleetd's recovery pass */
+  g_assert_true (fleet_test_apply (restarted, NULL, FLEET_APPLY_FLAGS_RETRY_NOW, &phase, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (phase, ==, FLEET_PHASE_RUNNING);
+  stop_old = g_strdup_printf ("stop %s SIGTERM 10", old_id);
+  g_assert_cmpint (call_index (f->runtime, "pull localhost/hello:v2"), <,
+                   call_index (f->runtime, stop_old));
+  g_assert_cmpint (call_index (f->runtime, stop_old), <,
+                   call_index (f->runtime, "create hello_web localhost/hello:v2"));
 }
 
 int
@@ -1173,6 +1239,7 @@ main (int argc, char **argv)
   ADD ("/reconciler/phase-signals", test_phase_signals);
   ADD ("/reconciler/retry-now", test_retry_now);
   ADD ("/reconciler/shutdown-mid-pass", test_shutdown_mid_pass);
+  ADD ("/reconciler/shutdown-cancels-pull", test_shutdown_cancels_pull);
 #undef ADD
 
   return g_test_run ();
