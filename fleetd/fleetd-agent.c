@@ -456,7 +456,7 @@ start_cycle (FleetdAgent *self)
 /**
  * fleetd_agent_load_state:
  *
- * Carry on from the persisted state.  A corrupt state file is logged, not
+ * Carry on from the persisted state.  Corrupt records are logged, not
  * fatal: the reconciler then adopts the running containers by their labels.
  */
 void
@@ -471,9 +471,11 @@ fleetd_agent_load_state (FleetdAgent *self)
       g_autofree char *quoted = fleet_log_quote (error->message);
 
       fleetd_log_event (G_LOG_LEVEL_MESSAGE, "load-state",
-                        "result=error error=%s (starting from an empty state; running "
+                        "result=error error=%s (starting without records%s; running "
                         "containers are adopted by their labels)",
-                        quoted);
+                        quoted,
+                        fleet_reconciler_get_desired (self->reconciler)
+                          ? ", from the persisted document" : "");
     }
 }
 

@@ -1220,13 +1220,15 @@ fleet_reconciler_new (FleetContainerRuntime *runtime, const char *state_dir)
 /**
  * fleet_reconciler_load_state:
  *
- * Load the persisted state.  Missing files are not an error.  A corrupt
- * state file is reported, and the reconciler starts from an empty state:
- * the next pass adopts the running containers by their labels instead of
- * recreating them.  A desired document that was lost is logged, and the
- * reconciler waits for the next one, keeping the recorded containers.
+ * Load the persisted state.  Missing files are not an error.  Records
+ * (state.json) that cannot be read are reported, and the reconciler starts
+ * without them, from the desired document alone when desired.json is
+ * intact: the next pass adopts the running containers by their labels
+ * instead of recreating them.  A desired document that was lost is logged,
+ * and the reconciler waits for the next one, keeping the recorded
+ * containers.
  *
- * Returns: FALSE when the state file exists but could not be read
+ * Returns: FALSE when state.json exists but could not be read
  */
 gboolean
 fleet_reconciler_load_state (FleetReconciler *self, GError **error)
@@ -1240,10 +1242,18 @@ fleet_reconciler_load_state (FleetReconciler *self, GError **error)
   if (self->state_dir == NULL)
     return TRUE;
   state = fleet_state_load (self->state_dir, &local_error);
+  if (state == NULL && g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+    return TRUE;
   if (state == NULL)
     {
-      if (g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
-        return TRUE;
+      /* the records are lost, the document need not be */
+      state = fleet_state_load_document (self->state_dir, NULL);
+      if (state != NULL)
+        {
+          fleet_state_free (self->state);
+          self->state = state;
+          update_phase (self);
+        }
       g_propagate_error (error, g_steal_pointer (&local_error));
       return FALSE;
     }

@@ -75,6 +75,7 @@ GBytes *fleet_state_serialize (FleetState *state);
 FleetState *fleet_state_deserialize (GBytes *bytes, GBytes *desired, GError **error);
 gboolean fleet_state_save (FleetState *state, const char *state_dir, GError **error);
 FleetState *fleet_state_load (const char *state_dir, GError **error);
+FleetState *fleet_state_load_document (const char *state_dir, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (FleetState, fleet_state_free)
 

@@ -397,31 +397,6 @@ test_reload_recreates_nothing (Fixture *f, gconstpointer data)
   g_assert_cmpstr (fleet_test_recorded_id (restarted, "hello", "web"), ==, id);
 }
 
-static void
-test_lost_state_adopts_by_label (Fixture *f, gconstpointer data)
-{
-  g_autoptr(FleetDocument) v1 = hello_doc (1, "v1", "hi", "SIGTERM", 10);
-  g_autoptr(FleetReconciler) fresh = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *id = NULL;
-  g_autofree char *state_path = g_build_filename (f->state_dir, FLEET_STATE_FILE_NAME, NULL);
-
-  g_assert_cmpint (fleet_test_apply_ok (f->reconciler, v1), ==, FLEET_PHASE_RUNNING);
-  id = g_strdup (fleet_test_recorded_id (f->reconciler, "hello", "web"));
-  g_clear_object (&f->reconciler);
-  fleet_fake_runtime_clear_calls (f->runtime);
-
-  /* the state file is corrupted (a torn write on a broken SD card) */
-  g_assert_true (g_file_set_contents (state_path, "{\"version\":1,\"deploym", -1, NULL));
-  fresh = fleet_reconciler_new (FLEET_CONTAINER_RUNTIME (f->runtime), f->state_dir);
-  g_assert_false (fleet_reconciler_load_state (fresh, &error));
-  g_assert_error (error, FLEET_ERROR, FLEET_ERROR_STATE_CORRUPT);
-  g_assert_null (fleet_reconciler_get_desired (fresh));
-
-  g_assert_cmpint (fleet_test_apply_ok (fresh, v1), ==, FLEET_PHASE_RUNNING);
-  g_assert_cmpuint (fleet_fake_runtime_count_mutating_calls (f->runtime), ==, 0);
-  g_assert_cmpstr (fleet_test_recorded_id (fresh, "hello", "web"), ==, id);
-}
 
 /* The agent stopped after it wrote the new document and before the records
  * that go with it: a restart carries on towards the new document, and the
@@ -656,31 +631,71 @@ test_state_writes (Fixture *f, gconstpointer data)
     g_test_message ("/proc/self/io not available: bytes written not checked");
 }
 
-/* state.json lost, desired.json kept: the document is known, and the
- * recovery pass adopts its containers by label instead of recreating them. */
-static void
-test_lost_records_adopts_by_label (Fixture *f, gconstpointer data)
+/* How the state was lost, for test_lost_state_adopts_by_label(). */
+typedef enum
 {
+  LOST_RECORDS,    /* state.json deleted */
+  CORRUPT_RECORDS, /* state.json torn (a broken SD card) */
+  LOST_EVERYTHING, /* the state directory emptied */
+} LostState;
+
+/* With the state lost, the running containers are adopted by their labels
+ * instead of recreated: at once by fleetd's recovery pass when desired.json
+ * survived, or when the next document arrives. */
+static void
+test_lost_state_adopts_by_label (Fixture *f, gconstpointer data)
+{
+  LostState how = GPOINTER_TO_INT (data);
   g_autoptr(FleetDocument) v1 = hello_doc (1, "v1", "hi", "SIGTERM", 10);
   g_autoptr(FleetReconciler) fresh = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *id = NULL;
   g_autofree char *state_path = g_build_filename (f->state_dir, FLEET_STATE_FILE_NAME, NULL);
+  g_autofree char *desired_path = g_build_filename (f->state_dir, FLEET_STATE_DESIRED_FILE_NAME,
+                                                    NULL);
   FleetPhase phase;
 
   g_assert_cmpint (fleet_test_apply_ok (f->reconciler, v1), ==, FLEET_PHASE_RUNNING);
   id = g_strdup (fleet_test_recorded_id (f->reconciler, "hello", "web"));
   g_clear_object (&f->reconciler);
-  g_assert_cmpint (g_unlink (state_path), ==, 0);
+  if (how == CORRUPT_RECORDS)
+    g_assert_true (g_file_set_contents (state_path, "{\"version\":2,\"deploym", -1, NULL));
+  else
+    g_assert_cmpint (g_unlink (state_path), ==, 0);
+  if (how == LOST_EVERYTHING)
+    g_assert_cmpint (g_unlink (desired_path), ==, 0);
   fleet_fake_runtime_clear_calls (f->runtime);
 
   fresh = fleet_reconciler_new (FLEET_CONTAINER_RUNTIME (f->runtime), f->state_dir);
-  g_assert_true (fleet_reconciler_load_state (fresh, &error));
-  g_assert_no_error (error);
-  g_assert_true (fleet_document_equal (fleet_reconciler_get_desired (fresh), v1));
+  if (how == CORRUPT_RECORDS)
+    {
+      g_assert_false (fleet_reconciler_load_state (fresh, &error));
+      g_assert_error (error, FLEET_ERROR, FLEET_ERROR_STATE_CORRUPT);
+      g_clear_error (&error);
+    }
+  else
+    {
+      g_assert_true (fleet_reconciler_load_state (fresh, &error));
+      g_assert_no_error (error);
+    }
   g_assert_null (fleet_test_recorded_id (fresh, "hello", "web"));
-  g_assert_true (fleet_test_apply (fresh, NULL, FLEET_APPLY_FLAGS_RETRY_NOW, &phase, &error));
-  g_assert_cmpint (phase, ==, FLEET_PHASE_RUNNING);
+  if (how == LOST_EVERYTHING)
+    {
+      g_assert_null (fleet_reconciler_get_desired (fresh));
+      /* nothing to go by until the next document: nothing is touched */
+      g_assert_true (fleet_test_tick (fresh, &phase, &error));
+      g_assert_no_error (error);
+      g_assert_cmpint (fleet_test_apply_ok (fresh, v1), ==, FLEET_PHASE_RUNNING);
+    }
+  else
+    {
+      g_assert_true (fleet_document_equal (fleet_reconciler_get_desired (fresh), v1));
+      /* fleetd's recovery pass */
+      g_assert_true (fleet_test_apply (fresh, NULL, FLEET_APPLY_FLAGS_RETRY_NOW, &phase,
+                                       &error));
+      g_assert_no_error (error);
+      g_assert_cmpint (phase, ==, FLEET_PHASE_RUNNING);
+    }
   g_assert_cmpuint (fleet_fake_runtime_count_mutating_calls (f->runtime), ==, 0);
   g_assert_cmpstr (fleet_test_recorded_id (fresh, "hello", "web"), ==, id);
 }
@@ -1221,8 +1236,15 @@ main (int argc, char **argv)
   ADD ("/reconciler/reload-desired-lost", test_reload_desired_lost);
   ADD ("/reconciler/reload-single-file", test_reload_single_file);
   ADD ("/reconciler/state-writes", test_state_writes);
-  ADD ("/reconciler/lost-state-adopts-by-label", test_lost_state_adopts_by_label);
-  ADD ("/reconciler/lost-records-adopts-by-label", test_lost_records_adopts_by_label);
+  g_test_add ("/reconciler/lost-state-adopts-by-label", Fixture,
+              GINT_TO_POINTER (LOST_EVERYTHING), fixture_setup, test_lost_state_adopts_by_label,
+              fixture_teardown);
+  g_test_add ("/reconciler/lost-records-adopts-by-label", Fixture,
+              GINT_TO_POINTER (LOST_RECORDS), fixture_setup, test_lost_state_adopts_by_label,
+              fixture_teardown);
+  g_test_add ("/reconciler/corrupt-records-adopts-by-label", Fixture,
+              GINT_TO_POINTER (CORRUPT_RECORDS), fixture_setup, test_lost_state_adopts_by_label,
+              fixture_teardown);
   ADD ("/reconciler/lost-state-replaces-older-by-id", test_lost_state_replaces_older_by_id);
   ADD ("/reconciler/orphans", test_orphans);
   ADD ("/reconciler/name-held-by-stranger", test_name_held_by_stranger);

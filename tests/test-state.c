@@ -413,6 +413,41 @@ test_corrupt (void)
     }
 }
 
+/* Records that cannot be read lose the records, not the document:
+ * fleet_state_load() refuses, fleet_state_load_document() gives what is
+ * left. */
+static void
+test_records_corrupt (void)
+{
+  g_autofree char *dir = fleet_test_make_tmpdir ();
+  g_autofree char *desired_path = path_in (dir, FLEET_STATE_DESIRED_FILE_NAME);
+  g_autoptr(FleetState) state = make_state ();
+  g_autoptr(FleetState) loaded = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (fleet_state_save (state, dir, &error));
+  write_file (dir, FLEET_STATE_FILE_NAME, "{\"version\":2,\"deploym");
+  g_assert_null (fleet_state_load (dir, &error));
+  g_assert_error (error, FLEET_ERROR, FLEET_ERROR_STATE_CORRUPT);
+  g_clear_error (&error);
+
+  loaded = fleet_state_load_document (dir, &error);
+  g_assert_no_error (error);
+  g_assert_true (fleet_document_equal (loaded->desired, state->desired));
+  g_assert_cmpint (loaded->generation, ==, 4);
+  /* the deployment is to be rolled out again, with no container recorded */
+  g_assert_false (fleet_state_has_container_id (loaded, ID));
+  g_assert_cmpint (fleet_state_lookup_deployment (loaded, "hello")->phase, ==,
+                   FLEET_PHASE_PENDING);
+  g_clear_pointer (&loaded, fleet_state_free);
+
+  /* and without a desired.json there is nothing left */
+  g_assert_cmpint (g_unlink (desired_path), ==, 0);
+  g_assert_null (fleet_state_load_document (dir, &error));
+  g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT);
+  fleet_test_rm_rf (dir);
+}
+
 /* A state file replaced by something that is not one, or grown beyond
  * what one can be, is refused, not read. */
 static void
@@ -448,6 +483,7 @@ main (int argc, char **argv)
   g_test_add_func ("/state/crash-between-writes", test_crash_between_writes);
   g_test_add_func ("/state/desired-lost", test_desired_lost);
   g_test_add_func ("/state/corrupt", test_corrupt);
+  g_test_add_func ("/state/records-corrupt", test_records_corrupt);
   g_test_add_func ("/state/not-a-file", test_not_a_file);
 
   return g_test_run ();
