@@ -141,6 +141,8 @@ file_source_commit (FleetSource *source, const char *validator)
 {
   FleetFileSource *self = FLEET_FILE_SOURCE (source);
 
+  if (validator == self->committed)
+    return;
   g_free (self->committed);
   self->committed = g_strdup (validator);
 }
