@@ -579,9 +579,23 @@ read_state_file (const char *path, GError **error)
   return g_bytes_new_take (g_steal_pointer (&contents), len);
 }
 
-/* fleet_state_load() and fleet_state_load_document(). */
-static FleetState *
-load (const char *state_dir, gboolean with_records, GError **error)
+/**
+ * fleet_state_load:
+ * @state_dir: the state directory
+ *
+ * Read the state that fleet_state_save() wrote to @state_dir (or that an
+ * agent of the single-file format left there).  A desired.json that is
+ * missing or cannot be read is logged, and the state has no document
+ * until the next one is applied.  A desired.json without a state.json (the
+ * agent stopped between writing the two, the first time) gives a state
+ * with that document and no records.
+ *
+ * Returns: (transfer full): the state; %NULL with G_FILE_ERROR_NOENT when
+ *   there is none, or with FLEET_ERROR_STATE_CORRUPT when state.json cannot
+ *   be read
+ */
+FleetState *
+fleet_state_load (const char *state_dir, GError **error)
 {
   static const char no_records[] = "{\"version\":2,\"deployments\":{}}";
   g_autofree char *path = g_build_filename (state_dir, FLEET_STATE_FILE_NAME, NULL);
@@ -591,13 +605,13 @@ load (const char *state_dir, gboolean with_records, GError **error)
   g_autoptr(GError) desired_read_error = NULL;
   g_autoptr(GError) desired_error = NULL;
   g_autoptr(GBytes) bytes = NULL;
-  g_autoptr(GBytes) desired = read_state_file (desired_path, &desired_read_error);
+  g_autoptr(GBytes) desired = NULL;
   FleetState *state;
 
-  if (with_records)
-    bytes = read_state_file (path, &local_error);
-  else
-    g_set_error_literal (&local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT, "records not wanted");
+  g_return_val_if_fail (state_dir != NULL, NULL);
+
+  bytes = read_state_file (path, &local_error);
+  desired = read_state_file (desired_path, &desired_read_error);
   if (bytes == NULL)
     {
       if (!g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT) || desired == NULL)
@@ -635,29 +649,6 @@ load (const char *state_dir, gboolean with_records, GError **error)
 }
 
 /**
- * fleet_state_load:
- * @state_dir: the state directory
- *
- * Read the state that fleet_state_save() wrote to @state_dir (or that an
- * agent of the single-file format left there).  A desired.json that is
- * missing or cannot be read is logged, and the state has no document
- * until the next one is applied.  A desired.json without a state.json (the
- * agent stopped between writing the two, the first time) gives a state
- * with that document and no records.
- *
- * Returns: (transfer full): the state; %NULL with G_FILE_ERROR_NOENT when
- *   there is none, or with FLEET_ERROR_STATE_CORRUPT when state.json cannot
- *   be read
- */
-FleetState *
-fleet_state_load (const char *state_dir, GError **error)
-{
-  g_return_val_if_fail (state_dir != NULL, NULL);
-
-  return load (state_dir, TRUE, error);
-}
-
-/**
  * fleet_state_load_document:
  * @state_dir: the state directory
  *
@@ -671,7 +662,22 @@ fleet_state_load (const char *state_dir, GError **error)
 FleetState *
 fleet_state_load_document (const char *state_dir, GError **error)
 {
+  g_autofree char *path = NULL;
+  g_autoptr(GBytes) desired = NULL;
+  g_autoptr(FleetState) state = NULL;
+  g_autoptr(GError) local_error = NULL;
+
   g_return_val_if_fail (state_dir != NULL, NULL);
 
-  return load (state_dir, FALSE, error);
+  path = g_build_filename (state_dir, FLEET_STATE_DESIRED_FILE_NAME, NULL);
+  desired = read_state_file (path, error);
+  if (desired == NULL)
+    return NULL;
+  state = fleet_state_new ();
+  take_desired_file (state, NULL, desired, &local_error);
+  if (state->desired == NULL)
+    return fleet_null_throw (error, FLEET_ERROR_STATE_CORRUPT, "%s: %s", path,
+                             local_error->message);
+  STATE_PRIVATE (state)->saved_desired_dir = g_strdup (state_dir);
+  return g_steal_pointer (&state);
 }

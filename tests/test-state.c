@@ -441,6 +441,13 @@ test_records_corrupt (void)
                    FLEET_PHASE_PENDING);
   g_clear_pointer (&loaded, fleet_state_free);
 
+  /* a desired.json that is no document leaves nothing either */
+  write_file (dir, FLEET_STATE_DESIRED_FILE_NAME, "{\"deployments\":");
+  g_assert_null (fleet_state_load_document (dir, &error));
+  g_assert_error (error, FLEET_ERROR, FLEET_ERROR_STATE_CORRUPT);
+  g_assert_nonnull (strstr (error->message, FLEET_STATE_DESIRED_FILE_NAME));
+  g_clear_error (&error);
+
   /* and without a desired.json there is nothing left */
   g_assert_cmpint (g_unlink (desired_path), ==, 0);
   g_assert_null (fleet_state_load_document (dir, &error));
