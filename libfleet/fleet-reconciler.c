@@ -554,6 +554,14 @@ on_dropped_stopped (GObject *source, GAsyncResult *result, gpointer user_data)
   run_next_action (pass);
 }
 
+/* Whether @error only says that a shutdown cancelled the request (see
+ * fleet_reconciler_shutdown_async()): that is no failure. */
+static gboolean
+cut_short_by_shutdown (Pass *pass, const GError *error)
+{
+  return pass->self->stopping && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+}
+
 static void
 on_pulled (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -566,9 +574,8 @@ on_pulled (GObject *source, GAsyncResult *result, gpointer user_data)
     {
       g_autofree char *message = NULL;
 
-      /* Cut short by a shutdown: nothing failed, and the deployment stays
-       * Pending; the next start pulls again. */
-      if (pass->self->stopping && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+      /* The deployment stays Pending; the next start pulls again. */
+      if (cut_short_by_shutdown (pass, error))
         {
           log_action ("pull-cancelled", action->deployment, NULL, NULL, action->image);
           run_next_action (pass);
@@ -924,8 +931,8 @@ on_listed (GObject *source, GAsyncResult *result, gpointer user_data)
       g_autofree char *quoted = fleet_log_quote (pass->error->message);
       g_autofree char *detail = g_strdup_printf ("error=%s", quoted);
 
-      /* cut short by a shutdown, the pass did nothing: nothing failed */
-      if (!(self->stopping && g_error_matches (pass->error, G_IO_ERROR, G_IO_ERROR_CANCELLED)))
+      /* the pass did nothing */
+      if (!cut_short_by_shutdown (pass, pass->error))
         {
           log_action ("list-failed", NULL, NULL, NULL, detail);
           fail_pending_deployments (pass);
@@ -1245,21 +1252,19 @@ fleet_reconciler_load_state (FleetReconciler *self, GError **error)
   if (state == NULL && g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
     return TRUE;
   if (state == NULL)
+    /* the records are lost, the document need not be */
+    state = fleet_state_load_document (self->state_dir, NULL);
+  if (state != NULL)
     {
-      /* the records are lost, the document need not be */
-      state = fleet_state_load_document (self->state_dir, NULL);
-      if (state != NULL)
-        {
-          fleet_state_free (self->state);
-          self->state = state;
-          update_phase (self);
-        }
+      fleet_state_free (self->state);
+      self->state = state;
+      update_phase (self);
+    }
+  if (local_error != NULL)
+    {
       g_propagate_error (error, g_steal_pointer (&local_error));
       return FALSE;
     }
-  fleet_state_free (self->state);
-  self->state = state;
-  update_phase (self);
   return TRUE;
 }
 
