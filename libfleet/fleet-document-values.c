@@ -244,18 +244,26 @@ _fleet_document_parse_lifecycle (FleetParseContext *ctx, const FleetJsonValue *v
   return TRUE;
 }
 
+/* Decimal digits, 1 to 65535.  Leading zeros are allowed in every
+ * position, however many ("080" is 80): the released parser took them
+ * wherever the number had at most five characters, so refusing them now
+ * would refuse documents it accepted. */
 static gboolean
 parse_port_number (const char *s, guint16 *out)
 {
-  guint64 v;
+  guint v = 0;
 
-  if (*s == '\0' || strlen (s) > 5)
+  if (*s == '\0')
     return FALSE;
   for (const char *p = s; *p; p++)
-    if (!g_ascii_isdigit (*p))
-      return FALSE;
-  v = g_ascii_strtoull (s, NULL, 10);
-  if (v < 1 || v > 65535)
+    {
+      if (!g_ascii_isdigit (*p))
+        return FALSE;
+      v = v * 10 + (guint) (*p - '0');
+      if (v > 65535)
+        return FALSE;
+    }
+  if (v < 1)
     return FALSE;
   *out = (guint16) v;
   return TRUE;

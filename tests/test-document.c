@@ -31,6 +31,15 @@ static const char example_document[] =
   "  }\n"
   "}\n";
 
+/* Documents of one deployment "hello", for the cases below. */
+#define SVC(body)                                                                          \
+  "{\"deployments\":{\"hello\":{\"type\":\"PodmanV0\",\"data\":{\"services\":[" body "]}}}}"
+#define WEB(extra) SVC ("{\"name\":\"web\",\"image\":\"img\"" extra "}")
+#define LIFECYCLE(lc)                                                                       \
+  "{\"deployments\":{\"hello\":{\"type\":\"PodmanV0\",\"data\":{\"services\":[{\"name\":"  \
+  "\"web\",\"image\":\"img\"}],\"lifecycle\":" lc "}}}}"
+#define P "deployments.hello.data.services[0]"
+
 static void
 test_parse_example (void)
 {
@@ -154,6 +163,31 @@ test_parse_contract_allows (void)
   g_assert_cmpuint (s->volumes->len, ==, 2);
 }
 
+/* A port may be written with leading zeros, in every position and however
+ * many: "080" is port 80, as the released parser read it where the number
+ * had at most five characters. */
+static void
+test_parse_port_leading_zeros (void)
+{
+  g_autoptr(FleetDocument) doc = fleet_test_document (WEB (
+    ",\"ports\":[\"080:08080\",\"127.0.0.1:000000000443:0000443/udp\",\"[::1]:009000:9\"]"));
+  GPtrArray *ports = fleet_document_lookup_service (doc, "hello", "web")->ports;
+  FleetPortMapping *port;
+
+  g_assert_cmpuint (ports->len, ==, 3);
+  port = ports->pdata[0];
+  g_assert_cmpuint (port->host_port, ==, 80);
+  g_assert_cmpuint (port->container_port, ==, 8080);
+  port = ports->pdata[1];
+  g_assert_cmpuint (port->host_port, ==, 443);
+  g_assert_cmpuint (port->container_port, ==, 443);
+  g_assert_cmpstr (port->protocol, ==, "udp");
+  port = ports->pdata[2];
+  g_assert_cmpstr (port->host_ip, ==, "::1");
+  g_assert_cmpuint (port->host_port, ==, 9000);
+  g_assert_cmpuint (port->container_port, ==, 9);
+}
+
 /* The service digest is sha256 of the canonical service object with the
  * effective lifecycle added under "lifecycle". */
 static void
@@ -225,13 +259,6 @@ typedef struct
   const char *message; /* expected prefix of the error message */
 } InvalidCase;
 
-#define SVC(body)                                                                          \
-  "{\"deployments\":{\"hello\":{\"type\":\"PodmanV0\",\"data\":{\"services\":[" body "]}}}}"
-#define WEB(extra) SVC ("{\"name\":\"web\",\"image\":\"img\"" extra "}")
-#define LIFECYCLE(lc)                                                                       \
-  "{\"deployments\":{\"hello\":{\"type\":\"PodmanV0\",\"data\":{\"services\":[{\"name\":"  \
-  "\"web\",\"image\":\"img\"}],\"lifecycle\":" lc "}}}}"
-#define P "deployments.hello.data.services[0]"
 
 static const InvalidCase invalid_cases[] = {
   { "{", "document: invalid JSON at 1:" },
@@ -325,6 +352,10 @@ static const InvalidCase invalid_cases[] = {
   { WEB (",\"ports\":[\"999.1.1.1:80:80\"]"), P ".ports[0]: expected [HOST_IP:]HOST_PORT" },
   { WEB (",\"ports\":[\"a:b:80:80\"]"), P ".ports[0]: expected [HOST_IP:]HOST_PORT" },
   { WEB (",\"ports\":[80]"), P ".ports[0]: expected a string, got an integer" },
+  { WEB (",\"ports\":[\"00000:80\"]"), P ".ports[0]: expected [HOST_IP:]HOST_PORT" },
+  { WEB (",\"ports\":[\"80:000\"]"), P ".ports[0]: expected [HOST_IP:]HOST_PORT" },
+  { WEB (",\"ports\":[\"80:0065536\"]"), P ".ports[0]: expected [HOST_IP:]HOST_PORT" },
+  { WEB (",\"ports\":[\"80:+80\"]"), P ".ports[0]: expected [HOST_IP:]HOST_PORT" },
   { WEB (",\"volumes\":[\"data\"]"), P ".volumes[0]: expected SOURCE:DEST[:ro|:rw], got \"data\"" },
   { WEB (",\"volumes\":[\"/a:rel\"]"), P ".volumes[0]: destination \"rel\" is not an absolute path" },
   { WEB (",\"volumes\":[\"/a:/b:rx\"]"), P ".volumes[0]: expected SOURCE:DEST[:ro|:rw]" },
@@ -504,6 +535,7 @@ main (int argc, char **argv)
   g_test_add_func ("/document/parse-signal-short-name", test_parse_signal_short_name);
   g_test_add_func ("/document/parse-ipv6-port", test_parse_ipv6_port);
   g_test_add_func ("/document/parse-contract-allows", test_parse_contract_allows);
+  g_test_add_func ("/document/parse-port-leading-zeros", test_parse_port_leading_zeros);
   g_test_add_func ("/document/service-digest-definition", test_service_digest_definition);
   g_test_add_func ("/document/digest-ignores-formatting", test_digest_ignores_formatting);
   g_test_add_func ("/document/digest-changes", test_digest_changes);
