@@ -318,6 +318,102 @@ parse_port_spec (const char *spec, FleetPortMapping *port)
   return TRUE;
 }
 
+/* A host port as podman binds it: the same whatever the spelling of its
+ * number or address ("::1" is "0:0::1"). */
+typedef struct
+{
+  guint index;
+  guint16 port;
+  const char *protocol;
+  char *address; /* NULL: every address */
+} HostPort;
+
+static int
+compare_addresses (const HostPort *x, const HostPort *y)
+{
+  int c;
+
+  if (x->port != y->port)
+    return x->port < y->port ? -1 : 1;
+  if ((c = strcmp (x->protocol, y->protocol)) != 0)
+    return c;
+  if (x->address == NULL || y->address == NULL)
+    return (x->address != NULL) - (y->address != NULL);
+  return strcmp (x->address, y->address);
+}
+
+/* By host port, then in document order. */
+static int
+compare_host_ports (gconstpointer a, gconstpointer b)
+{
+  const HostPort *x = a, *y = b;
+  int c = compare_addresses (x, y);
+
+  return c != 0 ? c : (x->index > y->index) - (x->index < y->index);
+}
+
+static char *
+normalized_address (const char *host_ip)
+{
+  g_autoptr(GInetAddress) address = NULL;
+
+  if (host_ip == NULL)
+    return NULL;
+  address = g_inet_address_new_from_string (host_ip);
+  return address != NULL ? g_inet_address_to_string (address) : g_strdup (host_ip);
+}
+
+/* The first mapping (in document order) that publishes a host port an
+ * earlier one already does: its index in *@repeat and the earlier one's in
+ * *@first.  Sorted, so that a long list costs no more than sorting it. */
+static gboolean
+find_repeated_host_port (GPtrArray *ports, guint *first, guint *repeat)
+{
+  g_autofree HostPort *sorted = g_new (HostPort, ports->len);
+  guint group = 0;
+
+  *repeat = G_MAXUINT;
+  for (guint i = 0; i < ports->len; i++)
+    {
+      const FleetPortMapping *port = ports->pdata[i];
+
+      sorted[i] = (HostPort) { i, port->host_port, port->protocol,
+                               normalized_address (port->host_ip) };
+    }
+  qsort (sorted, ports->len, sizeof (HostPort), compare_host_ports);
+  for (guint i = 1; i < ports->len; i++)
+    {
+      if (compare_addresses (&sorted[i - 1], &sorted[i]) != 0)
+        group = i;
+      else if (sorted[i].index < *repeat)
+        *first = sorted[group].index, *repeat = sorted[i].index;
+    }
+  for (guint i = 0; i < ports->len; i++)
+    g_free (sorted[i].address);
+  return *repeat != G_MAXUINT;
+}
+
+static gboolean
+check_host_ports_unique (const FleetDocumentPath *path, GPtrArray *ports, GError **error)
+{
+  FleetDocumentPath repeat_path, first_path;
+  g_autofree char *first_string = NULL;
+  g_autofree char *address = NULL;
+  const FleetPortMapping *port;
+  guint first, repeat;
+
+  if (ports->len < 2 || !find_repeated_host_port (ports, &first, &repeat))
+    return TRUE;
+  repeat_path = (FleetDocumentPath) FLEET_DOCUMENT_ELEMENT (path, repeat);
+  first_path = (FleetDocumentPath) FLEET_DOCUMENT_ELEMENT (path, first);
+  first_string = _fleet_document_path_to_string (&first_path);
+  port = ports->pdata[repeat];
+  if (port->host_ip != NULL)
+    address = g_strdup_printf (strchr (port->host_ip, ':') ? "[%s]:" : "%s:", port->host_ip);
+  return invalid (error, &repeat_path, "host port %s%u/%s is published twice (also %s)",
+                  address ? address : "", port->host_port, port->protocol, first_string);
+}
+
 gboolean
 _fleet_document_parse_ports (FleetParseContext *ctx, const FleetJsonValue *value,
                              const FleetDocumentPath *path, FleetServiceSpec *spec,
@@ -343,7 +439,7 @@ _fleet_document_parse_ports (FleetParseContext *ctx, const FleetJsonValue *value
                         "1-65535, got \"%s\"",
                         s);
     }
-  return TRUE;
+  return check_host_ports_unique (path, spec->ports, error);
 }
 
 static gboolean

@@ -188,6 +188,21 @@ test_parse_port_leading_zeros (void)
   g_assert_cmpuint (port->container_port, ==, 9);
 }
 
+/* A host port is published once per service; the same port number with
+ * another protocol or another host address is another host port, and two
+ * services may claim the same one (the second fails to start in podman). */
+static void
+test_parse_distinct_host_ports (void)
+{
+  g_autoptr(FleetDocument) doc = fleet_test_document (SVC (
+    "{\"name\":\"web\",\"image\":\"img\",\"ports\":[\"8080:80\",\"8080:80/udp\","
+    "\"127.0.0.1:8080:80\",\"127.0.0.2:8080:80\",\"[::1]:8080:80\",\"9090:80\"]},"
+    "{\"name\":\"api\",\"image\":\"img\",\"ports\":[\"8080:80\"]}"));
+
+  g_assert_cmpuint (fleet_document_lookup_service (doc, "hello", "web")->ports->len, ==, 6);
+  g_assert_cmpuint (fleet_document_lookup_service (doc, "hello", "api")->ports->len, ==, 1);
+}
+
 /* The service digest is sha256 of the canonical service object with the
  * effective lifecycle added under "lifecycle". */
 static void
@@ -337,6 +352,8 @@ static const InvalidCase invalid_cases[] = {
     "\"image\":\"i\",\"env\":{\"A\":\"1\",\"\\u0041\":\"2\"}}]}}}}",
     "deployments.a.data.services[0].env: duplicate member name \"A\"" },
   { WEB (",\"env\":{\"A\":\"\\ud800\"}"), "document: invalid JSON at 1:" },
+  /* an object large enough to find duplicates through a table */
+  { WEB (",\"env\":{\"K0\":\"\",\"K1\":\"\",\"K2\":\"\",\"K3\":\"\",\"K4\":\"\",\"K5\":\"\",\"K6\":\"\",\"K7\":\"\",\"K8\":\"\",\"K9\":\"\",\"K10\":\"\",\"K11\":\"\",\"K12\":\"\",\"K13\":\"\",\"K14\":\"\",\"K15\":\"\",\"K16\":\"\",\"K17\":\"\",\"K18\":\"\",\"K19\":\"\",\"K3\":\"\"}"), P ".env: duplicate member name \"K3\"" },
   { WEB (",\"command\":\"/bin/sh\""), P ".command: expected an array, got a string" },
   { WEB (",\"command\":[\"/bin/sh\",1]"), P ".command[1]: expected a string, got an integer" },
   { WEB (",\"env\":[]"), P ".env: expected an object, got an array" },
@@ -356,6 +373,15 @@ static const InvalidCase invalid_cases[] = {
   { WEB (",\"ports\":[\"80:000\"]"), P ".ports[0]: expected [HOST_IP:]HOST_PORT" },
   { WEB (",\"ports\":[\"80:0065536\"]"), P ".ports[0]: expected [HOST_IP:]HOST_PORT" },
   { WEB (",\"ports\":[\"80:+80\"]"), P ".ports[0]: expected [HOST_IP:]HOST_PORT" },
+  /* the same host port twice in one service */
+  { WEB (",\"ports\":[\"8080:80\",\"8080:81\"]"),
+    P ".ports[1]: host port 8080/tcp is published twice (also " P ".ports[0])" },
+  { WEB (",\"ports\":[\"8080:80\",\"8080:80\"]"),
+    P ".ports[1]: host port 8080/tcp is published twice (also " P ".ports[0])" },
+  { WEB (",\"ports\":[\"127.0.0.1:53:53/udp\",\"53:53/udp\",\"127.0.0.1:053:54/udp\"]"),
+    P ".ports[2]: host port 127.0.0.1:53/udp is published twice (also " P ".ports[0])" },
+  { WEB (",\"ports\":[\"1:1\",\"[::1]:443:443\",\"2:2\",\"[0:0::1]:443:8443/tcp\",\"1:3\"]"),
+    P ".ports[3]: host port [0:0::1]:443/tcp is published twice (also " P ".ports[1])" },
   { WEB (",\"volumes\":[\"data\"]"), P ".volumes[0]: expected SOURCE:DEST[:ro|:rw], got \"data\"" },
   { WEB (",\"volumes\":[\"/a:rel\"]"), P ".volumes[0]: destination \"rel\" is not an absolute path" },
   { WEB (",\"volumes\":[\"/a:/b:rx\"]"), P ".volumes[0]: expected SOURCE:DEST[:ro|:rw]" },
@@ -426,16 +452,24 @@ test_invalid_documents (void)
   fleet_test_rm_rf (dir);
 }
 
+/* @json must be refused with @code and a message that starts with @prefix. */
+static void
+assert_refused (const char *json, gssize len, const FleetLimits *limits, int code,
+                const char *prefix)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(FleetDocument) doc = fleet_document_new_from_data (json, len, limits, &error);
+
+  g_assert_null (doc);
+  g_assert_error (error, FLEET_ERROR, code);
+  if (!g_str_has_prefix (error->message, prefix))
+    g_error ("expected \"%s...\", got \"%s\"", prefix, error->message);
+}
+
 static void
 test_limits (void)
 {
   FleetLimits limits;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(FleetDocument) doc = NULL;
-  g_autoptr(GString) big = g_string_new (NULL);
-  g_autofree char *long_value = g_strnfill (4097, 'x');
-  g_autofree char *long_doc = g_strdup_printf (WEB (",\"env\":{\"A\":\"%s\"}"), long_value);
-  g_autoptr(GString) deep = g_string_new (NULL);
 
   fleet_limits_init_default (&limits);
   g_assert_cmpuint (limits.max_document_bytes, ==, 1024 * 1024);
@@ -445,41 +479,45 @@ test_limits (void)
 
   /* document size */
   limits.max_document_bytes = 64;
-  doc = fleet_document_new_from_data (example_document, -1, &limits, &error);
-  g_assert_null (doc);
-  g_assert_error (error, FLEET_ERROR, FLEET_ERROR_TOO_LARGE);
-  g_assert_true (g_str_has_prefix (error->message, "document: "));
-  g_clear_error (&error);
+  assert_refused (example_document, -1, &limits, FLEET_ERROR_TOO_LARGE, "document: ");
 
   /* too many deployments */
   fleet_limits_init_default (&limits);
   limits.max_deployments = 2;
-  doc = fleet_document_new_from_data (
-    "{\"deployments\":{\"a\":{},\"b\":{},\"c\":{}}}", -1, &limits, &error);
-  g_assert_null (doc);
-  g_assert_error (error, FLEET_ERROR, FLEET_ERROR_INVALID_DOCUMENT);
-  g_assert_cmpstr (error->message, ==, "deployments: too many deployments (3, at most 2)");
-  g_clear_error (&error);
+  assert_refused ("{\"deployments\":{\"a\":{},\"b\":{},\"c\":{}}}", -1, &limits,
+                  FLEET_ERROR_INVALID_DOCUMENT, "deployments: too many deployments (3, at most 2)");
 
   /* too many services in all */
   fleet_limits_init_default (&limits);
   limits.max_services = 1;
-  doc = fleet_document_new_from_data (
-    SVC ("{\"name\":\"a\",\"image\":\"i\"},{\"name\":\"b\",\"image\":\"i\"}"), -1, &limits, &error);
-  g_assert_null (doc);
-  g_assert_error (error, FLEET_ERROR, FLEET_ERROR_INVALID_DOCUMENT);
-  g_assert_true (g_str_has_prefix (error->message,
-                                   "deployments.hello.data.services: too many services"));
-  g_clear_error (&error);
+  assert_refused (SVC ("{\"name\":\"a\",\"image\":\"i\"},{\"name\":\"b\",\"image\":\"i\"}"), -1,
+                  &limits, FLEET_ERROR_INVALID_DOCUMENT,
+                  "deployments.hello.data.services: too many services");
+}
 
-  /* a string over 4096 bytes */
-  doc = fleet_document_new_from_data (long_doc, -1, NULL, &error);
-  g_assert_null (doc);
-  g_assert_error (error, FLEET_ERROR, FLEET_ERROR_INVALID_DOCUMENT);
-  g_assert_cmpstr (error->message, ==, P ".env.A: string longer than 4096 bytes");
-  g_clear_error (&error);
+static void
+test_limits_strings (void)
+{
+  g_autofree char *long_value = g_strnfill (4097, 'x');
+  g_autofree char *long_string = g_strdup_printf (WEB (",\"env\":{\"A\":\"%s\"}"), long_value);
+  g_autofree char *long_root_key = g_strdup_printf ("{\"%s\":1}", long_value);
+  g_autofree char *long_env_key = g_strdup_printf (WEB (",\"env\":{\"%s\":\"x\"}"), long_value);
 
-  /* the default limits: 1024 services pass, 1025 do not */
+  assert_refused (long_string, -1, NULL, FLEET_ERROR_INVALID_DOCUMENT,
+                  P ".env.A: string longer than 4096 bytes");
+  /* member names, at the top and further down */
+  assert_refused (long_root_key, -1, NULL, FLEET_ERROR_INVALID_DOCUMENT,
+                  "document: member name longer than 4096 bytes");
+  assert_refused (long_env_key, -1, NULL, FLEET_ERROR_INVALID_DOCUMENT,
+                  P ".env: member name longer than 4096 bytes");
+}
+
+/* The default limits: 1024 services pass, 1025 do not. */
+static void
+test_limits_services (void)
+{
+  g_autoptr(GString) big = g_string_new (NULL);
+
   for (guint n = 1024; n <= 1025; n++)
     {
       g_string_assign (big, "{\"deployments\":{");
@@ -492,36 +530,32 @@ test_limits (void)
           g_string_append (big, "]}}");
         }
       g_string_append (big, "}}");
-      doc = fleet_document_new_from_data (big->str, big->len, NULL, &error);
       if (n == 1024)
         {
-          g_assert_no_error (error);
+          g_autoptr(FleetDocument) doc = fleet_test_document (big->str);
+
           g_assert_cmpuint (fleet_document_count_services (doc), ==, 1024);
-          g_clear_pointer (&doc, fleet_document_unref);
         }
       else
-        {
-          g_assert_null (doc);
-          g_assert_error (error, FLEET_ERROR, FLEET_ERROR_INVALID_DOCUMENT);
-          g_clear_error (&error);
-        }
+        assert_refused (big->str, big->len, NULL, FLEET_ERROR_INVALID_DOCUMENT,
+                        "deployments.d3.data.services: too many services");
     }
+}
 
-  /* a NUL byte is not JSON text (json-glib would stop reading there) */
-  doc = fleet_document_new_from_data ("{\"deployments\":{}}\n\0{}", 21, NULL, &error);
-  g_assert_null (doc);
-  g_assert_error (error, FLEET_ERROR, FLEET_ERROR_INVALID_DOCUMENT);
-  g_assert_cmpstr (error->message, ==, "document: NUL byte at byte 19 (not JSON text)");
-  g_clear_error (&error);
+static void
+test_limits_text (void)
+{
+  g_autoptr(GString) deep = g_string_new ("{\"deployments\":{},\"x\":");
 
-  /* absurd nesting is refused before the JSON parser recurses into it */
-  g_string_append (deep, "{\"deployments\":{},\"x\":");
+  /* a NUL byte is not JSON text (a parser would stop reading there) */
+  assert_refused ("{\"deployments\":{}}\n\0{}", 21, NULL, FLEET_ERROR_INVALID_DOCUMENT,
+                  "document: NUL byte at byte 19 (not JSON text)");
+
+  /* absurd nesting is refused before the reader recurses into it */
   for (guint i = 0; i < 100000; i++)
     g_string_append_c (deep, '[');
-  doc = fleet_document_new_from_data (deep->str, deep->len, NULL, &error);
-  g_assert_null (doc);
-  g_assert_error (error, FLEET_ERROR, FLEET_ERROR_INVALID_DOCUMENT);
-  g_assert_true (g_str_has_prefix (error->message, "document: nested deeper than"));
+  assert_refused (deep->str, deep->len, NULL, FLEET_ERROR_INVALID_DOCUMENT,
+                  "document: nested deeper than 32 levels");
 }
 
 int
@@ -536,11 +570,15 @@ main (int argc, char **argv)
   g_test_add_func ("/document/parse-ipv6-port", test_parse_ipv6_port);
   g_test_add_func ("/document/parse-contract-allows", test_parse_contract_allows);
   g_test_add_func ("/document/parse-port-leading-zeros", test_parse_port_leading_zeros);
+  g_test_add_func ("/document/parse-distinct-host-ports", test_parse_distinct_host_ports);
   g_test_add_func ("/document/service-digest-definition", test_service_digest_definition);
   g_test_add_func ("/document/digest-ignores-formatting", test_digest_ignores_formatting);
   g_test_add_func ("/document/digest-changes", test_digest_changes);
   g_test_add_func ("/document/invalid-documents", test_invalid_documents);
   g_test_add_func ("/document/limits", test_limits);
+  g_test_add_func ("/document/limits-strings", test_limits_strings);
+  g_test_add_func ("/document/limits-services", test_limits_services);
+  g_test_add_func ("/document/limits-text", test_limits_text);
 
   return g_test_run ();
 }
