@@ -405,7 +405,7 @@ test_shutdown (Fixture *f, gconstpointer data)
   shutdown_agent (f);
   state = fleet_state_load (f->state_dir, &error);
   g_assert_no_error (error);
-  g_assert_nonnull (state->desired);
+  g_assert_nonnull (fleet_state_get_desired (state));
 
   fleet_fake_runtime_clear_calls (f->runtime);
   g_assert_cmpint (reconcile (f, &error), ==, -1);
