@@ -1,6 +1,7 @@
 /* fleet-reconciler-private.h: the reconciler's parts, and what they share.
  *
- *   fleet-reconciler.c          the object and its API; scheduling of passes
+ *   fleet-reconciler.c          the object and its API
+ *   fleet-scheduler.c           scheduling of passes
  *   fleet-reconciler-records.c  what a pass observes and records: adoption,
  *                               dead containers, phases, failures, the state
  *   fleet-executor.c            lanes, and one entry per kind of action
@@ -66,8 +67,11 @@ struct _FleetReconciler
   guint save_retry_id;
 };
 
-/* fleet-reconciler.c */
+/* fleet-scheduler.c */
 void fleet_reconciler_request_pass (FleetReconciler *self);
+void fleet_reconciler_complete_waiters (GPtrArray *waiters, FleetPhase phase,
+                                        const GError *error);
+void fleet_reconciler_finish_shutdown (FleetReconciler *self);
 void fleet_reconciler_note_wakeup (FleetReconciler *self, gint64 at);
 void fleet_reconciler_pass_lane_drained (FleetPass *pass);
 
