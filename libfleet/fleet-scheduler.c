@@ -149,6 +149,22 @@ any_still_busy (FleetReconciler *self, GHashTable *deployments)
   return FALSE;
 }
 
+/* Appliers learn the outcome of a later pass; a tick is over with its own. */
+static void
+carry_over_waiters (FleetReconciler *self, FleetPass *pass)
+{
+  for (guint i = 0; i < pass->waiters->len; i++)
+    {
+      GTask *task = pass->waiters->pdata[i];
+
+      if (g_task_get_source_tag (task) == fleet_reconciler_tick_async)
+        g_task_return_int (task, self->phase);
+      else
+        g_ptr_array_add (self->waiters, g_object_ref (task));
+    }
+  g_ptr_array_set_size (pass->waiters, 0);
+}
+
 static void
 finish_pass (FleetPass *pass)
 {
@@ -180,8 +196,7 @@ finish_pass (FleetPass *pass)
       /* Deployments were left alone while their lanes were busy: the
        * waiters learn the outcome from the pass that takes them up, once
        * the lanes have drained. */
-      g_ptr_array_extend_and_steal (self->waiters, g_steal_pointer (&pass->waiters));
-      pass->waiters = g_ptr_array_new ();
+      carry_over_waiters (self, pass);
       if (any_still_busy (self, pass->busy))
         self->busy_skipped = TRUE;
       else
@@ -222,7 +237,6 @@ on_listed (GObject *source, GAsyncResult *result, gpointer user_data)
   containers = fleet_container_runtime_list_services_finish (FLEET_CONTAINER_RUNTIME (source),
                                                              result, &pass->error);
   self->planning = NULL;
-  pass->planning = FALSE;
   if (containers == NULL)
     {
       g_autofree char *quoted = fleet_log_quote (pass->error->message);
@@ -234,6 +248,7 @@ on_listed (GObject *source, GAsyncResult *result, gpointer user_data)
           fleet_reconciler_log_action ("list-failed", NULL, NULL, NULL, detail);
           fleet_reconciler_fail_pending_deployments (pass);
         }
+      pass->planning = FALSE;
       finish_pass (pass);
       return;
     }
@@ -246,8 +261,10 @@ on_listed (GObject *source, GAsyncResult *result, gpointer user_data)
   context.skip_deployment = fleet_reconciler_skip_busy;
   context.user_data = self;
   pass->plan = fleet_plan_compute (self->state, fleet_state_get_desired (self->state), &context);
+  /* Lanes that drain at once must not end the pass while it dispatches. */
   if (!self->stopping)
     fleet_executor_dispatch (pass, pass->plan);
+  pass->planning = FALSE;
   if (pass->lanes_running == 0)
     finish_pass (pass);
 }

@@ -179,7 +179,7 @@ last_fetch (Fixture *f)
 static void
 test_start_applies (Fixture *f, gconstpointer data)
 {
-  fleetd_agent_load_state (f->agent);
+  g_assert_true (fleetd_agent_load_state (f->agent, NULL));
   fleetd_agent_start (f->agent);
   wait_for_fetches (f, 1);
   wait_for_phase (f, FLEET_PHASE_RUNNING);
@@ -301,7 +301,7 @@ test_restart_recreates_nothing (Fixture *f, gconstpointer data)
   g_unlink (f->doc_path);
   new_agent (f, 3600);
   fleet_fake_runtime_clear_calls (f->runtime);
-  fleetd_agent_load_state (f->agent);
+  g_assert_true (fleetd_agent_load_state (f->agent, NULL));
   g_assert_cmpstr (fleet_reconciler_get_desired (f->reconciler)->digest, ==, digest);
   fleetd_agent_start (f->agent);
   wait_for_fetches (f, 1);
@@ -327,7 +327,7 @@ test_corrupt_state (Fixture *f, gconstpointer data)
   g_file_set_contents (state_path, "{ not json", -1, NULL);
   new_agent (f, 3600);
   fleet_fake_runtime_clear_calls (f->runtime);
-  fleetd_agent_load_state (f->agent);
+  g_assert_true (fleetd_agent_load_state (f->agent, NULL));
   fleetd_agent_start (f->agent);
   wait_for_fetches (f, 1);
   wait_for_phase (f, FLEET_PHASE_RUNNING);
