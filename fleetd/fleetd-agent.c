@@ -458,18 +458,28 @@ start_cycle (FleetdAgent *self)
  *
  * Carry on from the persisted state.  Corrupt records are logged, not
  * fatal: the reconciler then adopts the running containers by their labels.
+ * Records written by a newer release are: fleetd must not run on them, nor
+ * overwrite them.
+ *
+ * Returns: FALSE with FLEET_ERROR_STATE_UNSUPPORTED when fleetd must not start
  */
-void
-fleetd_agent_load_state (FleetdAgent *self)
+gboolean
+fleetd_agent_load_state (FleetdAgent *self, GError **error)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr(GError) local_error = NULL;
 
-  g_return_if_fail (FLEETD_IS_AGENT (self));
+  g_return_val_if_fail (FLEETD_IS_AGENT (self), FALSE);
 
-  if (!fleet_reconciler_load_state (self->reconciler, &error))
+  if (!fleet_reconciler_load_state (self->reconciler, &local_error))
     {
-      g_autofree char *quoted = fleet_log_quote (error->message);
+      g_autofree char *quoted = NULL;
 
+      if (g_error_matches (local_error, FLEET_ERROR, FLEET_ERROR_STATE_UNSUPPORTED))
+        {
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return FALSE;
+        }
+      quoted = fleet_log_quote (local_error->message);
       fleetd_log_event (G_LOG_LEVEL_MESSAGE, "load-state",
                         "result=error error=%s (starting without records%s; running "
                         "containers are adopted by their labels)",
@@ -477,6 +487,7 @@ fleetd_agent_load_state (FleetdAgent *self)
                         fleet_reconciler_get_desired (self->reconciler)
                           ? ", from the persisted document" : "");
     }
+  return TRUE;
 }
 
 static void

@@ -17,7 +17,7 @@ FleetdAgent *fleetd_agent_new (FleetReconciler *reconciler, FleetSource *source,
 void fleetd_agent_set_intervals (FleetdAgent *self, guint poll_secs, guint tick_secs);
 void fleetd_agent_set_fetch_backoff (FleetdAgent *self, guint initial_msecs, guint max_msecs);
 
-void fleetd_agent_load_state (FleetdAgent *self);
+gboolean fleetd_agent_load_state (FleetdAgent *self, GError **error);
 void fleetd_agent_start (FleetdAgent *self);
 
 void fleetd_agent_reconcile_async (FleetdAgent *self, GCancellable *cancellable,

@@ -121,6 +121,8 @@ build_agent (Daemon *daemon, GError **error)
   daemon->reconciler = fleet_reconciler_new (runtime, config->state_dir);
   daemon->agent = fleetd_agent_new (daemon->reconciler, source, config->device_id, &limits);
   fleetd_agent_set_intervals (daemon->agent, config->poll_interval, config->tick_interval);
+  if (!fleetd_agent_load_state (daemon->agent, error))
+    return fleet_prefix_error (error, config->state_dir);
   return TRUE;
 }
 
@@ -262,7 +264,6 @@ on_once_done (GObject *source, GAsyncResult *result, gpointer user_data)
 static void
 start_agent (Daemon *daemon)
 {
-  fleetd_agent_load_state (daemon->agent);
   if (daemon->config->once)
     {
       fleetd_agent_run_once_async (daemon->agent, NULL, on_once_done, daemon);

@@ -179,7 +179,7 @@ last_fetch (Fixture *f)
 static void
 test_start_applies (Fixture *f, gconstpointer data)
 {
-  fleetd_agent_load_state (f->agent);
+  g_assert_true (fleetd_agent_load_state (f->agent, NULL));
   fleetd_agent_start (f->agent);
   wait_for_fetches (f, 1);
   wait_for_phase (f, FLEET_PHASE_RUNNING);
@@ -301,7 +301,7 @@ test_restart_recreates_nothing (Fixture *f, gconstpointer data)
   g_unlink (f->doc_path);
   new_agent (f, 3600);
   fleet_fake_runtime_clear_calls (f->runtime);
-  fleetd_agent_load_state (f->agent);
+  g_assert_true (fleetd_agent_load_state (f->agent, NULL));
   g_assert_cmpstr (fleet_reconciler_get_desired (f->reconciler)->digest, ==, digest);
   fleetd_agent_start (f->agent);
   wait_for_fetches (f, 1);
@@ -327,7 +327,7 @@ test_corrupt_state (Fixture *f, gconstpointer data)
   g_file_set_contents (state_path, "{ not json", -1, NULL);
   new_agent (f, 3600);
   fleet_fake_runtime_clear_calls (f->runtime);
-  fleetd_agent_load_state (f->agent);
+  g_assert_true (fleetd_agent_load_state (f->agent, NULL));
   fleetd_agent_start (f->agent);
   wait_for_fetches (f, 1);
   wait_for_phase (f, FLEET_PHASE_RUNNING);
@@ -405,7 +405,7 @@ test_shutdown (Fixture *f, gconstpointer data)
   shutdown_agent (f);
   state = fleet_state_load (f->state_dir, &error);
   g_assert_no_error (error);
-  g_assert_nonnull (state->desired);
+  g_assert_nonnull (fleet_state_get_desired (state));
 
   fleet_fake_runtime_clear_calls (f->runtime);
   g_assert_cmpint (reconcile (f, &error), ==, -1);
