@@ -19,6 +19,7 @@
 #include "fleet-phase.h"
 #include "fleet-plan.h"
 #include "fleet-podman-runtime.h"
+#include "fleet-probe.h"
 #include "fleet-reconciler.h"
 #include "fleet-service-spec.h"
 #include "fleet-source.h"
