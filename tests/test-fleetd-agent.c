@@ -51,13 +51,10 @@ new_agent (Fixture *f, guint poll_secs)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(FleetSource) source = NULL;
-  FleetSourceOptions options;
 
   g_clear_object (&f->agent);
   g_clear_object (&f->reconciler);
-  fleet_source_options_init (&options);
-  options.device_id = "test-device";
-  source = fleet_source_new_for_uri (f->source_uri, &options, &error);
+  source = fleet_source_new_for_uri (f->source_uri, "test-device", &error);
   g_assert_no_error (error);
   f->reconciler = fleet_reconciler_new (FLEET_CONTAINER_RUNTIME (f->runtime), f->state_dir);
   fleet_reconciler_set_retry_backoff (f->reconciler, 10, 40);

@@ -177,10 +177,21 @@ fetch (FleetSource *source, GError **error)
 }
 
 static FleetSource *
-new_source (const char *uri, FleetSourceOptions *options)
+new_source (const char *uri, FleetHttpSourceOptions *options)
 {
   g_autoptr(GError) error = NULL;
-  FleetSource *source = fleet_source_new_for_uri (uri, options, &error);
+  FleetSource *source = options ? fleet_http_source_new (uri, options, &error)
+                                : fleet_source_new_for_uri (uri, NULL, &error);
+
+  g_assert_no_error (error);
+  return source;
+}
+
+static FleetSource *
+new_file_source (const char *path, FleetFileSourceOptions *options)
+{
+  g_autoptr(GError) error = NULL;
+  FleetSource *source = fleet_file_source_new (path, options, &error);
 
   g_assert_no_error (error);
   return source;
@@ -284,11 +295,11 @@ static void
 test_http_stall_times_out (Fixture *f, gconstpointer data)
 {
   g_autofree char *uri = g_strconcat (f->base, "/stall", NULL);
-  FleetSourceOptions options;
+  FleetHttpSourceOptions options;
   g_autoptr(FleetSource) source = NULL;
   gint64 start = g_get_monotonic_time ();
 
-  fleet_source_options_init (&options);
+  fleet_http_source_options_init (&options);
   options.timeout_secs = 1;
   source = new_source (uri, &options);
   assert_fetch_fails (source, FLEET_ERROR_FETCH_FAILED, "timed out after 1 s");
@@ -363,13 +374,13 @@ test_http_bearer_token (Fixture *f, gconstpointer data)
 {
   g_autofree char *uri = g_strconcat (f->base, "/auth", NULL);
   g_autofree char *token_file = g_build_filename (f->dir, "token", NULL);
-  FleetSourceOptions options;
+  FleetHttpSourceOptions options;
   g_autoptr(FleetSource) source = NULL;
   g_autoptr(FleetFetchResult) result = NULL;
   g_autoptr(GError) error = NULL;
 
   write_file (token_file, "s3cret\n");
-  fleet_source_options_init (&options);
+  fleet_http_source_options_init (&options);
   options.bearer_token_file = token_file;
   source = new_source (uri, &options);
   result = fetch (source, &error);
@@ -394,12 +405,12 @@ static void
 test_http_device_substitution (Fixture *f, gconstpointer data)
 {
   g_autofree char *uri = g_strconcat (f->base, "/devices/{device}.json", NULL);
-  FleetSourceOptions options;
+  FleetHttpSourceOptions options;
   g_autoptr(FleetSource) source = NULL;
   g_autoptr(FleetFetchResult) result = NULL;
   g_autofree char *expected = NULL;
 
-  fleet_source_options_init (&options);
+  fleet_http_source_options_init (&options);
   options.device_id = "edge-042";
   source = new_source (uri, &options);
   result = fetch (source, NULL);
@@ -491,7 +502,7 @@ test_https (Fixture *f, gconstpointer data)
   g_autofree char *client_cert = NULL;
   g_autofree char *client_key = NULL;
   g_autofree char *uri = NULL;
-  FleetSourceOptions options;
+  FleetHttpSourceOptions options;
   g_autoptr(GError) error = NULL;
 
   make_certificates (f);
@@ -511,7 +522,7 @@ test_https (Fixture *f, gconstpointer data)
     assert_fetch_fails (source, FLEET_ERROR_FETCH_FAILED, "fetching https://127.0.0.1:");
   }
   /* with the CA file it verifies */
-  fleet_source_options_init (&options);
+  fleet_http_source_options_init (&options);
   options.ca_file = ca_file;
   {
     g_autoptr(FleetSource) source = new_source (uri, &options);
@@ -524,13 +535,13 @@ test_https (Fixture *f, gconstpointer data)
   }
   /* a certificate without its key is a configuration error, said at once */
   options.client_cert_file = client_cert;
-  g_assert_null (fleet_source_new_for_uri (uri, &options, &error));
+  g_assert_null (fleet_http_source_new (uri, &options, &error));
   g_assert_error (error, FLEET_ERROR, FLEET_ERROR_INVALID_ARGUMENT);
   g_clear_error (&error);
   options.client_cert_file = NULL;
   /* a CA file that does not exist likewise */
   options.ca_file = "/nonexistent/ca.pem";
-  g_assert_null (fleet_source_new_for_uri (uri, &options, &error));
+  g_assert_null (fleet_http_source_new (uri, &options, &error));
   g_assert_true (g_str_has_prefix (error->message, "CA file: "));
   g_clear_error (&error);
 }
@@ -545,12 +556,12 @@ test_https_client_certificate (Fixture *f, gconstpointer data)
   g_autofree char *ca_file = g_build_filename (f->dir, "ca.pem", NULL);
   g_autofree char *client_cert = g_build_filename (f->dir, "client.pem", NULL);
   g_autofree char *client_key = g_build_filename (f->dir, "client.key", NULL);
-  FleetSourceOptions options;
+  FleetHttpSourceOptions options;
   g_autoptr(GError) error = NULL;
 
   make_certificates (f);
   server = start_mtls_server (f, port);
-  fleet_source_options_init (&options);
+  fleet_http_source_options_init (&options);
   options.ca_file = ca_file;
   options.timeout_secs = 10;
   {
@@ -619,15 +630,15 @@ static void
 test_file_too_large (Fixture *f, gconstpointer data)
 {
   g_autofree char *path = g_build_filename (f->dir, "big.json", NULL);
-  FleetSourceOptions options;
+  FleetFileSourceOptions options;
   g_autoptr(FleetSource) source = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(FleetFetchResult) result = NULL;
 
   write_file (path, DOC DOC DOC);
-  fleet_source_options_init (&options);
+  fleet_file_source_options_init (&options);
   options.max_bytes = strlen (DOC);
-  source = new_source (path, &options);
+  source = new_file_source (path, &options);
   result = fetch (source, &error);
   g_assert_null (result);
   g_assert_error (error, FLEET_ERROR, FLEET_ERROR_TOO_LARGE);
