@@ -23,6 +23,7 @@ typedef struct
   char *last_if_none_match;
   char *last_authorization;
   GPtrArray *paused; /* SoupServerMessage kept unanswered */
+  char *moved_to;    /* where /moving redirects, or NULL to answer itself */
 } Fixture;
 
 static void
@@ -64,6 +65,21 @@ handle (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable
     }
   else if (g_str_equal (path, "/no-etag"))
     {
+      soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+      soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_STATIC, DOC,
+                                        strlen (DOC));
+    }
+  else if (g_str_equal (path, "/always-304"))
+    {
+      /* A broken server (or cache) that answers 304 to anything. */
+      soup_message_headers_replace (response, "ETag", "\"v1\"");
+      soup_server_message_set_status (msg, SOUP_STATUS_NOT_MODIFIED, NULL);
+    }
+  else if (g_str_equal (path, "/moving") && f->moved_to != NULL)
+    soup_server_message_set_redirect (msg, SOUP_STATUS_FOUND, f->moved_to);
+  else if (g_str_equal (path, "/moving"))
+    {
+      soup_message_headers_replace (response, "ETag", "\"v1\"");
       soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
       soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_STATIC, DOC,
                                         strlen (DOC));
@@ -144,6 +160,7 @@ fixture_teardown (Fixture *f, gconstpointer data)
   g_free (f->last_path);
   g_free (f->last_if_none_match);
   g_free (f->last_authorization);
+  g_free (f->moved_to);
   fleet_test_rm_rf (f->dir);
   g_free (f->dir);
 }
@@ -262,6 +279,117 @@ assert_fetch_fails (FleetSource *source, int code, const char *substring)
 }
 
 static void
+write_file (const char *path, const char *contents)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_file_set_contents (path, contents, -1, &error);
+  g_assert_no_error (error);
+}
+
+/* A 304 is an answer to If-None-Match: without one (nothing cached) it
+ * keeps nothing, and is an error rather than a silent "not modified"; the
+ * retry asks for the document again, still without If-None-Match. */
+static void
+test_http_304_with_nothing_cached (Fixture *f, gconstpointer data)
+{
+  g_autofree char *uri = g_strconcat (f->base, "/always-304", NULL);
+  g_autoptr(FleetSource) source = new_source (uri, NULL);
+
+  for (guint i = 0; i < 2; i++)
+    {
+      assert_fetch_fails (source, FLEET_ERROR_FETCH_FAILED, "HTTP 304 Not Modified");
+      g_assert_null (f->last_if_none_match);
+    }
+  g_assert_cmpuint (f->requests, ==, 2);
+
+  /* With a document committed, the same answer means "keep it". */
+  fleet_source_commit (source, "\"v1\"");
+  {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(FleetFetchResult) result = fetch (source, &error);
+
+    g_assert_no_error (error);
+    g_assert_true (result->not_modified);
+    g_assert_cmpstr (f->last_if_none_match, ==, "\"v1\"");
+  }
+}
+
+typedef struct
+{
+  guint requests;
+  char *if_none_match;
+  char *authorization;
+} OtherOrigin;
+
+static void
+handle_other_origin (SoupServer *server, SoupServerMessage *msg, const char *path,
+                     GHashTable *query, gpointer user_data)
+{
+  OtherOrigin *other = user_data;
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+
+  other->requests++;
+  g_free (other->if_none_match);
+  other->if_none_match = g_strdup (soup_message_headers_get_one (headers, "If-None-Match"));
+  g_free (other->authorization);
+  other->authorization = g_strdup (soup_message_headers_get_one (headers, "Authorization"));
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg), "ETag",
+                                "\"elsewhere\"");
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_STATIC, DOC,
+                                    strlen (DOC));
+}
+
+/* Redirected to another origin (here another port), the request carries
+ * neither the first server's ETag nor its bearer token, and the other
+ * server's ETag is not taken for a validator of the first. */
+static void
+test_http_cross_origin_redirect (Fixture *f, gconstpointer data)
+{
+  g_autofree char *uri = g_strconcat (f->base, "/moving", NULL);
+  g_autofree char *token_file = g_build_filename (f->dir, "token", NULL);
+  g_autoptr(SoupServer) other_server = soup_server_new (NULL, NULL);
+  OtherOrigin other = { 0, };
+  FleetHttpSourceOptions options;
+  g_autoptr(FleetSource) source = NULL;
+  g_autoptr(FleetFetchResult) first = NULL;
+  g_autoptr(FleetFetchResult) moved = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *other_url = NULL;
+  GSList *uris;
+
+  soup_server_add_handler (other_server, NULL, handle_other_origin, &other, NULL);
+  g_assert_true (soup_server_listen_local (other_server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error));
+  uris = soup_server_get_uris (other_server);
+  other_url = g_strdup_printf ("http://127.0.0.1:%d/doc", g_uri_get_port (uris->data));
+  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+
+  write_file (token_file, "s3cret");
+  fleet_http_source_options_init (&options);
+  options.bearer_token_file = token_file;
+  source = new_source (uri, &options);
+  first = fetch (source, &error);
+  g_assert_no_error (error);
+  fleet_source_commit (source, first->validator);
+
+  f->moved_to = g_strdup (other_url);
+  moved = fetch (source, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (f->last_if_none_match, ==, "\"v1\"");
+  g_assert_cmpstr (f->last_authorization, ==, "Bearer s3cret");
+  g_assert_cmpuint (other.requests, ==, 1);
+  g_assert_null (other.if_none_match);
+  g_assert_null (other.authorization);
+  g_assert_false (moved->not_modified);
+  g_assert_true (g_str_has_prefix (moved->validator, "sha256:"));
+
+  soup_server_disconnect (other_server);
+  g_free (other.if_none_match);
+  g_free (other.authorization);
+}
+
+static void
 test_http_500 (Fixture *f, gconstpointer data)
 {
   g_autofree char *uri = g_strconcat (f->base, "/error", NULL);
@@ -358,15 +486,6 @@ test_http_truncated (Fixture *f, gconstpointer data)
   source = new_source (uri, NULL);
   assert_fetch_fails (source, FLEET_ERROR_FETCH_FAILED, "fetching http://127.0.0.1:");
   g_socket_service_stop (service);
-}
-
-static void
-write_file (const char *path, const char *contents)
-{
-  g_autoptr(GError) error = NULL;
-
-  g_file_set_contents (path, contents, -1, &error);
-  g_assert_no_error (error);
 }
 
 static void
@@ -668,6 +787,8 @@ main (int argc, char **argv)
 #define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_setup, func, fixture_teardown)
   ADD ("/sources/http-etag", test_http_etag);
   ADD ("/sources/http-no-etag", test_http_no_etag);
+  ADD ("/sources/http-304-with-nothing-cached", test_http_304_with_nothing_cached);
+  ADD ("/sources/http-cross-origin-redirect", test_http_cross_origin_redirect);
   ADD ("/sources/http-500", test_http_500);
   ADD ("/sources/http-refused", test_http_refused);
   ADD ("/sources/http-stall-times-out", test_http_stall_times_out);
