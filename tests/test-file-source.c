@@ -1,10 +1,10 @@
-/* test-file-source.c: the file source against real files — a FIFO, a
- * directory, a device and a socket refused without blocking, an edit seen
- * at once through the directory watch — and what FleetSource gives every
- * source: the deadline of a fetch, one fetch at a time, announcing what it
- * finds on its own and polling again sooner while its documents are
- * rejected.  The class is driven through a test subclass whose fetches the
- * test answers by hand.
+/* test-file-source.c: the file source against real files — read whole or
+ * "not modified", too large; a FIFO, a directory, a device and a socket
+ * refused without blocking; an edit seen at once through the directory
+ * watch — and what FleetSource gives every source: the deadline of a
+ * fetch, one fetch at a time, announcing what it finds on its own and
+ * polling again sooner while its documents are rejected.  The class is
+ * driven through a test subclass whose fetches the test answers by hand.
  */
 #include "config.h"
 
@@ -237,6 +237,66 @@ new_file_source (const char *path, guint timeout_secs)
 
 /* The file source. */
 
+/* A path or a file:// URL; the file named once in errors; unchanged
+ * contents "not modified" once committed. */
+static void
+test_read (Fixture *f, gconstpointer data)
+{
+  g_autofree char *uri = g_strconcat ("file://", f->path, NULL);
+  const char *locations[] = { f->path, uri };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (locations); i++)
+    {
+      g_autoptr(FleetSource) source = fleet_source_new_for_uri (locations[i], NULL, NULL);
+      g_autoptr(FleetFetchResult) first = NULL;
+      g_autoptr(FleetFetchResult) second = NULL;
+      g_autoptr(FleetFetchResult) third = NULL;
+      g_autoptr(GError) error = NULL;
+
+      g_assert_true (FLEET_IS_FILE_SOURCE (source));
+      g_assert_cmpstr (fleet_source_get_uri (source), ==, f->path);
+      g_unlink (f->path);
+      {
+        g_autoptr(FleetFetchResult) none = fetch (source, &error);
+
+        g_assert_null (none);
+        g_assert_error (error, FLEET_ERROR, FLEET_ERROR_FETCH_FAILED);
+        g_assert_nonnull (strstr (error->message, f->path));
+        g_assert_null (strstr (strstr (error->message, f->path) + 1, f->path));
+        g_clear_error (&error);
+      }
+      write_file (f->path, DOC);
+      first = fetch (source, &error);
+      g_assert_no_error (error);
+      g_assert_false (first->not_modified);
+      fleet_source_commit (source, first->validator);
+      second = fetch (source, &error);
+      g_assert_true (second->not_modified);
+      write_file (f->path, DOC2);
+      third = fetch (source, &error);
+      g_assert_false (third->not_modified);
+      g_assert_cmpstr (body_of (third), ==, DOC2);
+    }
+}
+
+static void
+test_too_large (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(FleetFetchResult) result = NULL;
+  FleetFileSourceOptions options;
+  g_autoptr(FleetSource) source = NULL;
+
+  write_file (f->path, DOC DOC DOC);
+  fleet_file_source_options_init (&options);
+  options.max_bytes = strlen (DOC);
+  source = fleet_file_source_new (f->path, &options, &error);
+  g_assert_no_error (error);
+  result = fetch (source, &error);
+  g_assert_null (result);
+  g_assert_error (error, FLEET_ERROR, FLEET_ERROR_TOO_LARGE);
+}
+
 static void
 make_socket (const char *path)
 {
@@ -443,6 +503,8 @@ main (int argc, char **argv)
   fleet_test_init (&argc, &argv);
 
 #define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_setup, func, fixture_teardown)
+  ADD ("/file-source/read", test_read);
+  ADD ("/file-source/too-large", test_too_large);
   ADD ("/file-source/special-files", test_special_files);
   ADD ("/file-source/watch", test_watch);
   ADD ("/file-source/watch-fifo-replaced", test_watch_fifo_replaced);

@@ -1,8 +1,9 @@
-/* test-sources.c: the HTTP(S) and file sources against a real HTTP server
- * on 127.0.0.1 (libsoup's SoupServer, in process) and real files: ETag and
- * 304, errors of every kind with their cause, size limits while streaming,
- * timeouts, TLS with a private CA and a client certificate, the bearer token
- * and {device} substitution.
+/* test-sources.c: the HTTP(S) source against a real HTTP server on
+ * 127.0.0.1 (libsoup's SoupServer, in process): ETag and 304 (and a 304
+ * with nothing cached), a redirect to another origin, errors of every kind
+ * with their cause, size limits while streaming, timeouts, TLS with a
+ * private CA and a client certificate, the bearer token and {device}
+ * substitution; and the factory.  The file source is in test-file-source.c.
  */
 #include "config.h"
 
@@ -204,15 +205,7 @@ new_source (const char *uri, FleetHttpSourceOptions *options)
   return source;
 }
 
-static FleetSource *
-new_file_source (const char *path, FleetFileSourceOptions *options)
-{
-  g_autoptr(GError) error = NULL;
-  FleetSource *source = fleet_file_source_new (path, options, &error);
 
-  g_assert_no_error (error);
-  return source;
-}
 
 static void
 test_http_etag (Fixture *f, gconstpointer data)
@@ -704,66 +697,6 @@ test_https_client_certificate (Fixture *f, gconstpointer data)
 }
 
 static void
-test_file_source (Fixture *f, gconstpointer data)
-{
-  g_autofree char *path = g_build_filename (f->dir, "desired.json", NULL);
-  g_autofree char *uri = g_strconcat ("file://", path, NULL);
-  const char *locations[] = { path, uri };
-
-  for (gsize i = 0; i < G_N_ELEMENTS (locations); i++)
-    {
-      g_autoptr(FleetSource) source = new_source (locations[i], NULL);
-      g_autoptr(FleetFetchResult) first = NULL;
-      g_autoptr(FleetFetchResult) second = NULL;
-      g_autoptr(FleetFetchResult) third = NULL;
-      g_autoptr(GError) error = NULL;
-
-      g_assert_true (FLEET_IS_FILE_SOURCE (source));
-      g_assert_cmpstr (fleet_source_get_uri (source), ==, path);
-      g_unlink (path);
-      {
-        g_autoptr(FleetFetchResult) none = fetch (source, &error);
-
-        g_assert_null (none);
-        g_assert_error (error, FLEET_ERROR, FLEET_ERROR_FETCH_FAILED);
-        /* the file is named, once */
-        g_assert_nonnull (strstr (error->message, path));
-        g_assert_null (strstr (strstr (error->message, path) + 1, path));
-        g_clear_error (&error);
-      }
-      write_file (path, DOC);
-      first = fetch (source, &error);
-      g_assert_no_error (error);
-      g_assert_false (first->not_modified);
-      fleet_source_commit (source, first->validator);
-      second = fetch (source, &error);
-      g_assert_true (second->not_modified);
-      write_file (path, "{\"deployments\":{}}");
-      third = fetch (source, &error);
-      g_assert_false (third->not_modified);
-      g_assert_cmpuint (g_bytes_get_size (third->body), ==, strlen ("{\"deployments\":{}}"));
-    }
-}
-
-static void
-test_file_too_large (Fixture *f, gconstpointer data)
-{
-  g_autofree char *path = g_build_filename (f->dir, "big.json", NULL);
-  FleetFileSourceOptions options;
-  g_autoptr(FleetSource) source = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(FleetFetchResult) result = NULL;
-
-  write_file (path, DOC DOC DOC);
-  fleet_file_source_options_init (&options);
-  options.max_bytes = strlen (DOC);
-  source = new_file_source (path, &options);
-  result = fetch (source, &error);
-  g_assert_null (result);
-  g_assert_error (error, FLEET_ERROR, FLEET_ERROR_TOO_LARGE);
-}
-
-static void
 test_factory (Fixture *f, gconstpointer data)
 {
   const char *bad[] = { "", "ftp://host/doc", "file://otherhost/doc", "http:///nohost" };
@@ -798,8 +731,6 @@ main (int argc, char **argv)
   ADD ("/sources/http-device-substitution", test_http_device_substitution);
   ADD ("/sources/https", test_https);
   ADD ("/sources/https-client-certificate", test_https_client_certificate);
-  ADD ("/sources/file", test_file_source);
-  ADD ("/sources/file-too-large", test_file_too_large);
   ADD ("/sources/factory", test_factory);
 #undef ADD
 
