@@ -509,16 +509,25 @@ fleet_source_stop (FleetSource *self)
  * @result: what the source has now
  *
  * For subclasses that are told of changes: emit #FleetSource::document
- * (as "not modified" when @result carries the committed validator).
+ * (as "not modified" when @result carries the committed validator).  While
+ * a fetch is in flight, a fetch after it is announced instead: whoever
+ * waits for that one must not get an answer older than an announcement.
  */
 void
 fleet_source_announce (FleetSource *self, FleetFetchResult *result)
 {
+  FleetSourcePrivate *priv;
   g_autoptr(FleetFetchResult) compared = NULL;
 
   g_return_if_fail (FLEET_IS_SOURCE (self));
   g_return_if_fail (result != NULL);
 
+  priv = fleet_source_get_instance_private (self);
+  if (priv->fetch != NULL)
+    {
+      priv->next_polled = TRUE;
+      return;
+    }
   compared = compare_with_committed (self, fleet_fetch_result_ref (result));
   g_signal_emit (self, signals[SIGNAL_DOCUMENT], 0, compared);
 }
