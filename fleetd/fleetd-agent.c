@@ -310,6 +310,11 @@ on_source_document (FleetSource *source, FleetFetchResult *fetched, gpointer use
   if (fetched->not_modified)
     {
       note_fetch_succeeded (self, "not-modified", NULL, FALSE);
+      /* Back to the committed version while another one is on its way to
+       * the reconciler: fetch again once that one is committed. */
+      if (fleetd_request_queue_has_document (self->queue))
+        fleetd_request_queue_add (self->queue, FLEETD_REQUEST_REASON_DOCUMENT,
+                                  FLEETD_REQUEST_FETCH, NULL);
       return;
     }
   document = parse_fetched (self, fetched, &error);

@@ -193,6 +193,14 @@ fleetd_request_queue_add_document (FleetdRequestQueue *queue, FleetDocument *doc
   fleetd_request_queue_add (queue, FLEETD_REQUEST_REASON_DOCUMENT, FLEETD_REQUEST_NONE, NULL);
 }
 
+/* Whether a document is being applied or waits to be. */
+gboolean
+fleetd_request_queue_has_document (FleetdRequestQueue *queue)
+{
+  return (queue->running != NULL && queue->running->document != NULL)
+         || (queue->queued != NULL && queue->queued->document != NULL);
+}
+
 /* The request being run, or NULL. */
 FleetdRequest *
 fleetd_request_queue_get_running (FleetdRequestQueue *queue)

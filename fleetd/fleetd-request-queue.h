@@ -79,6 +79,7 @@ void fleetd_request_queue_add (FleetdRequestQueue *queue, FleetdRequestReason re
 void fleetd_request_queue_add_document (FleetdRequestQueue *queue, FleetDocument *document,
                                         const char *validator);
 FleetdRequest *fleetd_request_queue_get_running (FleetdRequestQueue *queue);
+gboolean fleetd_request_queue_has_document (FleetdRequestQueue *queue);
 void fleetd_request_queue_finish (FleetdRequestQueue *queue, FleetPhase phase,
                                   const GError *error);
 void fleetd_request_queue_close (FleetdRequestQueue *queue, const GError *error);

@@ -540,6 +540,38 @@ test_cold_start_one_list (Fixture *f, gconstpointer data)
   g_assert_cmpuint (fleet_fake_runtime_count_mutating_calls (f->runtime), ==, 0);
 }
 
+/* The file goes back to the applied version while a new one is being
+ * applied: once that one is, the file's is applied again, without waiting
+ * for a poll (an hour here).  Same generation, so that it may. */
+static void
+test_revert_during_apply (Fixture *f, gconstpointer data)
+{
+  g_autofree char *v1 = NULL;
+
+  fleetd_agent_start (f->agent);
+  wait_for_fetches (f, 1);
+  g_assert_true (wait_for_generation (f, 1, 10));
+  v1 = g_strdup (fleet_reconciler_get_desired (f->reconciler)->digest);
+
+  fleet_fake_runtime_set_latency (f->runtime, 300);
+  write_doc (f, 1, "localhost/hello:v2");
+  while (g_str_equal (fleet_reconciler_get_desired (f->reconciler)->digest, v1))
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_true (fleet_reconciler_is_busy (f->reconciler));
+  write_doc (f, 1, "localhost/hello:v1");
+  {
+    gboolean late = FALSE;
+    guint late_id = g_timeout_add_seconds (10, on_late, &late);
+
+    while (!late && (!g_str_equal (fleet_reconciler_get_desired (f->reconciler)->digest, v1)
+                     || fleet_reconciler_is_busy (f->reconciler)))
+      g_main_context_iteration (NULL, TRUE);
+    g_assert_false (late);
+    g_source_remove (late_id);
+  }
+  g_assert_cmpint (fleet_reconciler_get_phase (f->reconciler), ==, FLEET_PHASE_RUNNING);
+}
+
 /* An HTTP server that answers what the tests below need. */
 static void
 handle_http (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
@@ -652,6 +684,7 @@ main (int argc, char **argv)
   ADD ("/fleetd-agent/file-edit-applied-at-once", test_file_edit_applied_at_once);
   ADD ("/fleetd-agent/fifo-at-source", test_fifo_at_source);
   ADD ("/fleetd-agent/cold-start-one-list", test_cold_start_one_list);
+  ADD ("/fleetd-agent/revert-during-apply", test_revert_during_apply);
   ADD ("/fleetd-agent/bad-body-names-source", test_bad_body_names_source);
   ADD ("/fleetd-agent/304-with-nothing-cached", test_304_with_nothing_cached);
 #undef ADD
