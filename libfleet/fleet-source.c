@@ -625,6 +625,11 @@ fleet_source_get_uri (FleetSource *self)
   return priv->uri;
 }
 
+/**
+ * fleet_source_get_fetch_timeout:
+ *
+ * Returns: the deadline of every fetch, in seconds
+ */
 guint
 fleet_source_get_fetch_timeout (FleetSource *self)
 {
