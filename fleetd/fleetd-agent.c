@@ -47,9 +47,9 @@ struct _FleetdAgent
   GCancellable *cancellable;
   FleetdRequestQueue *queue;
   gboolean awaiting_fetch;    /* the running request fetches: announcements are older */
-  FleetDocument *unreported;  /* the running request's new document, reported once taken */
-  guint run_pending;          /* reconciler calls of the running request in flight */
-  GError *run_error;
+  FleetDocument *unreported;  /* the newest document handed over, reported once taken */
+  guint documents_in_flight;  /* handed over, not answered yet */
+  gboolean refetch_when_taken; /* the source went back to the committed version meanwhile */
   guint tick_id;
   gboolean started;           /* the source announces, the tick runs (not --once) */
   gboolean stopping;
@@ -111,7 +111,6 @@ fleetd_agent_finalize (GObject *object)
   g_object_unref (self->cancellable);
   fleetd_request_queue_free (self->queue);
   g_clear_pointer (&self->unreported, fleet_document_unref);
-  g_clear_error (&self->run_error);
   G_OBJECT_CLASS (fleetd_agent_parent_class)->finalize (object);
 }
 
@@ -315,6 +314,8 @@ on_source_document (FleetSource *source, FleetFetchResult *fetched, gpointer use
       if (fleetd_request_queue_has_document (self->queue))
         fleetd_request_queue_add (self->queue, FLEETD_REQUEST_REASON_DOCUMENT,
                                   FLEETD_REQUEST_FETCH, NULL);
+      else if (self->documents_in_flight > 0)
+        self->refetch_when_taken = TRUE;
       return;
     }
   document = parse_fetched (self, fetched, &error);
@@ -340,93 +341,149 @@ finish_run (FleetdAgent *self, const GError *error)
   fleetd_request_queue_finish (self->queue, fleet_reconciler_get_phase (self->reconciler), error);
 }
 
-/* One of the reconciler calls of the run is over. */
-static void
-run_step_done (FleetdAgent *self, GError *error)
+/* A request handed to the reconciler: the queue runs the next request at
+ * once (the reconciler merges and orders its passes itself, and lets each
+ * deployment's actions run in their own lane), so that a rollout waiting
+ * out an hour's stop grace never holds up the ticks; the request's waiters
+ * learn the outcome when the reconciler answers. */
+typedef struct
 {
-  if (error != NULL && self->run_error == NULL)
-    self->run_error = error;
+  FleetdAgent *self;
+  FleetDocument *document;
+  char *validator;
+  GPtrArray *waiters; /* GTask */
+  guint pending;      /* reconciler calls in flight */
+  GError *error;
+} Handover;
+
+static void
+handover_free (Handover *handover)
+{
+  g_object_unref (handover->self);
+  g_clear_pointer (&handover->document, fleet_document_unref);
+  g_free (handover->validator);
+  g_ptr_array_unref (handover->waiters);
+  g_clear_error (&handover->error);
+  g_free (handover);
+}
+
+/* One of the reconciler calls of the handover is over. */
+static void
+handover_step_done (Handover *handover, GError *error)
+{
+  FleetPhase phase;
+
+  if (error != NULL && handover->error == NULL)
+    handover->error = error;
   else
     g_clear_error (&error);
-  if (--self->run_pending > 0)
+  if (--handover->pending > 0)
     return;
-  {
-    g_autoptr(GError) run_error = g_steal_pointer (&self->run_error);
+  phase = fleet_reconciler_get_phase (handover->self->reconciler);
+  for (guint i = 0; i < handover->waiters->len; i++)
+    {
+      GTask *task = handover->waiters->pdata[i];
 
-    finish_run (self, run_error);
-  }
+      if (handover->error != NULL)
+        g_task_return_error (task, g_error_copy (handover->error));
+      else
+        g_task_return_int (task, phase);
+    }
+  handover_free (handover);
 }
 
 static void
 on_run_applied (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr(FleetdAgent) self = user_data;
-  FleetdRequest *request = fleetd_request_queue_get_running (self->queue);
+  Handover *handover = user_data;
+  FleetdAgent *self = handover->self;
   GError *error = NULL;
   FleetDocument *desired;
 
   if (!fleet_reconciler_apply_finish (self->reconciler, result, NULL, &error)
-      && self->unreported != NULL)
+      && handover->document != NULL && self->unreported == handover->document)
     {
-      /* Refused before it was taken: its generation went backwards. */
+      /* Refused before it was taken: its generation went backwards, or it
+       * could not be persisted. */
       g_clear_pointer (&self->unreported, fleet_document_unref);
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         note_rejected (self, &error);
     }
-  if (self->unreported != NULL)
+  if (self->unreported != NULL && self->unreported == handover->document)
     report_taken (self);
   /* Once the reconciler holds the document (even if the runtime could not
    * be reached yet), the same version need not be fetched again. */
   desired = fleet_reconciler_get_desired (self->reconciler);
-  if (request->document != NULL && desired != NULL
-      && fleet_document_equal (request->document, desired))
-    fleet_source_commit (self->source, request->validator);
-  run_step_done (self, error);
+  if (handover->document != NULL && desired != NULL
+      && fleet_document_equal (handover->document, desired))
+    fleet_source_commit (self->source, handover->validator);
+  if (handover->document != NULL && --self->documents_in_flight == 0 && self->refetch_when_taken)
+    {
+      /* What the source holds now is compared with what was just taken. */
+      self->refetch_when_taken = FALSE;
+      fleetd_request_queue_add (self->queue, FLEETD_REQUEST_REASON_DOCUMENT, FLEETD_REQUEST_FETCH,
+                                NULL);
+    }
+  handover_step_done (handover, error);
 }
 
 static void
 on_run_ticked (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr(FleetdAgent) self = user_data;
+  Handover *handover = user_data;
   GError *error = NULL;
 
   /* The reconciler logs what the tick did, and why it failed. */
-  fleet_reconciler_tick_finish (self->reconciler, result, NULL, &error);
-  run_step_done (self, error);
+  fleet_reconciler_tick_finish (handover->self->reconciler, result, NULL, &error);
+  handover_step_done (handover, error);
 }
 
 /* Apply the request's document (or reconcile towards the current one when
  * asked to retry now), and check liveness when asked to: both in the same
- * pass when the reconciler can. */
+ * pass when the reconciler can.  The run ends once they are handed over. */
 static void
 apply_request (FleetdAgent *self, FleetdRequest *request)
 {
   gboolean apply = request->document != NULL || (request->flags & FLEETD_REQUEST_RETRY_NOW);
   gboolean tick = (request->flags & FLEETD_REQUEST_TICK) != 0;
   FleetDocument *desired = fleet_reconciler_get_desired (self->reconciler);
+  Handover *handover;
 
-  if (request->document != NULL)
-    {
-      /* Reported fetched once the reconciler holds it; the one it holds, now. */
-      if (desired != NULL && fleet_document_equal (request->document, desired))
-        note_fetch_succeeded (self, "ok", request->document, FALSE);
-      else
-        self->unreported = fleet_document_ref (request->document);
-    }
-  self->run_pending = (apply ? 1 : 0) + (tick ? 1 : 0);
-  if (self->run_pending == 0)
+  if (!apply && !tick)
     {
       finish_run (self, NULL);
       return;
+    }
+  handover = g_new0 (Handover, 1);
+  handover->self = g_object_ref (self);
+  handover->waiters = g_steal_pointer (&request->waiters);
+  request->waiters = g_ptr_array_new_with_free_func (g_object_unref);
+  handover->pending = (apply ? 1 : 0) + (tick ? 1 : 0);
+  if (request->document != NULL)
+    {
+      handover->document = fleet_document_ref (request->document);
+      handover->validator = g_strdup (request->validator);
+      self->documents_in_flight++;
+      /* Reported fetched once the reconciler holds it; the one it holds, now. */
+      if ((desired != NULL && fleet_document_equal (request->document, desired))
+          || (self->unreported != NULL
+              && fleet_document_equal (request->document, self->unreported)))
+        note_fetch_succeeded (self, "ok", request->document, FALSE);
+      else
+        {
+          g_clear_pointer (&self->unreported, fleet_document_unref);
+          self->unreported = fleet_document_ref (handover->document);
+        }
     }
   if (apply)
     fleet_reconciler_apply_async (self->reconciler, request->document,
                                   (request->flags & FLEETD_REQUEST_RETRY_NOW)
                                     ? FLEET_APPLY_FLAGS_RETRY_NOW
                                     : FLEET_APPLY_FLAGS_NONE,
-                                  NULL, on_run_applied, g_object_ref (self));
+                                  NULL, on_run_applied, handover);
   if (tick)
-    fleet_reconciler_tick_async (self->reconciler, NULL, on_run_ticked, g_object_ref (self));
+    fleet_reconciler_tick_async (self->reconciler, NULL, on_run_ticked, handover);
+  finish_run (self, NULL);
 }
 
 static void

@@ -572,6 +572,51 @@ test_revert_during_apply (Fixture *f, gconstpointer data)
   g_assert_cmpint (fleet_reconciler_get_phase (f->reconciler), ==, FLEET_PHASE_RUNNING);
 }
 
+#define TWO_DEPLOYMENTS                                                                    \
+  "{\"generation\":%d,\"deployments\":{"                                                   \
+  "\"fast\":{\"type\":\"PodmanV0\",\"data\":{\"services\":["                               \
+  "{\"name\":\"web\",\"image\":\"localhost/fast:v1\"}]}},"                                 \
+  "\"slow\":{\"type\":\"PodmanV0\",\"data\":{\"services\":["                               \
+  "{\"name\":\"a\",\"image\":\"localhost/slow:%s\"}],"                                     \
+  "\"lifecycle\":{\"grace_period_secs\":3600}}}}}"
+
+/* One deployment's rollout that takes its time does not hold up the ticks
+ * of the others: the request queue hands a document to the reconciler and
+ * goes on, and the next tick brings the other deployment's lost container
+ * back (issue 9, defect 4). */
+static void
+test_ticks_do_not_wait_for_rollouts (Fixture *f, gconstpointer data)
+{
+  g_autofree char *v1 = g_strdup_printf (TWO_DEPLOYMENTS, 1, "v1");
+  g_autofree char *v2 = g_strdup_printf (TWO_DEPLOYMENTS, 2, "v2");
+  g_autofree char *fast = NULL;
+  gint64 deadline;
+
+  g_assert_true (g_file_set_contents (f->doc_path, v1, -1, NULL));
+  fleetd_agent_set_intervals (f->agent, 3600, 1);
+  fleetd_agent_start (f->agent);
+  g_assert_true (wait_for_generation (f, 1, 10));
+  fast = g_strdup (fleet_test_recorded_id (f->reconciler, "fast", "web"));
+
+  fleet_fake_runtime_set_pull_hangs (f->runtime, "localhost/slow:v2", TRUE);
+  fleet_fake_runtime_clear_calls (f->runtime);
+  g_assert_true (g_file_set_contents (f->doc_path, v2, -1, NULL));
+  while (fleet_fake_runtime_count_calls (f->runtime, "pull") == 0)
+    g_main_context_iteration (NULL, TRUE);
+
+  /* gone behind the agent's back, without an event */
+  g_assert_true (fleet_fake_runtime_remove_container (f->runtime, fast));
+  deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+  while (fleet_fake_runtime_count_calls (f->runtime, "create") == 0)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_main_context_iteration (NULL, TRUE);
+    }
+  g_assert_cmpint (fleet_fake_runtime_lookup (f->runtime, "fast_web")->state, ==,
+                   FLEET_CONTAINER_STATE_RUNNING);
+  shutdown_agent (f);
+}
+
 /* An HTTP server that answers what the tests below need. */
 static void
 handle_http (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
@@ -685,6 +730,7 @@ main (int argc, char **argv)
   ADD ("/fleetd-agent/fifo-at-source", test_fifo_at_source);
   ADD ("/fleetd-agent/cold-start-one-list", test_cold_start_one_list);
   ADD ("/fleetd-agent/revert-during-apply", test_revert_during_apply);
+  ADD ("/fleetd-agent/ticks-do-not-wait-for-rollouts", test_ticks_do_not_wait_for_rollouts);
   ADD ("/fleetd-agent/bad-body-names-source", test_bad_body_names_source);
   ADD ("/fleetd-agent/304-with-nothing-cached", test_304_with_nothing_cached);
 #undef ADD
