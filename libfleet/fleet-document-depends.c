@@ -258,19 +258,21 @@ _fleet_document_check_dependencies (FleetParseContext *ctx, FleetDeploymentSpec 
                                     const FleetDocumentPath *services_path, GError **error)
 {
   guint n = deployment->services->len;
-  g_autoptr(GHashTable) index = g_hash_table_new (g_str_hash, g_str_equal);
-  g_autofree guint8 *state = g_new0 (guint8, n);
-  g_autoptr(GArray) path = g_array_new (FALSE, FALSE, sizeof (guint));
-  DependencyWalk walk = { ctx, deployment, services_path, index, state, path, error };
-  gboolean any = FALSE;
+  g_autoptr(GHashTable) index = NULL;
+  g_autofree guint8 *state = NULL;
+  g_autoptr(GArray) path = NULL;
+  DependencyWalk walk = { ctx, deployment, services_path, NULL, NULL, NULL, error };
+  guint with_dependencies = 0;
 
   for (guint i = 0; i < n; i++)
-    {
-      g_hash_table_insert (index, service_at (&walk, i)->name, GUINT_TO_POINTER (i + 1));
-      any = any || service_at (&walk, i)->depends_on->len > 0;
-    }
-  if (!any)
+    with_dependencies += service_at (&walk, i)->depends_on->len > 0;
+  if (with_dependencies == 0)
     return TRUE;
+  walk.index = index = g_hash_table_new (g_str_hash, g_str_equal);
+  walk.state = state = g_new0 (guint8, n);
+  walk.path = path = g_array_new (FALSE, FALSE, sizeof (guint));
+  for (guint i = 0; i < n; i++)
+    g_hash_table_insert (index, service_at (&walk, i)->name, GUINT_TO_POINTER (i + 1));
   for (guint i = 0; i < n; i++)
     if (!check_targets (&walk, i))
       return FALSE;
