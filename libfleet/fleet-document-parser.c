@@ -1,10 +1,11 @@
 /* fleet-document-parser.c: parse and validate a desired-state document.
  *
- * Validation is strict and atomic: every member must be known, every value
- * must follow the contract's rules (fleet-document-values.c), and the first
- * violation aborts the whole parse with an error naming its JSON path and
- * the rule.  Only a document that passed every check is turned into a
- * FleetDocument.
+ * Validation is strict and atomic: every member must be known (a
+ * service's are listed in fleet-document-fields.c), every value must follow
+ * the contract's rules (fleet-document-values.c and the files the field
+ * table names), and the first violation aborts the whole parse with an
+ * error naming its JSON path and the rule.  Only a document that passed
+ * every check is turned into a FleetDocument.
  *
  * The text is walked once by the strict reader (fleet-json-tree.c), the
  * tree it builds once by the checks here, and once more to write the
