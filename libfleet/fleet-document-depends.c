@@ -190,7 +190,7 @@ check_targets (DependencyWalk *walk, guint i)
         rule = g_strdup_printf ("unknown service \"%s\" (deployment \"%s\" has none of that "
                                 "name)", dependency->service, walk->deployment->name);
       else if (dependency->condition == FLEET_DEPENDENCY_SERVICE_COMPLETED_SUCCESSFULLY
-               && service_at (walk, target - 1)->restart == FLEET_RESTART_ALWAYS)
+               && service_at (walk, target - 1)->restart == FLEET_SERVICE_RESTART_ALWAYS)
         rule = g_strdup_printf ("service \"%s\" is restarted always, so it never completes "
                                 "(give it \"restart\": \"no\" or \"on-failure\")",
                                 dependency->service);

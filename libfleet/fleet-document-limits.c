@@ -153,11 +153,11 @@ parse_restart_policy (const char *s, FleetServiceSpec *spec)
   guint64 retries;
 
   if (g_str_equal (s, "always"))
-    spec->restart = FLEET_RESTART_ALWAYS;
+    spec->restart = FLEET_SERVICE_RESTART_ALWAYS;
   else if (g_str_equal (s, "no"))
-    spec->restart = FLEET_RESTART_NO;
+    spec->restart = FLEET_SERVICE_RESTART_NO;
   else if (g_str_equal (s, "on-failure"))
-    spec->restart = FLEET_RESTART_ON_FAILURE;
+    spec->restart = FLEET_SERVICE_RESTART_ON_FAILURE;
   else if (g_str_has_prefix (s, "on-failure:"))
     {
       count = s + strlen ("on-failure:");
@@ -165,7 +165,7 @@ parse_restart_policy (const char *s, FleetServiceSpec *spec)
           || strspn (count, "0123456789") != strlen (count)
           || (retries = g_ascii_strtoull (count, NULL, 10)) > MAX_RESTART_RETRIES)
         return FALSE;
-      spec->restart = FLEET_RESTART_ON_FAILURE;
+      spec->restart = FLEET_SERVICE_RESTART_ON_FAILURE;
       spec->restart_max_retries = (guint) retries;
     }
   else

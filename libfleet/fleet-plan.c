@@ -327,9 +327,9 @@ add_nullable (JsonBuilder *builder, const char *name, const char *value)
 static char *
 restart_to_string (FleetServiceSpec *spec)
 {
-  if (spec->restart == FLEET_RESTART_ON_FAILURE && spec->restart_max_retries > 0)
+  if (spec->restart == FLEET_SERVICE_RESTART_ON_FAILURE && spec->restart_max_retries > 0)
     return g_strdup_printf ("on-failure:%u", spec->restart_max_retries);
-  return g_strdup (fleet_restart_policy_to_string (spec->restart));
+  return g_strdup (fleet_service_restart_to_string (spec->restart));
 }
 
 /* What a service to be started will do differently from a plain one: its
@@ -430,7 +430,7 @@ describe_details (FleetPlanAction *action)
 
       g_string_append_printf (out, "; changed: %s", list);
     }
-  if (action->spec->restart != FLEET_RESTART_ALWAYS)
+  if (action->spec->restart != FLEET_SERVICE_RESTART_ALWAYS)
     {
       restart = restart_to_string (action->spec);
       g_string_append_printf (out, "; restart %s", restart);

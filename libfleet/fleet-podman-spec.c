@@ -183,8 +183,8 @@ add_restart_policy (JsonBuilder *builder, FleetServiceSpec *spec)
 {
   if (spec->restart_is_default)
     return;
-  add_string (builder, "restart_policy", fleet_restart_policy_to_string (spec->restart));
-  if (spec->restart == FLEET_RESTART_ON_FAILURE && spec->restart_max_retries > 0)
+  add_string (builder, "restart_policy", fleet_service_restart_to_string (spec->restart));
+  if (spec->restart == FLEET_SERVICE_RESTART_ON_FAILURE && spec->restart_max_retries > 0)
     add_int (builder, "restart_tries", spec->restart_max_retries);
 }
 

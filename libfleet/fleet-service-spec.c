@@ -77,20 +77,20 @@ fleet_volume_mount_is_named_volume (const FleetVolumeMount *mount)
 }
 
 /**
- * fleet_restart_policy_to_string:
+ * fleet_service_restart_to_string:
  *
  * Returns: the policy as the document writes it, without a retry count
  */
 const char *
-fleet_restart_policy_to_string (FleetRestartPolicy policy)
+fleet_service_restart_to_string (FleetServiceRestart policy)
 {
   switch (policy)
     {
-    case FLEET_RESTART_ON_FAILURE:
+    case FLEET_SERVICE_RESTART_ON_FAILURE:
       return "on-failure";
-    case FLEET_RESTART_NO:
+    case FLEET_SERVICE_RESTART_NO:
       return "no";
-    case FLEET_RESTART_ALWAYS:
+    case FLEET_SERVICE_RESTART_ALWAYS:
     default:
       return "always";
     }

@@ -57,17 +57,17 @@ typedef struct
 #define FLEET_MAX_GRACE_PERIOD_SECS 3600
 
 /**
- * FleetRestartPolicy:
- * @FLEET_RESTART_ALWAYS: restart whenever the container exits (the default)
- * @FLEET_RESTART_ON_FAILURE: restart only after a non-zero exit
- * @FLEET_RESTART_NO: a one-shot job: it runs to completion once per spec
+ * FleetServiceRestart:
+ * @FLEET_SERVICE_RESTART_ALWAYS: restart whenever the container exits (the default)
+ * @FLEET_SERVICE_RESTART_ON_FAILURE: restart only after a non-zero exit
+ * @FLEET_SERVICE_RESTART_NO: a one-shot job: it runs to completion once per spec
  */
 typedef enum
 {
-  FLEET_RESTART_ALWAYS,
-  FLEET_RESTART_ON_FAILURE,
-  FLEET_RESTART_NO,
-} FleetRestartPolicy;
+  FLEET_SERVICE_RESTART_ALWAYS,
+  FLEET_SERVICE_RESTART_ON_FAILURE,
+  FLEET_SERVICE_RESTART_NO,
+} FleetServiceRestart;
 
 /**
  * FleetNetworkMode:
@@ -159,7 +159,7 @@ typedef struct
   FleetDependencyCondition condition;
 } FleetServiceDependency;
 
-const char *fleet_restart_policy_to_string (FleetRestartPolicy policy);
+const char *fleet_service_restart_to_string (FleetServiceRestart policy);
 const char *fleet_dependency_condition_to_string (FleetDependencyCondition condition);
 
 /**
@@ -174,7 +174,7 @@ const char *fleet_dependency_condition_to_string (FleetDependencyCondition condi
  * @volumes: (element-type FleetVolumeMount): mounts
  * @restart: the effective restart policy
  * @restart_is_default: %TRUE when the document does not write `restart`
- * @restart_max_retries: for %FLEET_RESTART_ON_FAILURE, the most restarts, or 0 for no limit
+ * @restart_max_retries: for %FLEET_SERVICE_RESTART_ON_FAILURE, the most restarts, or 0 for no limit
  * @devices: (element-type FleetDeviceMapping): host devices
  * @device_cgroup_rules: (element-type FleetDeviceCgroupRule): extra device access
  * @privileged: whether the container runs privileged
@@ -216,7 +216,7 @@ struct _FleetServiceSpec
   char **env;
   GPtrArray *ports;
   GPtrArray *volumes;
-  FleetRestartPolicy restart;
+  FleetServiceRestart restart;
   gboolean restart_is_default;
   guint restart_max_retries;
   GPtrArray *devices;

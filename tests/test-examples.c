@@ -191,7 +191,7 @@ test_edge_gateway (void)
   g_assert_cmpuint (gateway->devices->len, >, 0);
   g_assert_cmpint (gateway->network_mode, ==, FLEET_NETWORK_MODE_HOST);
   g_assert_cmpint (gateway->mem_limit, >, 0);
-  g_assert_cmpint (migrate->restart, ==, FLEET_RESTART_NO);
+  g_assert_cmpint (migrate->restart, ==, FLEET_SERVICE_RESTART_NO);
   g_assert_cmpuint (gateway->depends_on->len, ==, 1);
   dependency = gateway->depends_on->pdata[0];
   g_assert_cmpstr (dependency->service, ==, "migrate");

@@ -41,7 +41,7 @@ test_defaults (void)
   g_autoptr(FleetDocument) doc = fleet_test_document (WEB (""));
   FleetServiceSpec *web = web_of (doc);
 
-  g_assert_cmpint (web->restart, ==, FLEET_RESTART_ALWAYS);
+  g_assert_cmpint (web->restart, ==, FLEET_SERVICE_RESTART_ALWAYS);
   g_assert_true (web->restart_is_default);
   g_assert_cmpuint (web->devices->len, ==, 0);
   g_assert_cmpuint (web->device_cgroup_rules->len, ==, 0);
@@ -70,14 +70,14 @@ test_restart (void)
   static const struct
   {
     const char *json;
-    FleetRestartPolicy policy;
+    FleetServiceRestart policy;
     guint retries;
   } cases[] = {
-    { "\"always\"", FLEET_RESTART_ALWAYS, 0 },
-    { "\"no\"", FLEET_RESTART_NO, 0 },
-    { "\"on-failure\"", FLEET_RESTART_ON_FAILURE, 0 },
-    { "\"on-failure:5\"", FLEET_RESTART_ON_FAILURE, 5 },
-    { "\"on-failure:10000\"", FLEET_RESTART_ON_FAILURE, 10000 },
+    { "\"always\"", FLEET_SERVICE_RESTART_ALWAYS, 0 },
+    { "\"no\"", FLEET_SERVICE_RESTART_NO, 0 },
+    { "\"on-failure\"", FLEET_SERVICE_RESTART_ON_FAILURE, 0 },
+    { "\"on-failure:5\"", FLEET_SERVICE_RESTART_ON_FAILURE, 5 },
+    { "\"on-failure:10000\"", FLEET_SERVICE_RESTART_ON_FAILURE, 10000 },
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -89,8 +89,9 @@ test_restart (void)
       g_assert_false (web_of (doc)->restart_is_default);
       g_assert_cmpuint (web_of (doc)->restart_max_retries, ==, cases[i].retries);
     }
-  g_assert_cmpstr (fleet_restart_policy_to_string (FLEET_RESTART_ON_FAILURE), ==, "on-failure");
-  g_assert_cmpstr (fleet_restart_policy_to_string (FLEET_RESTART_NO), ==, "no");
+  g_assert_cmpstr (fleet_service_restart_to_string (FLEET_SERVICE_RESTART_ON_FAILURE), ==,
+                   "on-failure");
+  g_assert_cmpstr (fleet_service_restart_to_string (FLEET_SERVICE_RESTART_NO), ==, "no");
 }
 
 static void
