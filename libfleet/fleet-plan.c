@@ -14,6 +14,7 @@
 #include "config.h"
 
 #include "fleet-plan.h"
+#include "fleet-state-private.h"
 
 static void
 action_free (gpointer data)
@@ -49,7 +50,7 @@ add_action (FleetPlan *plan, FleetPlanActionKind kind, const char *deployment,
 }
 
 gboolean
-fleet_service_record_is_converged (FleetServiceRecord *record, FleetServiceSpec *spec)
+fleet_service_record_is_converged (const FleetServiceRecord *record, FleetServiceSpec *spec)
 {
   return record != NULL && record->container_id != NULL
          && g_strcmp0 (record->spec_digest, spec->digest) == 0;
@@ -89,8 +90,12 @@ plan_index_init (PlanIndex *index, FleetState *state, const FleetPlanContext *ct
 
       g_hash_table_iter_init (&siter, record->services);
       while (g_hash_table_iter_next (&siter, NULL, (gpointer *) &service))
-        if (service->container_id)
-          g_hash_table_add (index->recorded, service->container_id);
+        {
+          if (service->container_id)
+            g_hash_table_add (index->recorded, service->container_id);
+          if (service->candidate_id)
+            g_hash_table_add (index->recorded, service->candidate_id);
+        }
     }
 }
 
@@ -101,23 +106,32 @@ plan_index_clear (PlanIndex *index)
   g_clear_pointer (&index->recorded, g_hash_table_unref);
 }
 
-static void
-plan_orphans (FleetPlan *plan, const PlanIndex *index, const FleetPlanContext *ctx)
+/* A deployment whose previous actions are still running is left alone. */
+static gboolean
+skip_deployment (const FleetPlanContext *context, const char *deployment)
 {
-  if (ctx->containers == NULL)
-    return;
-  for (guint i = 0; i < ctx->containers->len; i++)
-    {
-      FleetContainerInfo *info = ctx->containers->pdata[i];
+  return context->skip_deployment
+         && context->skip_deployment (deployment, NULL, context->user_data);
+}
 
-      if (info->deployment != NULL && !g_hash_table_contains (index->recorded, info->id))
+static void
+plan_orphans (FleetPlan *plan, const PlanIndex *index, const FleetPlanContext *context)
+{
+  if (context->containers == NULL)
+    return;
+  for (guint i = 0; i < context->containers->len; i++)
+    {
+      FleetContainerInfo *info = context->containers->pdata[i];
+
+      if (info->deployment != NULL && !g_hash_table_contains (index->recorded, info->id)
+          && !skip_deployment (context, info->deployment))
         add_action (plan, FLEET_PLAN_REMOVE_ORPHAN, info->deployment, info->service, info->id,
                     NULL);
     }
 }
 
 static void
-plan_dropped_services (FleetPlan *plan, FleetDeploymentRecord *record,
+plan_dropped_services (FleetPlan *plan, const FleetDeploymentRecord *record,
                        FleetDeploymentSpec *deployment)
 {
   g_autoptr(GPtrArray) names = fleet_deployment_record_get_service_names (record);
@@ -125,7 +139,7 @@ plan_dropped_services (FleetPlan *plan, FleetDeploymentRecord *record,
   for (guint i = 0; i < names->len; i++)
     {
       const char *name = names->pdata[i];
-      FleetServiceRecord *service = fleet_deployment_record_lookup_service (record, name);
+      const FleetServiceRecord *service = fleet_deployment_record_lookup_service (record, name);
 
       if (deployment && fleet_deployment_spec_lookup_service (deployment, name))
         continue;
@@ -134,7 +148,8 @@ plan_dropped_services (FleetPlan *plan, FleetDeploymentRecord *record,
 }
 
 static void
-plan_rollout (FleetPlan *plan, FleetDeploymentSpec *deployment, FleetDeploymentRecord *record)
+plan_rollout (FleetPlan *plan, FleetDeploymentSpec *deployment,
+              const FleetDeploymentRecord *record)
 {
   g_autoptr(GPtrArray) changed = g_ptr_array_new ();
   g_autoptr(GHashTable) images = g_hash_table_new (g_str_hash, g_str_equal);
@@ -142,7 +157,7 @@ plan_rollout (FleetPlan *plan, FleetDeploymentSpec *deployment, FleetDeploymentR
   for (guint i = 0; i < deployment->services->len; i++)
     {
       FleetServiceSpec *spec = deployment->services->pdata[i];
-      FleetServiceRecord *service =
+      const FleetServiceRecord *service =
         record ? fleet_deployment_record_lookup_service (record, spec->name) : NULL;
 
       if (!fleet_service_record_is_converged (service, spec))
@@ -158,7 +173,7 @@ plan_rollout (FleetPlan *plan, FleetDeploymentSpec *deployment, FleetDeploymentR
   for (guint i = 0; i < changed->len; i++)
     {
       FleetServiceSpec *spec = changed->pdata[i];
-      FleetServiceRecord *service =
+      const FleetServiceRecord *service =
         record ? fleet_deployment_record_lookup_service (record, spec->name) : NULL;
 
       if (service && service->container_id)
@@ -170,13 +185,14 @@ plan_rollout (FleetPlan *plan, FleetDeploymentSpec *deployment, FleetDeploymentR
 }
 
 static void
-plan_liveness (FleetPlan *plan, FleetDeploymentSpec *deployment, FleetDeploymentRecord *record,
+plan_liveness (FleetPlan *plan, FleetDeploymentSpec *deployment,
+               const FleetDeploymentRecord *record,
                const PlanIndex *index, const FleetPlanContext *ctx)
 {
   for (guint i = 0; i < deployment->services->len; i++)
     {
       FleetServiceSpec *spec = deployment->services->pdata[i];
-      FleetServiceRecord *service =
+      const FleetServiceRecord *service =
         record ? fleet_deployment_record_lookup_service (record, spec->name) : NULL;
       FleetContainerInfo *info;
 
@@ -248,14 +264,18 @@ fleet_plan_compute (FleetState *state, FleetDocument *desired, const FleetPlanCo
       const char *name = recorded->pdata[i];
 
       if (fleet_document_lookup_deployment (desired, name) == NULL
+          && !skip_deployment (context, name)
           && !(context->skip_rollout && context->skip_rollout (name, NULL, context->user_data)))
         plan_dropped_services (plan, fleet_state_lookup_deployment (state, name), NULL);
     }
   for (guint i = 0; i < desired->deployments->len; i++)
     {
       FleetDeploymentSpec *deployment = desired->deployments->pdata[i];
-      FleetDeploymentRecord *record = fleet_state_lookup_deployment (state, deployment->name);
+      const FleetDeploymentRecord *record = fleet_state_lookup_deployment (state,
+                                                                           deployment->name);
 
+      if (skip_deployment (context, deployment->name))
+        continue;
       if (!(context->skip_rollout
             && context->skip_rollout (deployment->name, NULL, context->user_data)))
         {

@@ -503,7 +503,7 @@ test_socket_missing (void)
     g_autoptr(FleetPodmanRuntime) runtime = fleet_podman_runtime_new (missing);
     g_autoptr(FleetReconciler) reconciler
         = fleet_reconciler_new (FLEET_CONTAINER_RUNTIME (runtime), NULL);
-    FleetDeploymentRecord *record;
+    const FleetDeploymentRecord *record;
 
     assert_unavailable (FLEET_CONTAINER_RUNTIME (runtime), spec, missing);
     g_assert_false (fleet_test_apply (reconciler, doc, 0, NULL, &error));
@@ -1188,7 +1188,7 @@ test_pull_failure (Fixture *f, gconstpointer data)
   g_autoptr(FleetDocument) v2 = service_doc (2, "hello", services, "SIGTERM", 1);
   g_autofree char *id = NULL;
   g_autofree char *marker = NULL;
-  FleetDeploymentRecord *record;
+  const FleetDeploymentRecord *record;
 
   if (f->h == NULL)
     return;
