@@ -219,18 +219,19 @@ plan_liveness (FleetPlan *plan, FleetDeploymentSpec *deployment,
 static void
 plan_note_previous_specs (FleetPlan *plan, FleetState *state)
 {
-  for (guint i = 0; state->desired != NULL && i < plan->actions->len; i++)
+  FleetDocument *applied = fleet_state_get_desired (state);
+
+  for (guint i = 0; applied != NULL && i < plan->actions->len; i++)
     {
       FleetPlanAction *action = plan->actions->pdata[i];
-      FleetDeploymentRecord *record;
-      FleetServiceRecord *service;
+      const FleetServiceRecord *service;
       FleetServiceSpec *old_spec;
 
       if (action->kind != FLEET_PLAN_REPLACE
-          || (old_spec = fleet_document_lookup_service (state->desired, action->deployment,
+          || (old_spec = fleet_document_lookup_service (applied, action->deployment,
                                                         action->service)) == NULL
-          || (record = fleet_state_lookup_deployment (state, action->deployment)) == NULL
-          || (service = fleet_deployment_record_lookup_service (record, action->service)) == NULL
+          || (service = fleet_state_lookup_service (state, action->deployment,
+                                                    action->service)) == NULL
           || g_strcmp0 (service->spec_digest, old_spec->digest) != 0)
         continue;
       action->previous = fleet_service_spec_ref (old_spec);

@@ -127,13 +127,11 @@ test_changes_unknown (void)
   g_autoptr(JsonNode) json = NULL;
   g_autofree char *json_text = NULL;
   g_autofree char *text = NULL;
-  FleetServiceRecord *record;
 
-  record = fleet_deployment_record_ensure_service (fleet_state_ensure_deployment (state, "edge"),
-                                                   "gw");
-  record->container_id = g_strdup ("0123456789abcdef0123456789abcdef0123456789abcdef0123456789ab"
-                                   "cdef");
-  record->spec_digest = g_strdup ("sha256:old");
+  fleet_state_add_deployment (state, "edge");
+  fleet_state_record_container (state, "edge", "gw",
+                                "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+                                "sha256:old");
   plan = fleet_plan_compute (state, doc, &context);
   g_assert_cmpuint (fleet_plan_count (plan, FLEET_PLAN_REPLACE), ==, 1);
   json = fleet_plan_to_json (plan);
