@@ -531,7 +531,7 @@ test_cold_start_one_list (Fixture *f, gconstpointer data)
 
   new_agent (f, 3600);
   fleet_fake_runtime_clear_calls (f->runtime);
-  fleetd_agent_load_state (f->agent);
+  g_assert_true (fleetd_agent_load_state (f->agent, NULL));
   fleetd_agent_start (f->agent);
   wait_for_fetches (f, 1);
   wait_for_phase (f, FLEET_PHASE_RUNNING);
