@@ -26,6 +26,7 @@ struct _FleetLane
   GPtrArray *actions;       /* FleetPlanAction, owned by the pass's plan */
   guint next;
   FleetPlanAction *current; /* in flight, or NULL */
+  guint await_id;           /* the next look at a job being waited for */
   gboolean halted;          /* a change could not be persisted */
 };
 
@@ -34,6 +35,7 @@ static void lane_next (FleetLane *lane);
 void
 fleet_lane_free (FleetLane *lane)
 {
+  g_clear_handle_id (&lane->await_id, g_source_remove);
   g_free (lane->deployment);
   g_ptr_array_unref (lane->actions);
   g_free (lane);
@@ -288,6 +290,85 @@ run_ensure_running (FleetLane *lane, FleetPlanAction *action)
                                                   action->container_id, NULL, on_ensured, lane);
 }
 
+/* AWAIT_COMPLETION: the job just started must exit 0 before the services
+ * waiting for it start.  Its container is looked at every so often (the
+ * lane waits; other deployments go on). */
+
+#define AWAIT_POLL_MSECS 250
+
+static void await_poll (FleetLane *lane);
+
+static gboolean
+on_await_timeout (gpointer user_data)
+{
+  FleetLane *lane = user_data;
+
+  lane->await_id = 0;
+  await_poll (lane);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_await_status (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  FleetLane *lane = user_data;
+  FleetReconciler *self = lane_reconciler (lane);
+  FleetPlanAction *action = lane->current;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(FleetContainerInfo) info =
+    fleet_container_runtime_container_status_finish (FLEET_CONTAINER_RUNTIME (source), result,
+                                                     &error);
+  g_autofree char *message = NULL;
+
+  if (info != NULL && info->state != FLEET_CONTAINER_STATE_EXITED && !self->stopping)
+    {
+      lane->await_id = g_timeout_add (AWAIT_POLL_MSECS, on_await_timeout, lane);
+      return;
+    }
+  if (info == NULL && !self->stopping)
+    message = g_strdup_printf ("job %s: %s", action->service, error->message);
+  else if (info != NULL && info->state == FLEET_CONTAINER_STATE_EXITED && info->exit_code != 0)
+    message = g_strdup_printf ("job %s exited with code %d; the services waiting for it were "
+                               "not started", action->service, info->exit_code);
+  if (message != NULL)
+    fail (lane, message);
+  else if (info != NULL && info->state == FLEET_CONTAINER_STATE_EXITED)
+    {
+      log_action ("completed", action->deployment, action->service, info->id, "exit_code=0");
+      fleet_state_set_completed (self->state, action->deployment, action->service, TRUE);
+      lane->pass->changed = TRUE;
+      if (!fleet_reconciler_save_state (self))
+        lane->halted = TRUE;
+    }
+  lane_next (lane);
+}
+
+static void
+await_poll (FleetLane *lane)
+{
+  FleetReconciler *self = lane_reconciler (lane);
+  FleetPlanAction *action = lane->current;
+  const FleetServiceRecord *service = fleet_state_lookup_service (self->state, action->deployment,
+                                                                  action->service);
+
+  if (service == NULL || service->container_id == NULL)
+    {
+      fail (lane, "job has no container to wait for");
+      lane_next (lane);
+      return;
+    }
+  fleet_container_runtime_container_status (self->runtime, service->container_id, NULL,
+                                            on_await_status, lane);
+}
+
+static void
+run_await_completion (FleetLane *lane, FleetPlanAction *action)
+{
+  log_action ("await", action->deployment, action->service, NULL,
+              "reason=\"services wait for it to complete\"");
+  await_poll (lane);
+}
+
 typedef void (*FleetActionRunFunc) (FleetLane *lane, FleetPlanAction *action);
 
 static const struct
@@ -302,6 +383,7 @@ static const struct
   { FLEET_PLAN_START, run_start, TRUE },
   { FLEET_PLAN_REPLACE, run_replace, TRUE },
   { FLEET_PLAN_ENSURE_RUNNING, run_ensure_running, FALSE },
+  { FLEET_PLAN_AWAIT_COMPLETION, run_await_completion, TRUE },
   { FLEET_PLAN_UNCHANGED, NULL, FALSE },
 };
 

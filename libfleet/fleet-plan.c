@@ -13,7 +13,7 @@
  */
 #include "config.h"
 
-#include "fleet-plan.h"
+#include "fleet-plan-private.h"
 #include "fleet-state-private.h"
 
 static void
@@ -147,11 +147,14 @@ plan_dropped_services (FleetPlan *plan, const FleetDeploymentRecord *record,
     }
 }
 
-static void
+/* Returns: (transfer container): the names of the services it starts */
+static GHashTable *
 plan_rollout (FleetPlan *plan, FleetDeploymentSpec *deployment,
               const FleetDeploymentRecord *record)
 {
+  GHashTable *started = g_hash_table_new (g_str_hash, g_str_equal);
   g_autoptr(GPtrArray) changed = g_ptr_array_new ();
+  g_autoptr(GPtrArray) ordered = NULL;
   g_autoptr(GHashTable) images = g_hash_table_new (g_str_hash, g_str_equal);
 
   for (guint i = 0; i < deployment->services->len; i++)
@@ -163,16 +166,18 @@ plan_rollout (FleetPlan *plan, FleetDeploymentSpec *deployment,
       if (!fleet_service_record_is_converged (service, spec))
         g_ptr_array_add (changed, spec);
     }
-  for (guint i = 0; i < changed->len; i++)
+  fleet_plan_add_jobs_to_rerun (deployment, record, changed);
+  ordered = fleet_plan_order_services (deployment, changed);
+  for (guint i = 0; i < ordered->len; i++)
     {
-      FleetServiceSpec *spec = changed->pdata[i];
+      FleetServiceSpec *spec = ordered->pdata[i];
 
       if (g_hash_table_add (images, spec->image))
         add_action (plan, FLEET_PLAN_PULL, deployment->name, NULL, NULL, spec);
     }
-  for (guint i = 0; i < changed->len; i++)
+  for (guint i = 0; i < ordered->len; i++)
     {
-      FleetServiceSpec *spec = changed->pdata[i];
+      FleetServiceSpec *spec = ordered->pdata[i];
       const FleetServiceRecord *service =
         record ? fleet_deployment_record_lookup_service (record, spec->name) : NULL;
 
@@ -181,12 +186,16 @@ plan_rollout (FleetPlan *plan, FleetDeploymentSpec *deployment,
                     service->container_id, spec);
       else
         add_action (plan, FLEET_PLAN_START, deployment->name, spec->name, NULL, spec);
+      if (fleet_plan_is_awaited (ordered, spec->name))
+        add_action (plan, FLEET_PLAN_AWAIT_COMPLETION, deployment->name, spec->name, NULL, spec);
+      g_hash_table_add (started, spec->name);
     }
+  return started;
 }
 
 static void
 plan_liveness (FleetPlan *plan, FleetDeploymentSpec *deployment,
-               const FleetDeploymentRecord *record,
+               const FleetDeploymentRecord *record, GHashTable *started,
                const PlanIndex *index, const FleetPlanContext *ctx)
 {
   for (guint i = 0; i < deployment->services->len; i++)
@@ -196,11 +205,13 @@ plan_liveness (FleetPlan *plan, FleetDeploymentSpec *deployment,
         record ? fleet_deployment_record_lookup_service (record, spec->name) : NULL;
       FleetContainerInfo *info;
 
-      if (!fleet_service_record_is_converged (service, spec))
+      if (!fleet_service_record_is_converged (service, spec)
+          || (started != NULL && g_hash_table_contains (started, spec->name)))
         continue;
       info = index->containers ? g_hash_table_lookup (index->containers, service->container_id)
                                : NULL;
-      if (ctx->containers == NULL || (info && info->state == FLEET_CONTAINER_STATE_RUNNING))
+      if (ctx->containers == NULL || (info && info->state == FLEET_CONTAINER_STATE_RUNNING)
+          || fleet_plan_job_completed (spec, info))
         {
           if (ctx->include_unchanged)
             add_action (plan, FLEET_PLAN_UNCHANGED, deployment->name, spec->name,
@@ -274,6 +285,7 @@ fleet_plan_compute (FleetState *state, FleetDocument *desired, const FleetPlanCo
       FleetDeploymentSpec *deployment = desired->deployments->pdata[i];
       const FleetDeploymentRecord *record = fleet_state_lookup_deployment (state,
                                                                            deployment->name);
+      g_autoptr(GHashTable) started = NULL;
 
       if (skip_deployment (context, deployment->name))
         continue;
@@ -282,9 +294,9 @@ fleet_plan_compute (FleetState *state, FleetDocument *desired, const FleetPlanCo
         {
           if (record)
             plan_dropped_services (plan, record, deployment);
-          plan_rollout (plan, deployment, record);
+          started = plan_rollout (plan, deployment, record);
         }
-      plan_liveness (plan, deployment, record, &index, context);
+      plan_liveness (plan, deployment, record, started, &index, context);
     }
   plan_index_clear (&index);
   plan_note_previous_specs (plan, state);
@@ -328,6 +340,8 @@ fleet_plan_action_kind_to_string (FleetPlanActionKind kind)
       return "replace";
     case FLEET_PLAN_ENSURE_RUNNING:
       return "ensure-running";
+    case FLEET_PLAN_AWAIT_COMPLETION:
+      return "await-completion";
     case FLEET_PLAN_UNCHANGED:
     default:
       return "unchanged";
@@ -517,6 +531,10 @@ fleet_plan_to_text (FleetPlan *plan)
         case FLEET_PLAN_ENSURE_RUNNING:
           g_string_append_printf (out, "restart   %s/%s  %s\n", action->deployment,
                                   action->service, short_id);
+          break;
+        case FLEET_PLAN_AWAIT_COMPLETION:
+          g_string_append_printf (out, "await     %s/%s  (runs to completion, exit 0)\n",
+                                  action->deployment, action->service);
           break;
         case FLEET_PLAN_UNCHANGED:
         default:

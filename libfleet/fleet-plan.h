@@ -21,6 +21,8 @@ G_BEGIN_DECLS
  * @FLEET_PLAN_REPLACE: stop the recorded container, then create and start the new one
  * @FLEET_PLAN_ENSURE_RUNNING: liveness: start the stopped container again, or create the
  *   missing one
+ * @FLEET_PLAN_AWAIT_COMPLETION: wait until the job just started has exited 0, before
+ *   the services that depend on its completion start
  * @FLEET_PLAN_UNCHANGED: nothing to do (listed only in dry runs)
  */
 typedef enum
@@ -31,6 +33,7 @@ typedef enum
   FLEET_PLAN_START,
   FLEET_PLAN_REPLACE,
   FLEET_PLAN_ENSURE_RUNNING,
+  FLEET_PLAN_AWAIT_COMPLETION,
   FLEET_PLAN_UNCHANGED,
 } FleetPlanActionKind;
 

@@ -30,7 +30,7 @@ typedef struct
   GPtrArray *waiters;        /* GTask */
   GHashTable *failed;        /* deployments that failed in this pass */
   GHashTable *attempted;     /* deployments whose rollout ran in this pass */
-  GHashTable *unhealthy;     /* deployments with a container found not running */
+  GHashTable *unhealthy;     /* ids of recorded containers found not running */
   GHashTable *busy;          /* deployments left alone: their lane was busy */
   GError *error;             /* why the pass could not run at all */
   guint lanes_running;       /* lanes this pass fed that have not drained */

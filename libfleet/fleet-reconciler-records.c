@@ -9,6 +9,7 @@
  */
 #include "config.h"
 
+#include "fleet-plan-private.h"
 #include "fleet-reconciler-private.h"
 #include "fleet-util-private.h"
 
@@ -453,7 +454,17 @@ fleet_reconciler_note_dead_containers (FleetPass *pass, GPtrArray *containers)
           info = g_hash_table_lookup (by_id, service->container_id);
           if (info && info->state == FLEET_CONTAINER_STATE_RUNNING)
             continue;
-          g_hash_table_add (pass->unhealthy, g_strdup (deployment->name));
+          /* A job that ran to completion is done, not dead. */
+          if (fleet_plan_job_completed (spec, info))
+            {
+              if (!service->completed)
+                {
+                  fleet_state_set_completed (self->state, deployment->name, spec->name, TRUE);
+                  pass->changed = TRUE;
+                }
+              continue;
+            }
+          g_hash_table_add (pass->unhealthy, g_strdup (service->container_id));
           if (record->phase == FLEET_PHASE_FAILED)
             continue;
           message = describe_dead (spec, service, info);
@@ -466,15 +477,19 @@ fleet_reconciler_note_dead_containers (FleetPass *pass, GPtrArray *containers)
     }
 }
 
+/* Whether every service runs a container of its spec that this pass did
+ * not find dead (one replaced since, by a new id, counts as alive). */
 static gboolean
-deployment_converged (FleetReconciler *self, FleetDeploymentSpec *deployment)
+deployment_converged (FleetPass *pass, FleetDeploymentSpec *deployment)
 {
   for (guint j = 0; j < deployment->services->len; j++)
     {
       FleetServiceSpec *spec = deployment->services->pdata[j];
+      const FleetServiceRecord *service =
+        fleet_state_lookup_service (pass->self->state, deployment->name, spec->name);
 
-      if (!fleet_service_record_is_converged (
-            fleet_state_lookup_service (self->state, deployment->name, spec->name), spec))
+      if (!fleet_service_record_is_converged (service, spec)
+          || g_hash_table_contains (pass->unhealthy, service->container_id))
         return FALSE;
     }
   return TRUE;
@@ -493,9 +508,8 @@ fleet_reconciler_finalize_phases (FleetPass *pass)
       const FleetDeploymentRecord *record;
 
       if (g_hash_table_contains (pass->failed, deployment->name)
-          || g_hash_table_contains (pass->unhealthy, deployment->name)
           || !g_hash_table_contains (pass->attempted, deployment->name)
-          || !deployment_converged (self, deployment))
+          || !deployment_converged (pass, deployment))
         continue;
       record = fleet_state_lookup_deployment (self->state, deployment->name);
       if (record == NULL || record->phase != FLEET_PHASE_RUNNING)

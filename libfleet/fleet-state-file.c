@@ -69,6 +69,11 @@ fleet_state_add_service_members (JsonBuilder *builder, const FleetServiceRecord 
       add_nullable_string (builder, "candidate_id", service->candidate_id);
       add_nullable_string (builder, "candidate_digest", service->candidate_digest);
     }
+  if (service->completed)
+    {
+      json_builder_set_member_name (builder, "completed");
+      json_builder_add_boolean_value (builder, TRUE);
+    }
 }
 
 /* A deployment record's own members, its services aside. */
@@ -154,6 +159,16 @@ get_nullable_string (JsonObject *object, const char *name)
   return json_node_get_string (node);
 }
 
+/* Whether @name is there and true; anything else is false. */
+gboolean
+fleet_state_get_true (JsonObject *object, const char *name)
+{
+  JsonNode *node = json_object_get_member (object, name);
+
+  return node != NULL && JSON_NODE_HOLDS_VALUE (node)
+         && json_node_get_value_type (node) == G_TYPE_BOOLEAN && json_node_get_boolean (node);
+}
+
 static JsonObject *
 get_object (JsonObject *object, const char *name)
 {
@@ -184,6 +199,7 @@ fleet_state_parse_service (FleetDeploymentRecord *record, const char *name, Json
   service->candidate_id = g_strdup (candidate);
   g_free (service->candidate_digest);
   service->candidate_digest = g_strdup (get_nullable_string (object, "candidate_digest"));
+  service->completed = fleet_state_get_true (object, "completed");
   return TRUE;
 }
 

@@ -219,7 +219,7 @@ replay_entry (FleetState *state, JsonObject *entry, GError **error)
 {
   const char *deployment = member_string (entry, "deployment");
   const char *service = member_string (entry, "service");
-  gboolean removed = json_object_get_boolean_member_with_default (entry, "removed", FALSE);
+  gboolean removed = fleet_state_get_true (entry, "removed");
   FleetDeploymentRecord *record;
 
   if (deployment == NULL)

@@ -38,6 +38,7 @@ FleetServiceRecord *fleet_state_ensure_service_record (FleetDeploymentRecord *re
                                                        const char *name);
 
 /* fleet-state-file.c */
+gboolean fleet_state_get_true (JsonObject *object, const char *name);
 gboolean fleet_state_write_file (const char *path, GBytes *bytes, GError **error);
 gboolean fleet_state_load_deployment (FleetState *state, const char *name, JsonNode *node,
                                       GError **error);

@@ -274,8 +274,23 @@ fleet_state_record_container (FleetState *state, const char *deployment, const c
   g_return_if_fail (state != NULL);
 
   record = change_service (state, deployment, service);
+  if (g_strcmp0 (record->container_id, container_id) != 0)
+    record->completed = FALSE;
   replace_string (&record->container_id, container_id);
   replace_string (&record->spec_digest, spec_digest);
+}
+
+/* Whether the job's recorded container ran to completion (exit 0). */
+void
+fleet_state_set_completed (FleetState *state, const char *deployment, const char *service,
+                           gboolean completed)
+{
+  FleetServiceRecord *record;
+
+  g_return_if_fail (state != NULL);
+
+  record = change_service (state, deployment, service);
+  record->completed = completed;
 }
 
 /* A new container started beside the serving one, not serving yet. */
@@ -305,6 +320,7 @@ fleet_state_promote_candidate (FleetState *state, const char *deployment, const 
   g_free (record->spec_digest);
   record->container_id = g_steal_pointer (&record->candidate_id);
   record->spec_digest = g_steal_pointer (&record->candidate_digest);
+  record->completed = FALSE;
 }
 
 void

@@ -21,6 +21,8 @@ G_BEGIN_DECLS
  * @candidate_id: (nullable): a new container started beside @container_id
  *   (a start-first upgrade), not yet serving in its place
  * @candidate_digest: (nullable): the digest of @candidate_id's spec
+ * @completed: a one-shot job whose container @container_id ran to completion
+ *   and exited 0
  *
  * Read-only: change it with the fleet_state_*() operations.
  */
@@ -30,6 +32,7 @@ typedef struct
   char *spec_digest;
   char *candidate_id;
   char *candidate_digest;
+  gboolean completed;
 } FleetServiceRecord;
 
 /**
@@ -93,6 +96,8 @@ void fleet_state_promote_candidate (FleetState *state, const char *deployment,
                                     const char *service);
 void fleet_state_forget_candidate (FleetState *state, const char *deployment,
                                    const char *service);
+void fleet_state_set_completed (FleetState *state, const char *deployment, const char *service,
+                                gboolean completed);
 void fleet_state_forget_service (FleetState *state, const char *deployment, const char *service);
 void fleet_state_remove_deployment (FleetState *state, const char *name);
 

@@ -1385,6 +1385,113 @@ test_newer_state_refused (Fixture *f, gconstpointer data)
   g_assert_null (fleet_reconciler_get_desired (f->reconciler));
 }
 
+#define INIT_JOB_DOC                                                                       \
+  "{\"generation\":1,\"deployments\":{\"app\":{\"type\":\"PodmanV0\",\"data\":{"           \
+  "\"services\":[{\"name\":\"web\",\"image\":\"localhost/web:v1\","                        \
+  "\"depends_on\":{\"migrate\":{\"condition\":\"service_completed_successfully\"}}},"      \
+  "{\"name\":\"migrate\",\"image\":\"localhost/migrate:v1\",\"restart\":\"no\"}]}}}}"
+
+typedef struct
+{
+  gboolean done;
+  gboolean ok;
+  FleetPhase phase;
+} Applied;
+
+static void
+on_applied_any (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Applied *applied = user_data;
+
+  applied->ok = fleet_reconciler_apply_finish (FLEET_RECONCILER (source), result,
+                                               &applied->phase, NULL);
+  applied->done = TRUE;
+}
+
+/* Apply INIT_JOB_DOC and let the job exit with @exit_code once it was
+ * started and is being waited for. */
+static Applied
+apply_init_job (Fixture *f, int exit_code)
+{
+  g_autoptr(FleetDocument) doc = fleet_test_document (INIT_JOB_DOC);
+  Applied applied = { 0, };
+  g_autofree char *job = NULL;
+
+  fleet_reconciler_apply_async (f->reconciler, doc, 0, NULL, on_applied_any, &applied);
+  while (fleet_test_recorded_id (f->reconciler, "app", "migrate") == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  job = g_strdup (fleet_test_recorded_id (f->reconciler, "app", "migrate"));
+  /* the job runs; its dependant waits */
+  fleet_test_sleep_ms (600);
+  g_assert_false (applied.done);
+  g_assert_cmpuint (count_calls_matching (f->runtime, "create app_web"), ==, 0);
+  g_assert_true (fleet_fake_runtime_kill_container (f->runtime, job, exit_code));
+  fleet_test_wait (&applied.done);
+  return applied;
+}
+
+/* An init job runs to completion before the service that waits for it
+ * starts, and is not run again by ticks or a restart of the agent. */
+static void
+test_init_job_before_dependant (Fixture *f, gconstpointer data)
+{
+  g_autoptr(FleetReconciler) restarted = NULL;
+  Applied applied = apply_init_job (f, 0);
+
+  g_assert_true (applied.ok);
+  g_assert_cmpint (applied.phase, ==, FLEET_PHASE_RUNNING);
+  g_assert_cmpint (call_index (f->runtime, "create app_migrate localhost/migrate:v1"), <,
+                   call_index (f->runtime, "create app_web localhost/web:v1"));
+  g_assert_true (fleet_state_lookup_service (fleet_reconciler_get_state (f->reconciler), "app",
+                                             "migrate")->completed);
+
+  fleet_fake_runtime_clear_calls (f->runtime);
+  for (guint i = 0; i < 3; i++)
+    g_assert_true (fleet_test_tick (f->reconciler, NULL, NULL));
+  g_assert_cmpuint (fleet_fake_runtime_count_mutating_calls (f->runtime), ==, 0);
+  g_assert_cmpint (fleet_reconciler_get_phase (f->reconciler), ==, FLEET_PHASE_RUNNING);
+
+  restarted = fleet_reconciler_new (FLEET_CONTAINER_RUNTIME (f->runtime), f->state_dir);
+  g_assert_true (fleet_reconciler_load_state (restarted, NULL));
+  g_assert_true (fleet_test_apply (restarted, NULL, FLEET_APPLY_FLAGS_RETRY_NOW, NULL, NULL));
+  g_assert_cmpuint (fleet_fake_runtime_count_mutating_calls (f->runtime), ==, 0);
+  g_assert_cmpint (fleet_reconciler_get_phase (restarted), ==, FLEET_PHASE_RUNNING);
+}
+
+/* A job that exits non-zero: the deployment is Failed with why, its
+ * dependant is not started, and the retry runs the job again first. */
+static void
+test_init_job_fails (Fixture *f, gconstpointer data)
+{
+  Applied applied = apply_init_job (f, 3);
+  const FleetDeploymentRecord *app = record (f, "app");
+  gint64 deadline;
+
+  g_assert_cmpint (applied.phase, ==, FLEET_PHASE_FAILED);
+  g_assert_cmpint (app->phase, ==, FLEET_PHASE_FAILED);
+  g_assert_nonnull (strstr (app->last_error, "job migrate exited with code 3"));
+  g_assert_cmpuint (count_calls_matching (f->runtime, "create app_web"), ==, 0);
+
+  /* the retry (after 10 ms here) creates the job anew and waits again */
+  fleet_fake_runtime_clear_calls (f->runtime);
+  deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  while (count_calls_matching (f->runtime, "create app_migrate") == 0)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_main_context_iteration (NULL, TRUE);
+    }
+  fleet_test_sleep_ms (300);
+  g_assert_cmpuint (count_calls_matching (f->runtime, "create app_web"), ==, 0);
+  g_assert_true (fleet_fake_runtime_kill_container (
+    f->runtime, fleet_test_recorded_id (f->reconciler, "app", "migrate"), 0));
+  while (fleet_reconciler_get_phase (f->reconciler) != FLEET_PHASE_RUNNING)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_main_context_iteration (NULL, TRUE);
+    }
+  g_assert_cmpuint (count_calls_matching (f->runtime, "create app_web"), ==, 1);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1422,6 +1529,8 @@ main (int argc, char **argv)
   ADD ("/reconciler/document-not-persisted", test_document_not_persisted);
   ADD ("/reconciler/records-not-persisted", test_records_not_persisted);
   ADD ("/reconciler/newer-state-refused", test_newer_state_refused);
+  ADD ("/reconciler/init-job-before-dependant", test_init_job_before_dependant);
+  ADD ("/reconciler/init-job-fails", test_init_job_fails);
   ADD ("/reconciler/liveness-restarts-stopped", test_liveness_restarts_stopped);
   ADD ("/reconciler/liveness-recreates-missing", test_liveness_recreates_missing);
   ADD ("/reconciler/crash-loop-not-running", test_crash_loop_not_running);
