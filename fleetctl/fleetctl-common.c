@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleetctl-common.c: what fleetctl's commands share.  The connection to
  * fleetd turns every way of not finding it (no bus, no owner of the name)
  * into one line ("fleetd is not running on the system bus", or why the bus

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleetctl-common.h: what fleetctl's commands share: options, the
  * connection to fleetd, error output and tables.
  */

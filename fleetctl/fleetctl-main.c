@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleetctl-main.c: the entry point of fleetctl, the command-line client of
  * fleetd: global options, then one command from the table below, each in
  * its own fleetctl-<command>.c.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleetctl-plan.c: `fleetctl plan FILE [--json]`: a dry run.  fleetd
  * validates FILE exactly as it would a fetched document (so its limits and
  * the generation check apply) and answers with what applying it would pull,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleetctl-reconcile.c: `fleetctl reconcile`: ask fleetd to fetch and apply
  * the desired state now, retrying failed deployments, and wait for the
  * outcome: exit 0 when Running, 1 when Failed (or on any error).  fleetd

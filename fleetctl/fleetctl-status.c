@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleetctl-status.c: `fleetctl status [--json]`: the status document (contract
  * §3) of fleetd, as JSON or as a table with one row per service: its
  * deployment's phase, its container (short id), image and the deployment's

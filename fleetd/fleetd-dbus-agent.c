@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleetd-dbus-agent.c: the dev.fleet.Agent1 object at /dev/fleet/Agent1.
  *
  * It subclasses the skeleton gdbus-codegen generates from

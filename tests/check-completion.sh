@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Check the bash completion of fleetctl: commands, --bus values, --json and
 # files for `plan`, both alone and under the bash-completion package.
 set -eu

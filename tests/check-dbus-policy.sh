@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Check the system bus policy dev.fleet.Agent1.conf on a private bus that
 # has the system bus's default policy: root may own the name and call
 # everything; another user may read (GetStatus, Plan, properties,

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Check `make install`: run it into a scratch DESTDIR from the build tree and
 # check that every file a package needs lands where it belongs, works from
 # there (the library links through its .pc, the unit starts the installed
@@ -16,7 +17,9 @@
 # /usr/include/fleet-1/fleet/, /usr/share/man/man{1,5,8}/,
 # /usr/lib/systemd/system/fleetd.service, /usr/share/dbus-1/{system.d,
 # system-services,interfaces}/, /usr/share/bash-completion/completions/fleetctl,
-# /etc/fleet/fleetd.conf and /usr/share/doc/fleet/examples/.
+# /etc/fleet/fleetd.conf, /usr/share/doc/fleet/README.md and
+# /usr/share/doc/fleet/examples/ (COPYING is not installed: distributions
+# ship the licence their own way).
 #
 # FLEET_PENDING_BINARIES lists binaries this tree does not build yet; their
 # checks are reported as skipped, by name, instead of failing.
@@ -215,9 +218,9 @@ check "the installed fleetd.conf sets nothing (every key commented out)" \
   sh -c '! grep -n -E "^[[:space:]]*[a-z-]+[[:space:]]*=" "$1" && ! grep -n "@[a-z]*@" "$1"' \
     sh "$conf"
 
-# 18. The example documents.
-check "the example documents are in $docdir/examples" \
-  files "$root$docdir/examples/hello-v1.json" "$root$docdir/examples/hello-v2.json" \
+# 18. The documentation: the README and the example documents.
+check "README.md and the example documents are in $docdir" \
+  files "$root$docdir/README.md" "$root$docdir/examples/hello-v1.json" "$root$docdir/examples/hello-v2.json" \
     "$root$docdir/examples/hello-v3.json"
 
 # 19. Nothing else: a new installed file must be added to this list (and to
@@ -240,6 +243,7 @@ $dbusdatadir/system-services/dev.fleet.Agent1.service
 $dbusdatadir/interfaces/dev.fleet.Agent1.xml
 $bashcompletiondir/fleetctl
 $sysconfdir/fleet/fleetd.conf
+$docdir/README.md
 $docdir/examples/hello-v1.json
 $docdir/examples/hello-v2.json
 $docdir/examples/hello-v3.json

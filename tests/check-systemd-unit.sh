@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Check the built fleetd.service: systemd-analyze verify finds nothing to
 # say, it starts the fleetd that make installs, keeps the settings and the
 # hardening fleetd relies on, and agrees with the D-Bus activation file.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test-daemon.c: the real fleetd and fleetctl binaries, as processes, on a
  * private dbus-daemon (tests/daemon-bus.conf), with the fake runtime and a
  * file:// source in a scratch directory: --once exit codes, fleetctl's

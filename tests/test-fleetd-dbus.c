@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test-fleetd-dbus.c: the dev.fleet.Agent1 object on a GTestDBus bus,
  * called through the generated proxy from a second connection, as fleetctl
  * would: GetStatus, Plan (valid and invalid), Reconcile, the properties
