@@ -9,11 +9,15 @@
  *
  * Authorization happens in one place, g-authorize-method, before any
  * handler runs: reading (GetStatus, Plan, properties) is open to everyone;
- * the mutating method (Reconcile) only to uid 0.  The daemon asks the bus
- * for the caller's uid itself rather than relying on the bus policy, which
- * may be missing or edited.
+ * the mutating method (Reconcile) only to uid 0 and to the user fleetd
+ * runs as (who could do anything fleetd does anyway: this is what lets an
+ * unprivileged fleetd on a session bus, as in the tests, be steered).  The
+ * daemon asks the bus for the caller's uid itself rather than relying on
+ * the bus policy, which may be missing or edited.
  */
 #include "config.h"
+
+#include <unistd.h>
 
 #include "fleetd-dbus-agent.h"
 #include "fleet-util-private.h"
@@ -131,7 +135,7 @@ fleetd_dbus_agent_authorize_method (GDBusInterfaceSkeleton *skeleton,
                                              method, error->message);
       return FALSE;
     }
-  if (uid != 0)
+  if (uid != 0 && uid != getuid ())
     {
       g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "FLEET_ACTION", "refuse", "MESSAGE",
                         "action=refuse method=%s caller=%s uid=%u reason=\"not root\"", method,
