@@ -15,8 +15,10 @@
 # --libdir=/usr/lib/<triplet>) the layout checked below is /usr/sbin/fleetd,
 # /usr/bin/fleetctl, /usr/lib/<triplet>/libfleet-1.so.0 and pkgconfig/,
 # /usr/include/fleet-1/fleet/, /usr/share/man/man{1,5,8}/,
-# /usr/lib/systemd/system/fleetd.service, /usr/share/dbus-1/{system.d,
-# system-services,interfaces}/, /usr/share/bash-completion/completions/fleetctl,
+# /lib/systemd/system/fleetd.service (systemd.pc's systemdsystemunitdir:
+# /lib on Debian 12, /usr/lib from Debian 13), /usr/share/dbus-1/{system.d,
+# system-services,interfaces}/ (dbus-1.pc's datadir, system_bus_services_dir
+# and interfaces_dir), /usr/share/bash-completion/completions/fleetctl,
 # /etc/fleet/fleetd.conf, /usr/share/doc/fleet/README.md and
 # /usr/share/doc/fleet/examples/ (COPYING is not installed: distributions
 # ship the licence their own way).
@@ -31,7 +33,8 @@ cc=${CC:-cc}
 version=${FLEET_VERSION:?FLEET_VERSION is not set}
 pending=${FLEET_PENDING_BINARIES:-}
 for dir in prefix bindir sbindir libdir includedir mandir sysconfdir localstatedir docdir \
-           systemdsystemunitdir dbusdatadir bashcompletiondir; do
+           systemdsystemunitdir dbuspolicydir dbussystemservicedir dbusinterfacedir \
+           bashcompletiondir; do
   eval "value=\${FLEET_$dir:-}"
   if [ -z "$value" ]; then
     echo "1..0 # SKIP FLEET_$dir is not set: run this from make check"
@@ -202,10 +205,10 @@ check "fleetd.service is in $systemdsystemunitdir" files "$unit"
 check "fleetd.service starts $sbindir/fleetd" grep -q -x -F "ExecStart=$sbindir/fleetd" "$unit"
 
 # 14. D-Bus: policy, activation file, interface.
-check "the D-Bus policy, activation file and interface are in $dbusdatadir" \
-  files "$root$dbusdatadir/system.d/dev.fleet.Agent1.conf" \
-    "$root$dbusdatadir/system-services/dev.fleet.Agent1.service" \
-    "$root$dbusdatadir/interfaces/dev.fleet.Agent1.xml"
+check "the D-Bus policy, activation file and interface are in $dbuspolicydir, $dbussystemservicedir and $dbusinterfacedir" \
+  files "$root$dbuspolicydir/dev.fleet.Agent1.conf" \
+    "$root$dbussystemservicedir/dev.fleet.Agent1.service" \
+    "$root$dbusinterfacedir/dev.fleet.Agent1.xml"
 
 # 15. bash completion, under the command's name.
 check "the bash completion is $bashcompletiondir/fleetctl" \
@@ -238,9 +241,9 @@ $mandir/man5/fleetd.conf.5
 $mandir/man5/fleet-desired-state.5
 $mandir/man8/fleetd.8
 $systemdsystemunitdir/fleetd.service
-$dbusdatadir/system.d/dev.fleet.Agent1.conf
-$dbusdatadir/system-services/dev.fleet.Agent1.service
-$dbusdatadir/interfaces/dev.fleet.Agent1.xml
+$dbuspolicydir/dev.fleet.Agent1.conf
+$dbussystemservicedir/dev.fleet.Agent1.service
+$dbusinterfacedir/dev.fleet.Agent1.xml
 $bashcompletiondir/fleetctl
 $sysconfdir/fleet/fleetd.conf
 $docdir/README.md

@@ -229,7 +229,9 @@ EOF
 # What dpkg and the maintainer scripts of a fleet package would do.
 install_fleet () {
   [ -x "$stage/usr/sbin/fleetd" ] || { echo "no fleetd in $stage"; return 1; }
-  cp -a "$stage/." /
+  # As dpkg does, follow the merged-/usr links (/lib -> usr/lib): the unit
+  # is in /lib/systemd/system, as systemd.pc says on Debian 12.
+  tar -C "$stage" -cf - . | tar -C / --keep-directory-symlink --no-overwrite-dir --no-same-owner -xf -
   ldconfig
   systemctl daemon-reload
   systemctl reload dbus.service
