@@ -505,6 +505,19 @@ phase2 () {
     not_ok "fleetd logged no warnings or errors since, its stops and activation included" \
       "$(printf '%s\n' "$out" | head -20)"
   fi
+
+  # Disabled, fleetd is not started by a D-Bus call: the activation file
+  # names the unit's Alias=, which only systemctl enable creates.
+  check "systemctl disable fleetd.service" systemctl disable --quiet fleetd.service
+  if out=$(dbus-send --system --print-reply --reply-timeout=30000 --dest=dev.fleet.Agent1 \
+             /dev/fleet/Agent1 dev.fleet.Agent1.GetStatus 2>&1); then
+    not_ok "a D-Bus call does not start a disabled fleetd.service" "it answered: $out"
+  elif sleep 2 && ! systemctl is-active --quiet fleetd.service; then
+    ok "a D-Bus call does not start a disabled fleetd.service: $(printf '%s\n' "$out" | head -n 1)"
+  else
+    not_ok "a D-Bus call does not start a disabled fleetd.service" "$out" \
+      "$(systemctl status --no-pager fleetd.service 2>&1)"
+  fi
   [ -z "$host_test" ] || host_mode_test
   echo finished > "$e2e/phase"
 }
