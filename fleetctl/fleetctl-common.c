@@ -117,7 +117,7 @@ fleetctl_fail_with_prefix (const char *prefix, GError *error)
     g_printerr ("fleetctl: %s: %s\n", prefix, error->message);
   else
     g_printerr ("fleetctl: %s\n", error->message);
-  return 1;
+  return FLEETCTL_EXIT_FAILURE;
 }
 
 static void
@@ -149,7 +149,7 @@ fleetctl_error (const char *format, ...)
   va_start (args, format);
   print_line (format, args);
   va_end (args);
-  return 1;
+  return FLEETCTL_EXIT_FAILURE;
 }
 
 /* Tables. */

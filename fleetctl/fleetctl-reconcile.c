@@ -36,10 +36,10 @@ fleetctl_reconcile (FleetctlContext *context, int argc, char **argv)
         {
           g_printerr ("fleetctl: Reconcile requires root (refused by the %s bus policy)\n",
                       fleetctl_bus_name (context));
-          return 1;
+          return FLEETCTL_EXIT_FAILURE;
         }
       return fleetctl_fail (error);
     }
   g_print ("%s\n", phase);
-  return g_str_equal (phase, "Running") ? 0 : 1;
+  return g_str_equal (phase, "Running") ? 0 : FLEETCTL_EXIT_FAILURE;
 }
