@@ -11,7 +11,8 @@
 
 static const FleetctlCommand commands[] = {
   { "status", fleetctl_status, "Show the phase of each deployment and service" },
-  { "reconcile", fleetctl_reconcile, "Fetch and apply the desired state now (root only)" },
+  { "reconcile", fleetctl_reconcile,
+    "Fetch and apply the desired state now (root, or as polkit allows)" },
   { "plan", fleetctl_plan, "Show what applying a document would do, changing nothing" },
   { "version", fleetctl_version, "Show the versions of fleetctl and fleetd" },
 };

@@ -18,7 +18,8 @@
 # /lib/systemd/system/fleetd.service (systemd.pc's systemdsystemunitdir:
 # /lib on Debian 12, /usr/lib from Debian 13), /usr/share/dbus-1/{system.d,
 # system-services,interfaces}/ (dbus-1.pc's datadir, system_bus_services_dir
-# and interfaces_dir), /usr/share/bash-completion/completions/fleetctl,
+# and interfaces_dir), /usr/share/polkit-1/actions/ (polkit-gobject-1.pc's
+# actiondir), /usr/share/bash-completion/completions/fleetctl,
 # /etc/fleet/fleetd.conf, /usr/share/doc/fleet/README.md and
 # /usr/share/doc/fleet/examples/ (COPYING is not installed: distributions
 # ship the licence their own way).
@@ -34,7 +35,7 @@ version=${FLEET_VERSION:?FLEET_VERSION is not set}
 pending=${FLEET_PENDING_BINARIES:-}
 for dir in prefix bindir sbindir libdir includedir mandir sysconfdir localstatedir docdir \
            systemdsystemunitdir dbuspolicydir dbussystemservicedir dbusinterfacedir \
-           bashcompletiondir; do
+           polkitactiondir bashcompletiondir; do
   eval "value=\${FLEET_$dir:-}"
   if [ -z "$value" ]; then
     echo "1..0 # SKIP FLEET_$dir is not set: run this from make check"
@@ -43,7 +44,7 @@ for dir in prefix bindir sbindir libdir includedir mandir sysconfdir localstated
   eval "$dir=\$value"
 done
 
-echo "1..21"
+echo "1..22"
 n=0
 ok () { n=$((n + 1)); echo "ok $n - $*"; }
 not_ok () { n=$((n + 1)); echo "not ok $n - $*"; }
@@ -210,23 +211,27 @@ check "the D-Bus policy, activation file and interface are in $dbuspolicydir, $d
     "$root$dbussystemservicedir/dev.fleet.Agent1.service" \
     "$root$dbusinterfacedir/dev.fleet.Agent1.xml"
 
-# 15. bash completion, under the command's name.
+# 15. The polkit action.
+check "the polkit action is in $polkitactiondir" \
+  files "$root$polkitactiondir/dev.fleet.Agent1.policy"
+
+# 16. bash completion, under the command's name.
 check "the bash completion is $bashcompletiondir/fleetctl" \
   files "$root$bashcompletiondir/fleetctl"
 
-# 16-17. The config file: in place, and setting nothing.
+# 17-18. The config file: in place, and setting nothing.
 conf=$root$sysconfdir/fleet/fleetd.conf
 check "fleetd.conf is in $sysconfdir/fleet" files "$conf"
 check "the installed fleetd.conf sets nothing (every key commented out)" \
   sh -c '! grep -n -E "^[[:space:]]*[a-z-]+[[:space:]]*=" "$1" && ! grep -n "@[a-z]*@" "$1"' \
     sh "$conf"
 
-# 18. The documentation: the README and the example documents.
+# 19. The documentation: the README and the example documents.
 check "README.md and the example documents are in $docdir" \
   files "$root$docdir/README.md" "$root$docdir/examples/hello-v1.json" "$root$docdir/examples/hello-v2.json" \
     "$root$docdir/examples/hello-v3.json"
 
-# 19. Nothing else: a new installed file must be added to this list (and to
+# 20. Nothing else: a new installed file must be added to this list (and to
 # the distribution's packaging) on purpose.
 cat > "$tmp/expected" <<EOF
 $sbindir/fleetd
@@ -244,6 +249,7 @@ $systemdsystemunitdir/fleetd.service
 $dbuspolicydir/dev.fleet.Agent1.conf
 $dbussystemservicedir/dev.fleet.Agent1.service
 $dbusinterfacedir/dev.fleet.Agent1.xml
+$polkitactiondir/dev.fleet.Agent1.policy
 $bashcompletiondir/fleetctl
 $sysconfdir/fleet/fleetd.conf
 $docdir/README.md
@@ -259,7 +265,7 @@ else
   printf '%s\n' "$extra" | sed 's/^/# unexpected: /'
 fi
 
-# 20-21. make uninstall removes every file again.
+# 21-22. make uninstall removes every file again.
 if "$make" -C "$builddir" uninstall DESTDIR="$root" > "$tmp/uninstall.log" 2>&1; then
   ok "make uninstall DESTDIR=... succeeds"
 else
