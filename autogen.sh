@@ -5,7 +5,9 @@
 #
 # --install-deps installs, with apt, the Debian packages needed to build and
 # test fleet (podman, runc and busybox-static for the integration and
-# end-to-end tests, curl and jq for the end-to-end test, a D-Bus daemon,
+# end-to-end tests, curl and jq for the end-to-end test, a D-Bus daemon
+# (and dbus-1.pc, which says where its files go), polkit (its library for
+# fleetd, its daemon for the authorization test),
 # mandoc for man page lint, systemd-analyze and bash-completion for the
 # packaging checks) when any of them is missing.  It needs root, as on the
 # project's build machines.
@@ -14,7 +16,8 @@ srcdir=$(dirname "$0")
 test -n "$srcdir" || srcdir=.
 
 DEPS="autoconf automake libtool pkg-config make gcc libglib2.0-dev libglib2.0-dev-bin \
-libjson-glib-dev libsoup-3.0-dev dbus-daemon podman runc busybox-static uidmap \
+libjson-glib-dev libsoup-3.0-dev libdbus-1-dev libpolkit-gobject-1-dev polkitd dbus-daemon \
+podman runc busybox-static uidmap \
 mandoc valgrind python3 util-linux curl jq openssl ca-certificates systemd bash-completion"
 
 install_deps () {

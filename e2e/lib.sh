@@ -291,7 +291,7 @@ start_fleetd () {
 
 fleetd_answers () {
   kill -0 "$fleetd_pid" 2>/dev/null || fail "fleetd exited: $(tail -n 5 "$tmp/fleetd.log")"
-  fleetctl status --json >/dev/null 2>&1
+  refresh_status
 }
 
 cleanup () {

@@ -274,7 +274,10 @@ start_fleetd () {
 
 fleetd_answers () {
   kill -0 "$fleetd_pid" 2>/dev/null || return 1
-  fleetctl status >/dev/null 2>&1
+  # Any phase is an answer: 0 Running, 1 Failed, 3 Pending (4: no fleetd).
+  status_exit=0
+  fleetctl status >/dev/null 2>&1 || status_exit=$?
+  case $status_exit in 0 | 1 | 3) ;; *) return 1 ;; esac
 }
 
 # fleetd's action log since the last call.

@@ -145,8 +145,12 @@ write_documents () {
 
 # --- observations --------------------------------------------------------------
 
+# fleetctl status exits with the phase (0 Running, 1 Failed, 3 Pending), or
+# 4 when fleetd cannot be reached: any phase is an answer.
 refresh_status () {
-  fleetctl status --json >"$tmp/status.json" 2>"$tmp/status.err"
+  status_exit=0
+  fleetctl status --json >"$tmp/status.json" 2>"$tmp/status.err" || status_exit=$?
+  case $status_exit in 0 | 1 | 3) ;; *) return 1 ;; esac
 }
 
 # A member of the last status, by jq path; empty for null or missing.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleetctl-common.c: what fleetctl's commands share.  The connection to
  * fleetd turns every way of not finding it (no bus, no owner of the name)
  * into one line ("fleetd is not running on the system bus", or why the bus
@@ -116,7 +117,7 @@ fleetctl_fail_with_prefix (const char *prefix, GError *error)
     g_printerr ("fleetctl: %s: %s\n", prefix, error->message);
   else
     g_printerr ("fleetctl: %s\n", error->message);
-  return 1;
+  return FLEETCTL_EXIT_FAILURE;
 }
 
 static void
@@ -148,7 +149,7 @@ fleetctl_error (const char *format, ...)
   va_start (args, format);
   print_line (format, args);
   va_end (args);
-  return 1;
+  return FLEETCTL_EXIT_FAILURE;
 }
 
 /* Tables. */

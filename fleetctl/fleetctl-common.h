@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleetctl-common.h: what fleetctl's commands share: options, the
  * connection to fleetd, error output and tables.
  */
@@ -9,8 +10,14 @@
 
 G_BEGIN_DECLS
 
-/* Exit status for a bad command line. */
+/* Exit statuses (fleetctl(1), EXIT STATUS).  Any failure is 1, a bad
+ * command line 2.  `status` tells the device's phase as LSB init scripts'
+ * status actions tell a service's: 0 Running, 1 Failed, 3 Pending, and 4
+ * when it cannot be known (fleetd cannot be reached). */
+#define FLEETCTL_EXIT_FAILURE 1
 #define FLEETCTL_EXIT_USAGE 2
+#define FLEETCTL_EXIT_PENDING 3
+#define FLEETCTL_EXIT_UNKNOWN 4
 
 typedef struct
 {

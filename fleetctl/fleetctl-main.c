@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleetctl-main.c: the entry point of fleetctl, the command-line client of
  * fleetd: global options, then one command from the table below, each in
  * its own fleetctl-<command>.c.
@@ -10,7 +11,8 @@
 
 static const FleetctlCommand commands[] = {
   { "status", fleetctl_status, "Show the phase of each deployment and service" },
-  { "reconcile", fleetctl_reconcile, "Fetch and apply the desired state now (root only)" },
+  { "reconcile", fleetctl_reconcile,
+    "Fetch and apply the desired state now (root, or as polkit allows)" },
   { "plan", fleetctl_plan, "Show what applying a document would do, changing nothing" },
   { "version", fleetctl_version, "Show the versions of fleetctl and fleetd" },
 };
@@ -23,7 +25,8 @@ describe_commands (void)
   for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
     g_string_append_printf (text, "  %-12s%s\n", commands[i].name, commands[i].summary);
   g_string_append (text, "\nRun \"fleetctl COMMAND --help\" for a command's options.\n"
-                         "Exit status: 0 on success, 1 on failure, 2 for a bad command line.");
+                         "Exit status: 0 on success, 1 on failure, 2 for a bad command line;\n"
+                         "status: 0 Running, 1 Failed, 3 Pending, 4 fleetd cannot be reached.");
   return g_string_free (text, FALSE);
 }
 
@@ -44,11 +47,13 @@ on_bus_option (const char *option_name, const char *value, gpointer data, GError
 
 /* The options before the command; parsing stops at the command. */
 static gboolean
-parse_global_options (FleetctlContext *context, int *argc, char ***argv, GError **error)
+parse_global_options (FleetctlContext *context, int *argc, char ***argv, gboolean *version,
+                      GError **error)
 {
   const GOptionEntry entries[] = {
     { "bus", 0, 0, G_OPTION_ARG_CALLBACK, on_bus_option,
       "Talk to fleetd on the system (default) or session bus", "system|session" },
+    { "version", 0, 0, G_OPTION_ARG_NONE, version, "Print fleetctl's version and exit", NULL },
     { NULL }
   };
   g_autoptr(GOptionContext) option_context = g_option_context_new ("COMMAND [ARGS...]");
@@ -71,16 +76,24 @@ main (int argc, char **argv)
   g_autoptr(GError) error = NULL;
   g_autofree char *prgname = NULL;
   const FleetctlCommand *command;
+  gboolean version = FALSE;
 
   setlocale (LC_ALL, "");
   g_set_prgname ("fleetctl");
   /* Register the dev.fleet.Error.* names, so the daemon's errors map back. */
   (void) fleet_error_quark ();
 
-  if (!parse_global_options (&context, &argc, &argv, &error))
+  if (!parse_global_options (&context, &argc, &argv, &version, &error))
     {
       g_printerr ("fleetctl: %s\n", error->message);
       return FLEETCTL_EXIT_USAGE;
+    }
+  /* As fleetd --version: this program's, without asking fleetd (that is
+   * what the version command is for). */
+  if (version)
+    {
+      g_print ("fleetctl %s\n", PACKAGE_VERSION);
+      return 0;
     }
   if (argc < 2)
     {

@@ -1,29 +1,80 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleetctl-plan.c: `fleetctl plan FILE [--json]`: a dry run.  fleetd
- * validates FILE exactly as it would a fetched document (so its limits and
- * the generation check apply) and answers with what applying it would pull,
- * start, replace and stop; nothing is changed.  Under an action that starts
- * a container, a second line says what a replacement changes, a restart
- * policy other than "always" and what the service waits for.  A document that fails
+ * validates FILE (standard input when FILE is "-") exactly as it would a
+ * fetched document (so its limits and the generation check apply) and
+ * answers with what applying it would pull, start, replace and stop;
+ * nothing is changed.  Under an action that starts a container, a second
+ * line says what a replacement changes, a restart policy other than
+ * "always" and what the service waits for.  A document that fails
  * validation is one line naming FILE and the offending path, exit 1.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <gio/gunixinputstream.h>
 #include <glib/gstdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "fleetctl-common.h"
+#include "fleet-util-private.h"
 
 /* Far above any document fleetd accepts (1 MiB unless configured), and
  * small enough to read whole without harm. */
 #define MAX_FILE_BYTES (64 * 1024 * 1024)
 
-/* fleetd takes the text as a D-Bus string: it must be UTF-8 without NULs.
- * Only a regular file is read, and only up to a limit: `plan /dev/zero`
+#define STDIN_NAME "standard input"
+#define READ_CHUNK (64 * 1024)
+
+/* fleetd takes the text as a D-Bus string: it must be UTF-8 without NULs. */
+static gboolean
+check_text (const char *name, const char *contents, gsize length, GError **error)
+{
+  if (memchr (contents, '\0', length) != NULL)
+    return fleet_throw (error, FLEET_ERROR_INVALID_DOCUMENT,
+                        "%s: not a JSON document (it contains a NUL byte)", name);
+  if (!g_utf8_validate (contents, length, NULL))
+    return fleet_throw (error, FLEET_ERROR_INVALID_DOCUMENT,
+                        "%s: not a JSON document (not UTF-8 text)", name);
+  return TRUE;
+}
+
+/* Standard input, whatever it is (a pipe, a file), up to the same limit
+ * as a file: `fleetctl plan - < /dev/zero` ends in an error too. */
+static char *
+read_standard_input (GError **error)
+{
+  g_autoptr(GInputStream) input = g_unix_input_stream_new (STDIN_FILENO, FALSE);
+  g_autoptr(GByteArray) contents = g_byte_array_new ();
+  g_autofree guint8 *buffer = g_malloc (READ_CHUNK);
+  g_autoptr(GError) local_error = NULL;
+  gsize n;
+
+  /* read_all() returns less than asked only at the end: asking again
+   * would wait for a second end on a terminal. */
+  do
+    {
+      if (!g_input_stream_read_all (input, buffer, READ_CHUNK, &n, NULL, &local_error))
+        return fleet_null_throw (error, FLEET_ERROR_FAILED, "%s: %s", STDIN_NAME,
+                                 local_error->message);
+      if (contents->len + n > MAX_FILE_BYTES)
+        return fleet_null_throw (error, FLEET_ERROR_TOO_LARGE,
+                                 "%s: more than %d bytes, too large for a desired-state document",
+                                 STDIN_NAME, MAX_FILE_BYTES);
+      g_byte_array_append (contents, buffer, n);
+    }
+  while (n == READ_CHUNK);
+  if (!check_text (STDIN_NAME, (const char *) contents->data, contents->len, error))
+    return NULL;
+  g_byte_array_append (contents, (const guint8 *) "", 1);
+  return (char *) g_byte_array_free (g_steal_pointer (&contents), FALSE);
+}
+
+/* Only a regular file is read, and only up to a limit: `plan /dev/zero`
  * must be an error, not an exhausted machine. */
 static char *
-read_document (const char *path, GError **error)
+read_file (const char *path, GError **error)
 {
   g_autofree char *contents = NULL;
   gsize length;
@@ -50,20 +101,9 @@ read_document (const char *path, GError **error)
                    path, (gint64) st.st_size);
       return NULL;
     }
-  if (!g_file_get_contents (path, &contents, &length, error))
+  if (!g_file_get_contents (path, &contents, &length, error)
+      || !check_text (path, contents, length, error))
     return NULL;
-  if (memchr (contents, '\0', length) != NULL)
-    {
-      g_set_error (error, FLEET_ERROR, FLEET_ERROR_INVALID_DOCUMENT,
-                   "%s: not a JSON document (it contains a NUL byte)", path);
-      return NULL;
-    }
-  if (!g_utf8_validate (contents, length, NULL))
-    {
-      g_set_error (error, FLEET_ERROR, FLEET_ERROR_INVALID_DOCUMENT,
-                   "%s: not a JSON document (not UTF-8 text)", path);
-      return NULL;
-    }
   return g_steal_pointer (&contents);
 }
 
@@ -205,22 +245,26 @@ fleetctl_plan (FleetctlContext *context, int argc, char **argv)
   g_autofree char *document = NULL;
   g_autofree char *text = NULL;
   g_autoptr(JsonParser) parser = json_parser_new ();
+  gboolean from_stdin;
 
   if (!fleetctl_parse_options (context, &argc, &argv, entries, "FILE",
-                               "Show what applying the desired-state document FILE would pull, "
-                               "start, replace and stop.  Changes nothing.",
+                               "Show what applying the desired-state document FILE (standard "
+                               "input for -) would pull, start, replace and stop.  Changes "
+                               "nothing.",
                                &error))
     return fleetctl_usage_error ("%s", error->message);
   if (argc != 2)
     return fleetctl_usage_error ("plan: expected one FILE (try \"fleetctl plan --help\")");
-  document = read_document (argv[1], &error);
+  from_stdin = g_str_equal (argv[1], "-");
+  document = from_stdin ? read_standard_input (&error) : read_file (argv[1], &error);
   if (document == NULL)
     return fleetctl_fail (error);
   proxy = fleetctl_connect (context, &error);
   if (proxy == NULL)
     return fleetctl_fail (error);
   if (!fleet_agent1_call_plan_sync (proxy, document, &text, NULL, &error))
-    return fleetctl_fail_with_prefix (error->domain == FLEET_ERROR ? argv[1] : NULL, error);
+    return fleetctl_fail_with_prefix (
+      error->domain == FLEET_ERROR ? (from_stdin ? STDIN_NAME : argv[1]) : NULL, error);
   if (!json_parser_load_from_data (parser, text, -1, &error)
       || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
     return fleetctl_error ("fleetd sent a plan that is not a JSON object");

@@ -1,7 +1,9 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleetctl-status.c: `fleetctl status [--json]`: the status document (contract
  * §3) of fleetd, as JSON or as a table with one row per service: its
  * deployment's phase, its container (short id), image and the deployment's
- * last error, under the aggregate phase, generation and last fetch.
+ * last error, under the aggregate phase, generation and last fetch.  The
+ * exit status tells the aggregate phase, so that a script can test it.
  */
 #include "config.h"
 
@@ -110,6 +112,40 @@ print_table (JsonObject *status)
   fleetctl_table_print (table);
 }
 
+/* Not knowing the phase (fleetd cannot be reached, or sent what is not a
+ * status) is an exit status of its own: a script must not take it for
+ * Failed. */
+static int
+fail_phase_unknown (GError *error)
+{
+  fleetctl_fail (error);
+  return FLEETCTL_EXIT_UNKNOWN;
+}
+
+/* The exit status for the device's phase: 0 Running, 1 Failed, 3 Pending. */
+static int
+exit_status_for_phase (JsonObject *status)
+{
+  const char *text = member_string (status, "phase");
+  FleetPhase phase;
+
+  if (!fleet_phase_from_string (text, &phase))
+    {
+      g_printerr ("fleetctl: fleetd reported an unknown phase \"%s\"\n", text);
+      return FLEETCTL_EXIT_UNKNOWN;
+    }
+  switch (phase)
+    {
+    case FLEET_PHASE_RUNNING:
+      return 0;
+    case FLEET_PHASE_FAILED:
+      return FLEETCTL_EXIT_FAILURE;
+    case FLEET_PHASE_PENDING:
+      return FLEETCTL_EXIT_PENDING;
+    }
+  return FLEETCTL_EXIT_UNKNOWN;
+}
+
 int
 fleetctl_status (FleetctlContext *context, int argc, char **argv)
 {
@@ -131,16 +167,19 @@ fleetctl_status (FleetctlContext *context, int argc, char **argv)
     return fleetctl_usage_error ("status: unexpected argument \"%s\"", argv[1]);
   proxy = fleetctl_connect (context, &error);
   if (proxy == NULL || !fleet_agent1_call_get_status_sync (proxy, &text, NULL, &error))
-    return fleetctl_fail (error);
+    return fail_phase_unknown (error);
   if (!json_parser_load_from_data (parser, text, -1, &error)
       || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
-    return fleetctl_error ("fleetd sent a status that is not a JSON object");
+    {
+      fleetctl_error ("fleetd sent a status that is not a JSON object");
+      return FLEETCTL_EXIT_UNKNOWN;
+    }
   if (json)
     {
       pretty = json_to_string (json_parser_get_root (parser), TRUE);
       g_print ("%s\n", pretty);
-      return 0;
     }
-  print_table (json_node_get_object (json_parser_get_root (parser)));
-  return 0;
+  else
+    print_table (json_node_get_object (json_parser_get_root (parser)));
+  return exit_status_for_phase (json_node_get_object (json_parser_get_root (parser)));
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleetctl-version.c: `fleetctl version`: the versions of fleetctl and of
  * the running fleetd.  The client's is printed even when fleetd cannot be
  * reached (then exit 1).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleetd-dbus-agent.c: the dev.fleet.Agent1 object at /dev/fleet/Agent1.
  *
  * It subclasses the skeleton gdbus-codegen generates from
@@ -8,13 +9,22 @@
  *
  * Authorization happens in one place, g-authorize-method, before any
  * handler runs: reading (GetStatus, Plan, properties) is open to everyone;
- * the mutating method (Reconcile) only to uid 0.  The daemon asks the bus
- * for the caller's uid itself rather than relying on the bus policy, which
- * may be missing or edited.
+ * the mutating method (Reconcile) to root and to the user fleetd runs as
+ * (who could do anything fleetd does anyway: this is what lets an
+ * unprivileged fleetd on a session bus, as in the tests, be steered), and
+ * to whomever polkit authorizes for its action (dev.fleet.reconcile), as
+ * fwupd and NetworkManager do.  polkit is asked only on the system bus,
+ * where it identifies callers; when it cannot be asked, the caller is
+ * refused.  The daemon asks the bus for the caller's uid itself rather than
+ * relying on the bus policy, which may be missing or edited.
  */
 #include "config.h"
 
+#include <polkit/polkit.h>
+#include <unistd.h>
+
 #include "fleetd-dbus-agent.h"
+#include "fleetd-log.h"
 #include "fleet-util-private.h"
 
 struct _FleetdDBusAgent
@@ -30,8 +40,15 @@ G_DEFINE_FINAL_TYPE_WITH_CODE (FleetdDBusAgent, fleetd_dbus_agent, FLEET_TYPE_AG
                                G_IMPLEMENT_INTERFACE (FLEET_TYPE_AGENT1,
                                                       fleetd_dbus_agent_iface_init))
 
-/* Methods that change something, and so require root. */
-static const char *const mutating_methods[] = { "Reconcile", NULL };
+/* Methods that change something, and the polkit action each requires of
+ * callers other than root (data/dev.fleet.Agent1.policy). */
+static const struct
+{
+  const char *method;
+  const char *action;
+} mutating_methods[] = {
+  { "Reconcile", "dev.fleet.reconcile" },
+};
 
 static const char *
 empty_if_null (const char *s)
@@ -78,20 +95,26 @@ on_deployment_phase_changed (FleetReconciler *reconciler, const char *deployment
 
 /* Authorization. */
 
-static gboolean
-is_mutating (GDBusMethodInvocation *invocation)
+/* The polkit action @invocation requires, or NULL for a method open to
+ * everyone. */
+static const char *
+lookup_action (GDBusMethodInvocation *invocation)
 {
   const char *interface = g_dbus_method_invocation_get_interface_name (invocation);
   const char *method = g_dbus_method_invocation_get_method_name (invocation);
 
-  return g_strcmp0 (interface, FLEET_DBUS_NAME) == 0
-         && g_strv_contains (mutating_methods, method);
+  if (g_strcmp0 (interface, FLEET_DBUS_NAME) != 0)
+    return NULL;
+  for (guint i = 0; i < G_N_ELEMENTS (mutating_methods); i++)
+    if (g_str_equal (mutating_methods[i].method, method))
+      return mutating_methods[i].action;
+  return NULL;
 }
 
 /* The uid of the caller, from the bus.  Synchronous, and that is fine:
  * GLib runs g-authorize-method in a worker thread when a skeleton overrides
  * it, and only then dispatches the handler on the main context, so the
- * main loop never waits for this round trip. */
+ * main loop never waits for this round trip, nor for polkit's answer. */
 static gboolean
 get_caller_uid (GDBusMethodInvocation *invocation, guint32 *out_uid, GError **error)
 {
@@ -111,36 +134,98 @@ get_caller_uid (GDBusMethodInvocation *invocation, guint32 *out_uid, GError **er
   return TRUE;
 }
 
+/* polkit names a caller by its system bus name: a name on any other bus
+ * would be some other process's there.  fleetd's connection is the system
+ * bus's shared one (g_bus_get()) when it is on the system bus. */
+static gboolean
+is_system_bus (GDBusConnection *connection)
+{
+  g_autoptr(GDBusConnection) system_bus = g_bus_get_sync (G_BUS_TYPE_SYSTEM, NULL, NULL);
+
+  return system_bus == connection;
+}
+
+/* Whether polkit authorizes the caller for @action; an error says why not.
+ * Authentication may be asked for only when the caller allowed it (fleetctl
+ * does from a terminal), since it waits for an answer. */
+static gboolean
+polkit_authorizes (GDBusMethodInvocation *invocation, const char *action, GError **error)
+{
+  const char *method = g_dbus_method_invocation_get_method_name (invocation);
+  GDBusMessage *message = g_dbus_method_invocation_get_message (invocation);
+  PolkitCheckAuthorizationFlags flags = POLKIT_CHECK_AUTHORIZATION_FLAGS_NONE;
+  g_autoptr(PolkitSubject) subject =
+    polkit_system_bus_name_new (g_dbus_method_invocation_get_sender (invocation));
+  g_autoptr(PolkitAuthority) authority = NULL;
+  g_autoptr(PolkitAuthorizationResult) result = NULL;
+  g_autoptr(GError) local_error = NULL;
+
+  if (g_dbus_message_get_flags (message) & G_DBUS_MESSAGE_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION)
+    flags |= POLKIT_CHECK_AUTHORIZATION_FLAGS_ALLOW_USER_INTERACTION;
+  authority = polkit_authority_get_sync (NULL, &local_error);
+  if (authority != NULL)
+    result = polkit_authority_check_authorization_sync (authority, subject, action, NULL, flags,
+                                                        NULL, &local_error);
+  if (result == NULL)
+    {
+      g_dbus_error_strip_remote_error (local_error);
+      return fleet_throw (error, FLEET_ERROR_PERMISSION_DENIED,
+                          "%s requires root or polkit's authorization (%s), and polkit cannot "
+                          "be asked: %s",
+                          method, action, local_error->message);
+    }
+  if (polkit_authorization_result_get_is_authorized (result))
+    return TRUE;
+  if (polkit_authorization_result_get_is_challenge (result))
+    return fleet_throw (error, FLEET_ERROR_PERMISSION_DENIED,
+                        "%s requires root or an administrator's authentication (polkit action "
+                        "%s), and no authentication agent could ask for it",
+                        method, action);
+  return fleet_throw (error, FLEET_ERROR_PERMISSION_DENIED,
+                      "%s is not authorized for this user (polkit action %s)", method, action);
+}
+
+/* Root, fleetd's own user, and whom polkit authorizes for @action. */
+static gboolean
+authorize_caller (GDBusMethodInvocation *invocation, const char *action, guint32 *out_uid,
+                  GError **error)
+{
+  const char *method = g_dbus_method_invocation_get_method_name (invocation);
+  g_autoptr(GError) local_error = NULL;
+
+  if (!get_caller_uid (invocation, out_uid, &local_error))
+    return fleet_throw (error, FLEET_ERROR_PERMISSION_DENIED,
+                        "%s requires root, and the caller's uid is unknown: %s", method,
+                        local_error->message);
+  if (*out_uid == 0 || *out_uid == getuid ())
+    return TRUE;
+  if (!is_system_bus (g_dbus_method_invocation_get_connection (invocation)))
+    return fleet_throw (error, FLEET_ERROR_PERMISSION_DENIED, "%s requires root", method);
+  if (!polkit_authorizes (invocation, action, error))
+    return FALSE;
+  fleetd_log_event (G_LOG_LEVEL_MESSAGE, "authorize",
+                    "method=%s caller=%s uid=%u polkit_action=%s", method,
+                    g_dbus_method_invocation_get_sender (invocation), *out_uid, action);
+  return TRUE;
+}
+
 static gboolean
 fleetd_dbus_agent_authorize_method (GDBusInterfaceSkeleton *skeleton,
                                     GDBusMethodInvocation *invocation)
 {
   g_autoptr(GError) error = NULL;
-  const char *method = g_dbus_method_invocation_get_method_name (invocation);
+  const char *action = lookup_action (invocation);
   guint32 uid = G_MAXUINT32;
+  g_autofree char *reason = NULL;
 
-  if (!is_mutating (invocation))
+  if (action == NULL || authorize_caller (invocation, action, &uid, &error))
     return TRUE;
-  if (!get_caller_uid (invocation, &uid, &error))
-    {
-      g_dbus_method_invocation_return_error (invocation, FLEET_ERROR,
-                                             FLEET_ERROR_PERMISSION_DENIED,
-                                             "%s requires root, and the caller's uid is "
-                                             "unknown: %s",
-                                             method, error->message);
-      return FALSE;
-    }
-  if (uid != 0)
-    {
-      g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "FLEET_ACTION", "refuse", "MESSAGE",
-                        "action=refuse method=%s caller=%s uid=%u reason=\"not root\"", method,
-                        g_dbus_method_invocation_get_sender (invocation), uid);
-      g_dbus_method_invocation_return_error (invocation, FLEET_ERROR,
-                                             FLEET_ERROR_PERMISSION_DENIED, "%s requires root",
-                                             method);
-      return FALSE;
-    }
-  return TRUE;
+  reason = fleet_log_quote (error->message);
+  fleetd_log_event (G_LOG_LEVEL_MESSAGE, "refuse", "method=%s caller=%s uid=%u reason=%s",
+                    g_dbus_method_invocation_get_method_name (invocation),
+                    g_dbus_method_invocation_get_sender (invocation), uid, reason);
+  g_dbus_method_invocation_return_gerror (invocation, error);
+  return FALSE;
 }
 
 /* Methods. */

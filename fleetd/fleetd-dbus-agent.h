@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleetd-dbus-agent.h: the dev.fleet.Agent1 object fleetd publishes. */
 #pragma once
 

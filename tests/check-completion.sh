@@ -1,6 +1,8 @@
 #!/bin/sh
-# Check the bash completion of fleetctl: commands, --bus values, --json and
-# files for `plan`, both alone and under the bash-completion package.
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Check the bash completion of fleetctl: commands, --bus values, --json,
+# --version and files (or -) for `plan`, both alone and under the
+# bash-completion package.
 set -eu
 
 srcdir=${FLEET_TOP_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -11,7 +13,8 @@ bash_completion=${FLEET_BASH_COMPLETION:-/usr/share/bash-completion/bash_complet
 # sorted and space-separated.
 cases='fleetctl |plan reconcile status version
 fleetctl st|status
-fleetctl -|--bus --help
+fleetctl -|--bus --help --version
+fleetctl --v|--version
 fleetctl --bus |session system
 fleetctl --bus se|session
 fleetctl --bus=s|session system
@@ -21,6 +24,9 @@ fleetctl status -|--json
 fleetctl version |
 fleetctl plan do|doc.json
 fleetctl plan doc.json -|--json
+fleetctl plan -|- --json
+fleetctl plan - |--json
+fleetctl plan - -|--json
 fleetctl --bus session plan doc.json |--json'
 
 n_cases=$(printf '%s\n' "$cases" | wc -l)

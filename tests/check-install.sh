@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Check `make install`: run it into a scratch DESTDIR from the build tree and
 # check that every file a package needs lands where it belongs, works from
 # there (the library links through its .pc, the unit starts the installed
@@ -14,9 +15,14 @@
 # --libdir=/usr/lib/<triplet>) the layout checked below is /usr/sbin/fleetd,
 # /usr/bin/fleetctl, /usr/lib/<triplet>/libfleet-1.so.0 and pkgconfig/,
 # /usr/include/fleet-1/fleet/, /usr/share/man/man{1,5,8}/,
-# /usr/lib/systemd/system/fleetd.service, /usr/share/dbus-1/{system.d,
-# system-services,interfaces}/, /usr/share/bash-completion/completions/fleetctl,
-# /etc/fleet/fleetd.conf and /usr/share/doc/fleet/examples/.
+# /lib/systemd/system/fleetd.service (systemd.pc's systemdsystemunitdir:
+# /lib on Debian 12, /usr/lib from Debian 13), /usr/share/dbus-1/{system.d,
+# system-services,interfaces}/ (dbus-1.pc's datadir, system_bus_services_dir
+# and interfaces_dir), /usr/share/polkit-1/actions/ (polkit-gobject-1.pc's
+# actiondir), /usr/share/bash-completion/completions/fleetctl,
+# /etc/fleet/fleetd.conf, /usr/share/doc/fleet/README.md and
+# /usr/share/doc/fleet/examples/ (COPYING is not installed: distributions
+# ship the licence their own way).
 #
 # FLEET_PENDING_BINARIES lists binaries this tree does not build yet; their
 # checks are reported as skipped, by name, instead of failing.
@@ -28,7 +34,8 @@ cc=${CC:-cc}
 version=${FLEET_VERSION:?FLEET_VERSION is not set}
 pending=${FLEET_PENDING_BINARIES:-}
 for dir in prefix bindir sbindir libdir includedir mandir sysconfdir localstatedir docdir \
-           systemdsystemunitdir dbusdatadir bashcompletiondir; do
+           systemdsystemunitdir dbuspolicydir dbussystemservicedir dbusinterfacedir \
+           polkitactiondir bashcompletiondir; do
   eval "value=\${FLEET_$dir:-}"
   if [ -z "$value" ]; then
     echo "1..0 # SKIP FLEET_$dir is not set: run this from make check"
@@ -37,7 +44,7 @@ for dir in prefix bindir sbindir libdir includedir mandir sysconfdir localstated
   eval "$dir=\$value"
 done
 
-echo "1..21"
+echo "1..22"
 n=0
 ok () { n=$((n + 1)); echo "ok $n - $*"; }
 not_ok () { n=$((n + 1)); echo "not ok $n - $*"; }
@@ -199,28 +206,32 @@ check "fleetd.service is in $systemdsystemunitdir" files "$unit"
 check "fleetd.service starts $sbindir/fleetd" grep -q -x -F "ExecStart=$sbindir/fleetd" "$unit"
 
 # 14. D-Bus: policy, activation file, interface.
-check "the D-Bus policy, activation file and interface are in $dbusdatadir" \
-  files "$root$dbusdatadir/system.d/dev.fleet.Agent1.conf" \
-    "$root$dbusdatadir/system-services/dev.fleet.Agent1.service" \
-    "$root$dbusdatadir/interfaces/dev.fleet.Agent1.xml"
+check "the D-Bus policy, activation file and interface are in $dbuspolicydir, $dbussystemservicedir and $dbusinterfacedir" \
+  files "$root$dbuspolicydir/dev.fleet.Agent1.conf" \
+    "$root$dbussystemservicedir/dev.fleet.Agent1.service" \
+    "$root$dbusinterfacedir/dev.fleet.Agent1.xml"
 
-# 15. bash completion, under the command's name.
+# 15. The polkit action.
+check "the polkit action is in $polkitactiondir" \
+  files "$root$polkitactiondir/dev.fleet.Agent1.policy"
+
+# 16. bash completion, under the command's name.
 check "the bash completion is $bashcompletiondir/fleetctl" \
   files "$root$bashcompletiondir/fleetctl"
 
-# 16-17. The config file: in place, and setting nothing.
+# 17-18. The config file: in place, and setting nothing.
 conf=$root$sysconfdir/fleet/fleetd.conf
 check "fleetd.conf is in $sysconfdir/fleet" files "$conf"
 check "the installed fleetd.conf sets nothing (every key commented out)" \
   sh -c '! grep -n -E "^[[:space:]]*[a-z-]+[[:space:]]*=" "$1" && ! grep -n "@[a-z]*@" "$1"' \
     sh "$conf"
 
-# 18. The example documents.
-check "the example documents are in $docdir/examples" \
-  files "$root$docdir/examples/hello-v1.json" "$root$docdir/examples/hello-v2.json" \
+# 19. The documentation: the README and the example documents.
+check "README.md and the example documents are in $docdir" \
+  files "$root$docdir/README.md" "$root$docdir/examples/hello-v1.json" "$root$docdir/examples/hello-v2.json" \
     "$root$docdir/examples/hello-v3.json" "$root$docdir/examples/edge-gateway.json"
 
-# 19. Nothing else: a new installed file must be added to this list (and to
+# 20. Nothing else: a new installed file must be added to this list (and to
 # the distribution's packaging) on purpose.
 cat > "$tmp/expected" <<EOF
 $sbindir/fleetd
@@ -235,11 +246,13 @@ $mandir/man5/fleetd.conf.5
 $mandir/man5/fleet-desired-state.5
 $mandir/man8/fleetd.8
 $systemdsystemunitdir/fleetd.service
-$dbusdatadir/system.d/dev.fleet.Agent1.conf
-$dbusdatadir/system-services/dev.fleet.Agent1.service
-$dbusdatadir/interfaces/dev.fleet.Agent1.xml
+$dbuspolicydir/dev.fleet.Agent1.conf
+$dbussystemservicedir/dev.fleet.Agent1.service
+$dbusinterfacedir/dev.fleet.Agent1.xml
+$polkitactiondir/dev.fleet.Agent1.policy
 $bashcompletiondir/fleetctl
 $sysconfdir/fleet/fleetd.conf
+$docdir/README.md
 $docdir/examples/hello-v1.json
 $docdir/examples/hello-v2.json
 $docdir/examples/hello-v3.json
@@ -253,7 +266,7 @@ else
   printf '%s\n' "$extra" | sed 's/^/# unexpected: /'
 fi
 
-# 20-21. make uninstall removes every file again.
+# 21-22. make uninstall removes every file again.
 if "$make" -C "$builddir" uninstall DESTDIR="$root" > "$tmp/uninstall.log" 2>&1; then
   ok "make uninstall DESTDIR=... succeeds"
 else

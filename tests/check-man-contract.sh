@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Check that the man pages document every fleetd option and fleetctl command
 # of the contract's command-line table (section 4), with the contract's
 # defaults, and that fleetd.conf(5) and the shipped fleetd.conf have a key for

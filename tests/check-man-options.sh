@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Check that every option the built fleetd and fleetctl print in --help, and
 # every fleetctl command, is documented in their man pages (and every fleetd
 # setting in fleetd.conf(5) and the shipped fleetd.conf), so that a new

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Check the man page checks themselves: check-man-options.sh and
 # check-man-contract.sh pass on what is documented, and fail, naming the
 # culprit, when a binary grows an undocumented option or command, or a page

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Lint the built man pages: any mandoc warning (or groff warning when mandoc
 # is missing), and any @variable@ left unsubstituted, fails the check.
 set -eu

@@ -1,7 +1,10 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Check the built fleetd.service: systemd-analyze verify finds nothing to
 # say, it starts the fleetd that make installs, keeps the settings and the
-# hardening fleetd relies on, and agrees with the D-Bus activation file.
+# hardening fleetd relies on, agrees with the D-Bus activation file, does
+# not restart fleetd after a configuration error, and systemd-analyze
+# security scores its exposure 2.0 or lower.
 set -eu
 
 srcdir=${FLEET_TOP_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -12,7 +15,7 @@ activation=$srcdir/data/dev.fleet.Agent1.service
 fleetd=$builddir/fleetd/fleetd
 pages=${FLEET_MAN_PAGES:-}
 
-echo "1..5"
+echo "1..7"
 n=0
 ok () { n=$((n + 1)); echo "ok $n - $*"; }
 not_ok () { n=$((n + 1)); echo "not ok $n - $*"; }
@@ -79,10 +82,17 @@ Restart=on-failure
 BusName=dev.fleet.Agent1
 StateDirectory=fleet
 ConfigurationDirectory=fleet
+CapabilityBoundingSet=
+UMask=0077
 ProtectSystem=strict
 ProtectHome=yes
 NoNewPrivileges=yes
 PrivateTmp=yes
+PrivateMounts=yes
+ProtectProc=invisible
+ProcSubset=pid
+MemoryDenyWriteExecute=yes
+SystemCallFilter=@system-service
 ProtectKernelTunables=yes
 ProtectKernelModules=yes
 ProtectControlGroups=yes
@@ -107,13 +117,51 @@ else
   printf '%s\n' "$missing" | sed 's/^/# missing: /'
 fi
 
-# 5. D-Bus activation starts this unit, for the name the unit owns.
+# 5. D-Bus activation starts this unit, for the name the unit owns, through
+# the unit's Alias=, which exists only while the unit is enabled (the
+# convention of systemd's own bus services: dbus-NAME.service).
 name=$(sed -n 's/^Name=//p' "$activation")
 service=$(sed -n 's/^SystemdService=//p' "$activation")
 busname=$(sed -n 's/^BusName=//p' "$unit")
-if [ "$service" = fleetd.service ] && [ "$name" = "$busname" ]; then
-  ok "dev.fleet.Agent1.service activates fleetd.service for $busname"
+aliases=$(sed -n 's/^Alias=//p' "$unit")
+if [ "$name" = "$busname" ] && [ "$service" = "dbus-$busname.service" ] &&
+   printf ' %s ' $aliases | grep -q -F " $service "; then
+  ok "dev.fleet.Agent1.service activates $service, the Alias= of enabled fleetd.service, for $busname"
 else
-  not_ok "dev.fleet.Agent1.service activates fleetd.service for $busname"
-  echo "# Name=$name SystemdService=$service"
+  not_ok "dev.fleet.Agent1.service activates dbus-$busname.service, the Alias= of enabled fleetd.service, for $busname"
+  echo "# Name=$name SystemdService=$service Alias=$aliases"
+fi
+
+# 6. A configuration error is not restarted: RestartPreventExitStatus= is
+# the status fleetd exits with for one (here a bad option).
+prevent=$(sed -n 's/^RestartPreventExitStatus=//p' "$unit")
+if [ ! -x "$fleetd" ]; then
+  n=$((n + 1))
+  echo "ok $n # SKIP fleetd is not built in this tree"
+else
+  status=0
+  "$fleetd" --poll-interval=0 > /dev/null 2>&1 || status=$?
+  if [ "$status" != 0 ] && [ "$prevent" = "$status" ]; then
+    ok "RestartPreventExitStatus=$prevent, fleetd's exit status for a configuration error"
+  else
+    not_ok "RestartPreventExitStatus= is fleetd's exit status for a configuration error ($status)"
+    echo "# RestartPreventExitStatus=$prevent"
+  fi
+fi
+
+# 7. The hardening, as systemd measures it: an exposure of 2.0 or lower.
+if ! command -v systemd-analyze >/dev/null 2>&1; then
+  n=$((n + 1))
+  echo "ok $n # SKIP systemd-analyze is not installed (Debian package systemd)"
+elif ! out=$(systemd-analyze security --offline=yes "$tmp/fleetd.service" 2>&1); then
+  not_ok "systemd-analyze security --offline=yes works on fleetd.service (systemd 250 or later)"
+  printf '%s\n' "$out" | tail -n 5 | sed 's/^/# /'
+else
+  score=$(printf '%s\n' "$out" | sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p')
+  if [ -n "$score" ] && awk -v s="$score" 'BEGIN { exit !(s <= 2.0) }'; then
+    ok "systemd-analyze security scores fleetd.service's exposure $score (2.0 or lower)"
+  else
+    not_ok "systemd-analyze security scores fleetd.service's exposure 2.0 or lower (${score:-no score})"
+    printf '%s\n' "$out" | grep -F '✗' | sed 's/^/# /'
+  fi
 fi

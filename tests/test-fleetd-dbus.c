@@ -1,9 +1,11 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test-fleetd-dbus.c: the dev.fleet.Agent1 object on a GTestDBus bus,
  * called through the generated proxy from a second connection, as fleetctl
  * would: GetStatus, Plan (valid and invalid), Reconcile, the properties
  * and the DeploymentPhaseChanged signal.  Errors must arrive as their
- * dev.fleet.Error.* names.  (Refusing non-root callers needs another user:
- * tests/test-daemon.c covers it.)
+ * dev.fleet.Error.* names.  Reconcile works here as any user: the caller
+ * is fleetd's own user.  (Refusing other callers needs another user:
+ * tests/test-daemon.c and, with polkit, tests/check-polkit.sh cover it.)
  */
 #include "config.h"
 
