@@ -49,6 +49,7 @@ struct _FleetdAgent
 
   FleetReconciler *reconciler;
   FleetSource *source;
+  FleetDocumentVerifier *verifier;
   char *device_id;
   FleetLimits limits;
   guint poll_secs;
@@ -123,6 +124,7 @@ fleetd_agent_dispose (GObject *object)
     g_signal_handlers_disconnect_by_data (self->reconciler, self);
   g_clear_object (&self->reconciler);
   g_clear_object (&self->source);
+  g_clear_object (&self->verifier);
   G_OBJECT_CLASS (fleetd_agent_parent_class)->dispose (object);
 }
 
@@ -171,6 +173,7 @@ fleetd_agent_init (FleetdAgent *self)
   self->tick_secs = 30;
   self->cancellable = g_cancellable_new ();
   self->next_waiters = g_ptr_array_new_with_free_func (g_object_unref);
+  self->verifier = fleet_document_verifier_new_unchecked ();
   fleet_backoff_init (&self->fetch_backoff, FLEETD_FETCH_RETRY_INITIAL_MSECS,
                       FLEETD_FETCH_RETRY_MAX_MSECS, FETCH_RETRY_JITTER);
 }
@@ -212,6 +215,17 @@ fleetd_agent_set_intervals (FleetdAgent *self, guint poll_secs, guint tick_secs)
 
   self->poll_secs = MAX (poll_secs, 1);
   self->tick_secs = MAX (tick_secs, 1);
+}
+
+/* Signed documents: every fetched document (and every plan) goes through
+ * @verifier first (by default one that requires no signature). */
+void
+fleetd_agent_set_verifier (FleetdAgent *self, FleetDocumentVerifier *verifier)
+{
+  g_return_if_fail (FLEETD_IS_AGENT (self));
+  g_return_if_fail (FLEET_IS_DOCUMENT_VERIFIER (verifier));
+
+  g_set_object (&self->verifier, verifier);
 }
 
 /* How failed fetches are retried (default 1 s doubling to 5 min). */
@@ -385,25 +399,69 @@ apply (Cycle *cycle)
                                 NULL, on_applied, cycle);
 }
 
-/* Validation is atomic: a document that fails any check is not applied at
- * all, and what runs is left as it is. */
+/* From now on nothing issued before @document is accepted. */
 static void
-handle_document (Cycle *cycle, FleetFetchResult *fetched)
+remember_accepted (FleetdAgent *self, FleetDocument *document, const char *signed_by)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!fleet_document_verifier_accept (self->verifier, document, signed_by, &error))
+    {
+      g_autofree char *quoted = fleet_log_quote (error->message);
+
+      fleetd_log_event (G_LOG_LEVEL_WARNING, "signature", "result=error error=%s", quoted);
+    }
+}
+
+/* Validation is atomic: a document that fails any check (its signature
+ * included) is not applied at all, and what runs is left as it is. */
+static void
+handle_document (Cycle *cycle, FleetDocument *document, const char *signed_by,
+                 const GError *open_error)
 {
   FleetdAgent *self = cycle->self;
   g_autoptr(GError) error = NULL;
-  g_autoptr(FleetDocument) document = NULL;
 
-  document = fleet_document_new_from_bytes (fetched->body, &self->limits, &error);
-  if (document == NULL || !fleet_reconciler_check_document (self->reconciler, document, &error))
+  if (open_error != NULL
+      || !fleet_reconciler_check_document (self->reconciler, document, &error))
     {
-      fail_cycle (cycle, error);
+      fail_cycle (cycle, open_error ? open_error : error);
       return;
     }
+  remember_accepted (self, document, signed_by);
   note_fetch_succeeded (self, "ok", document);
-  cycle->document = g_steal_pointer (&document);
-  cycle->validator = g_strdup (fetched->validator);
+  cycle->document = fleet_document_ref (document);
   apply (cycle);
+}
+
+static void
+on_document_opened (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Cycle *cycle = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *signed_by = NULL;
+  g_autoptr(FleetDocument) document =
+    fleet_document_verifier_open_finish (FLEET_DOCUMENT_VERIFIER (source), result, &signed_by,
+                                         &error);
+
+  if (cycle->self->stopping)
+    finish_cycle (cycle, fleet_reconciler_get_phase (cycle->self->reconciler), NULL);
+  else
+    handle_document (cycle, document, signed_by, error);
+}
+
+/* The signature (a local file's may be beside it, in PATH.sig) and the
+ * freshness, then the document itself. */
+static void
+open_document (Cycle *cycle, FleetFetchResult *fetched)
+{
+  FleetdAgent *self = cycle->self;
+
+  cycle->validator = g_strdup (fetched->validator);
+  fleet_document_verifier_open_async (self->verifier, fetched->body,
+                                      FLEET_IS_FILE_SOURCE (self->source)
+                                        ? fleet_source_get_uri (self->source) : NULL,
+                                      &self->limits, self->cancellable, on_document_opened, cycle);
 }
 
 static void
@@ -420,7 +478,7 @@ on_fetched (GObject *source, GAsyncResult *result, gpointer user_data)
   else if (self->stopping)
     finish_cycle (cycle, fleet_reconciler_get_phase (self->reconciler), NULL);
   else if (!fetched->not_modified)
-    handle_document (cycle, fetched);
+    open_document (cycle, fetched);
   else
     {
       note_fetch_succeeded (self, "not-modified", NULL);
@@ -766,21 +824,28 @@ fleetd_agent_shutdown_finish (FleetdAgent *self, GAsyncResult *result, GError **
 
 /**
  * fleetd_agent_plan:
- * @document_text: a candidate desired-state document
+ * @document_text: a candidate desired-state document, signed (embedded) or not
+ * @out_signed_by: (out) (optional) (nullable): the number of the key that
+ *   signed it, %NULL when it is not signed
  *
- * A dry run: validate @document_text as a fetched document would be, and
- * compute what applying it would do.  Changes nothing.
+ * A dry run: verify and validate @document_text as a fetched document
+ * would be, and compute what applying it would do.  Changes nothing.
  *
  * Returns: (transfer full): the plan, or %NULL with the validation error
  */
 FleetPlan *
-fleetd_agent_plan (FleetdAgent *self, const char *document_text, GError **error)
+fleetd_agent_plan (FleetdAgent *self, const char *document_text, char **out_signed_by,
+                   GError **error)
 {
   g_autoptr(FleetDocument) document = NULL;
+  g_autoptr(GBytes) bytes = NULL;
 
   g_return_val_if_fail (FLEETD_IS_AGENT (self), NULL);
+  g_return_val_if_fail (document_text != NULL, NULL);
 
-  document = fleet_document_new_from_data (document_text, -1, &self->limits, error);
+  bytes = g_bytes_new_static (document_text, strlen (document_text));
+  document = fleet_document_verifier_open (self->verifier, bytes, NULL, &self->limits,
+                                           out_signed_by, error);
   if (document == NULL || !fleet_reconciler_check_document (self->reconciler, document, error))
     return NULL;
   return fleet_reconciler_plan (self->reconciler, document);
@@ -808,12 +873,22 @@ fleetd_agent_get_last_fetch (FleetdAgent *self)
   return &self->last_fetch;
 }
 
+/* The key number that signed the document being applied, or NULL. */
+const char *
+fleetd_agent_get_signed_by (FleetdAgent *self)
+{
+  g_return_val_if_fail (FLEETD_IS_AGENT (self), NULL);
+  return fleet_document_verifier_get_signed_by (self->verifier,
+                                                fleet_reconciler_get_desired (self->reconciler));
+}
+
 /* The status document of contract §3. */
 JsonNode *
 fleetd_agent_build_status (FleetdAgent *self)
 {
   g_return_val_if_fail (FLEETD_IS_AGENT (self), NULL);
-  return fleet_status_build (self->reconciler, self->device_id, &self->last_fetch);
+  return fleet_status_build_signed (self->reconciler, self->device_id, &self->last_fetch,
+                                    fleetd_agent_get_signed_by (self));
 }
 
 char *

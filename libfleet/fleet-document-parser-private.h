@@ -58,6 +58,10 @@ gboolean _fleet_document_require_int (const FleetJsonValue *value,
                                       gint64 *out, GError **error);
 gboolean _fleet_document_is_valid_name (const char *s);
 
+gboolean _fleet_document_parse_timestamp (FleetParseContext *ctx, const FleetJsonValue *value,
+                                          const FleetDocumentPath *path, GDateTime **out,
+                                          GError **error);
+
 gboolean _fleet_document_parse_lifecycle (FleetParseContext *ctx, const FleetJsonValue *value,
                                           const FleetDocumentPath *path, FleetLifecycle *out,
                                           GError **error);
