@@ -1,8 +1,11 @@
 /* fleetctl-plan.c: `fleetctl plan FILE [--json]`: a dry run.  fleetd
- * validates FILE exactly as it would a fetched document (so its limits and
- * the generation check apply) and answers with what applying it would pull,
- * start, replace and stop; nothing is changed.  A document that fails
- * validation is one line naming FILE and the offending path, exit 1.
+ * verifies and validates FILE exactly as it would a fetched document (so
+ * its trusted keys, the freshness rules, its limits and the generation
+ * check apply) and answers with what applying it would pull, start,
+ * replace and stop, and which key signed it; nothing is changed.  A
+ * detached signature beside FILE (FILE.sig) is sent with it, as the
+ * embedded form.  A document that fails validation is one line naming FILE
+ * and the offending path, exit 1.
  */
 #include "config.h"
 
@@ -19,9 +22,10 @@
 
 /* fleetd takes the text as a D-Bus string: it must be UTF-8 without NULs.
  * Only a regular file is read, and only up to a limit: `plan /dev/zero`
- * must be an error, not an exhausted machine. */
+ * must be an error, not an exhausted machine.  A missing @optional file is
+ * NULL without an error. */
 static char *
-read_document (const char *path, GError **error)
+read_text_file (const char *path, gboolean optional, GError **error)
 {
   g_autofree char *contents = NULL;
   gsize length;
@@ -30,6 +34,9 @@ read_document (const char *path, GError **error)
   if (g_stat (path, &st) != 0)
     {
       int errsv = errno;
+
+      if (optional && errsv == ENOENT)
+        return NULL;
 
       g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errsv), "%s: %s", path,
                    g_strerror (errsv));
@@ -63,6 +70,29 @@ read_document (const char *path, GError **error)
       return NULL;
     }
   return g_steal_pointer (&contents);
+}
+
+/* FILE, with FILE.sig in front when there is one: signify's embedded form
+ * is exactly the detached signature followed by the document. */
+static char *
+read_document (const char *path, GError **error)
+{
+  g_autofree char *document = read_text_file (path, FALSE, error);
+  g_autofree char *signature_path = g_strconcat (path, ".sig", NULL);
+  g_autofree char *signature = NULL;
+  GError *local_error = NULL;
+
+  if (document == NULL || g_str_has_prefix (document, "untrusted comment: "))
+    return g_steal_pointer (&document);
+  signature = read_text_file (signature_path, TRUE, &local_error);
+  if (local_error != NULL)
+    {
+      g_propagate_error (error, local_error);
+      return NULL;
+    }
+  if (signature == NULL)
+    return g_steal_pointer (&document);
+  return g_strconcat (signature, document, NULL);
 }
 
 static const char *
@@ -101,6 +131,17 @@ print_action (JsonObject *action, GHashTable *counts)
 }
 
 static void
+print_signature (JsonObject *plan)
+{
+  const char *signed_by = member_string (plan, "signed_by");
+
+  if (signed_by != NULL)
+    g_print ("Signed by trusted key %s.\n", signed_by);
+  else
+    g_print ("No signature checked (this device requires none).\n");
+}
+
+static void
 print_plan (JsonObject *plan)
 {
   JsonArray *actions = json_object_get_array_member (plan, "actions");
@@ -120,6 +161,7 @@ print_plan (JsonObject *plan)
                             GPOINTER_TO_UINT (g_hash_table_lookup (counts, kinds[i])),
                             g_str_equal (kinds[i], "unchanged") ? "leave unchanged" : kinds[i]);
   g_print ("%s%s\n", g_hash_table_size (counts) ? "\n" : "Nothing to do.\n", summary->str);
+  print_signature (plan);
 }
 
 int

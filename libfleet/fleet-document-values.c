@@ -244,7 +244,12 @@ _fleet_document_parse_timestamp (FleetParseContext *ctx, const FleetJsonValue *v
   if (text == NULL)
     return FALSE;
   if (has_rfc3339_shape (text))
-    parsed = g_date_time_new_from_iso8601 (text, NULL);
+    {
+      /* GLib knows only the upper-case T and Z. */
+      g_autofree char *upper = g_ascii_strup (text, -1);
+
+      parsed = g_date_time_new_from_iso8601 (upper, NULL);
+    }
   if (parsed == NULL)
     return invalid (error, path,
                     "\"%s\" is not an RFC 3339 date and time (e.g. \"2026-05-01T12:00:00Z\")",
