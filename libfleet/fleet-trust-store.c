@@ -153,8 +153,7 @@ list_key_files (const char *dir, GError **error)
     {
       if (g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
         return g_steal_pointer (&names);
-      return fleet_null_throw (error, FLEET_ERROR_INVALID_ARGUMENT,
-                               "trusted keys directory: %s", local_error->message);
+      return fleet_null_throw (error, FLEET_ERROR_INVALID_ARGUMENT, "%s", local_error->message);
     }
   while ((name = g_dir_read_name (listing)) != NULL)
     if (g_str_has_suffix (name, ".pub") && name[0] != '.')

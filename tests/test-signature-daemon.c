@@ -344,6 +344,7 @@ test_once_unsigned (Fixture *f, gconstpointer data)
   g_clear_pointer (&out, g_free);
   g_assert_cmpint (fleetd_once (f, "--require-signature=no", &out), ==, 0);
   assert_contains (out, "require_signature=no (require-signature=no");
+
   /* Without trusted keys nothing is required (a new device: the fake
    * runtime's containers do not outlive fleetd). */
   no_keys = g_build_filename (f->dir, "no-keys.d", NULL);
@@ -354,6 +355,25 @@ test_once_unsigned (Fixture *f, gconstpointer data)
   g_clear_pointer (&out, g_free);
   g_assert_cmpint (fleetd_once (f, NULL, &out), ==, 0);
   assert_contains (out, "require_signature=no (no trusted key");
+}
+
+/* The setting in the config file; a bad value is a usage error. */
+static void
+test_once_config (Fixture *f, gconstpointer data)
+{
+  g_autofree char *json = document (1);
+  g_autofree char *out = NULL;
+
+  if (!have_keys ())
+    return;
+  write_file (f->doc_path, json);
+  write_file (f->config, "[fleetd]\nrequire-signature=maybe\n");
+  g_assert_cmpint (fleetd_once (f, NULL, &out), ==, 2);
+  assert_contains (out, "require-signature: expected auto|yes|no, got \"maybe\"");
+  write_file (f->config, "[fleetd]\nrequire-signature=no\n");
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (fleetd_once (f, NULL, &out), ==, 0);
+  assert_contains (out, "require_signature=no (require-signature=no");
 }
 
 /* A detached PATH.sig beside the document. */
@@ -606,6 +626,7 @@ main (int argc, char **argv)
   ADD ("/signature-daemon/once/replay", test_once_replay);
   ADD ("/signature-daemon/once/unsigned", test_once_unsigned);
   ADD ("/signature-daemon/once/detached", test_once_detached);
+  ADD ("/signature-daemon/once/config", test_once_config);
   ADD ("/signature-daemon/running", test_running);
   start_bus ();
   ret = g_test_run ();
