@@ -33,7 +33,7 @@
 
 typedef struct
 {
-  const char *what;  /* "public key" or "signature", for messages */
+  const char *what;  /* what line 2 holds, for messages */
   gsize body_bytes;  /* the key or signature after "Ed" and the key number */
 } FileKind;
 
