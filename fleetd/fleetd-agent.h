@@ -1,4 +1,5 @@
-/* fleetd-agent.h: the agent's main loop: fetch, validate, apply, tick. */
+/* fleetd-agent.h: the agent: fetch, validate, apply, tick, through one
+ * request queue. */
 #pragma once
 
 #include <fleet.h>
@@ -8,9 +9,6 @@ G_BEGIN_DECLS
 
 #define FLEETD_TYPE_AGENT (fleetd_agent_get_type ())
 G_DECLARE_FINAL_TYPE (FleetdAgent, fleetd_agent, FLEETD, AGENT, GObject)
-
-#define FLEETD_FETCH_RETRY_INITIAL_MSECS 1000
-#define FLEETD_FETCH_RETRY_MAX_MSECS (5 * 60 * 1000)
 
 FleetdAgent *fleetd_agent_new (FleetReconciler *reconciler, FleetSource *source,
                                const char *device_id, const FleetLimits *limits);

@@ -4,6 +4,7 @@
  */
 #pragma once
 
+#include "fleet-deployment-spec.h"
 #include "fleet-document.h"
 #include "fleet-json-tree-private.h"
 
@@ -56,7 +57,13 @@ const char *_fleet_document_require_string (FleetParseContext *ctx, const FleetJ
 gboolean _fleet_document_require_int (const FleetJsonValue *value,
                                       const FleetDocumentPath *path, gint64 min, gint64 max,
                                       gint64 *out, GError **error);
+gboolean _fleet_document_require_boolean (const FleetJsonValue *value,
+                                          const FleetDocumentPath *path, gboolean *out,
+                                          GError **error);
 gboolean _fleet_document_is_valid_name (const char *s);
+gboolean _fleet_document_has_space_or_control (const char *s);
+gboolean _fleet_document_check_absolute_path (const char *s, const FleetDocumentPath *path,
+                                              const char *what, GError **error);
 
 gboolean _fleet_document_parse_timestamp (FleetParseContext *ctx, const FleetJsonValue *value,
                                           const FleetDocumentPath *path, GDateTime **out,
@@ -84,5 +91,57 @@ gboolean _fleet_document_parse_ports (FleetParseContext *ctx, const FleetJsonVal
 gboolean _fleet_document_parse_volumes (FleetParseContext *ctx, const FleetJsonValue *value,
                                         const FleetDocumentPath *path, FleetServiceSpec *spec,
                                         GError **error);
+
+/* The table of a service's fields (fleet-document-fields.c): its JSON name,
+ * whether it is required, and its parser. */
+typedef struct
+{
+  const char *name;
+  gboolean required;
+  FleetServiceFieldParser parse;
+} FleetServiceField;
+
+#define FLEET_N_SERVICE_FIELDS 24
+
+extern const FleetServiceField _fleet_service_fields[FLEET_N_SERVICE_FIELDS];
+extern const char *const _fleet_service_members[FLEET_N_SERVICE_FIELDS + 1];
+
+gboolean _fleet_document_check_service (FleetParseContext *ctx, const FleetServiceSpec *spec,
+                                        const FleetDocumentPath *path, GError **error);
+
+#define FLEET_DOCUMENT_FIELD_PARSER(name_)                                                        \
+  gboolean _fleet_document_parse_##name_ (FleetParseContext *ctx, const FleetJsonValue *value,    \
+                                          const FleetDocumentPath *path, FleetServiceSpec *spec, \
+                                          GError **error)
+
+/* fleet-document-host.c: what of the host a container may reach */
+FLEET_DOCUMENT_FIELD_PARSER (devices);
+FLEET_DOCUMENT_FIELD_PARSER (device_cgroup_rules);
+FLEET_DOCUMENT_FIELD_PARSER (privileged);
+FLEET_DOCUMENT_FIELD_PARSER (cap_add);
+FLEET_DOCUMENT_FIELD_PARSER (cap_drop);
+FLEET_DOCUMENT_FIELD_PARSER (network_mode);
+
+/* fleet-document-limits.c: what a container may use up, and its restarts */
+FLEET_DOCUMENT_FIELD_PARSER (restart);
+FLEET_DOCUMENT_FIELD_PARSER (mem_limit);
+FLEET_DOCUMENT_FIELD_PARSER (cpus);
+FLEET_DOCUMENT_FIELD_PARSER (pids_limit);
+FLEET_DOCUMENT_FIELD_PARSER (logging);
+
+/* fleet-document-container.c: the container's own process and filesystem */
+FLEET_DOCUMENT_FIELD_PARSER (user);
+FLEET_DOCUMENT_FIELD_PARSER (working_dir);
+FLEET_DOCUMENT_FIELD_PARSER (read_only);
+FLEET_DOCUMENT_FIELD_PARSER (tmpfs);
+FLEET_DOCUMENT_FIELD_PARSER (labels);
+FLEET_DOCUMENT_FIELD_PARSER (hostname);
+
+/* fleet-document-depends.c: start order within a deployment */
+FLEET_DOCUMENT_FIELD_PARSER (depends_on);
+gboolean _fleet_document_check_dependencies (FleetParseContext *ctx,
+                                             FleetDeploymentSpec *deployment,
+                                             const FleetDocumentPath *services_path,
+                                             GError **error);
 
 G_END_DECLS

@@ -1,10 +1,11 @@
 /* fleet-document-parser.c: parse and validate a desired-state document.
  *
- * Validation is strict and atomic: every member must be known, every value
- * must follow the contract's rules (fleet-document-values.c), and the first
- * violation aborts the whole parse with an error naming its JSON path and
- * the rule.  Only a document that passed every check is turned into a
- * FleetDocument.
+ * Validation is strict and atomic: every member must be known (a
+ * service's are listed in fleet-document-fields.c), every value must follow
+ * the contract's rules (fleet-document-values.c and the files the field
+ * table names), and the first violation aborts the whole parse with an
+ * error naming its JSON path and the rule.  Only a document that passed
+ * every check is turned into a FleetDocument.
  *
  * The text is walked once by the strict reader (fleet-json-tree.c), the
  * tree it builds once by the checks here, and once more to write the
@@ -29,94 +30,38 @@
 #define invalid _fleet_document_invalid
 #define member_of FLEET_DOCUMENT_MEMBER
 
-static gboolean
-parse_service_name (FleetParseContext *ctx, const FleetJsonValue *value,
-                    const FleetDocumentPath *path, FleetServiceSpec *spec, GError **error)
-{
-  const char *name = _fleet_document_require_string (ctx, value, path, error);
-
-  if (name == NULL)
-    return FALSE;
-  if (!_fleet_document_is_valid_name (name))
-    return invalid (error, path,
-                    "\"%s\" is not a valid name (1-63 of a-z, 0-9 and '-', "
-                    "starting and ending with a letter or digit)", name);
-  spec->name = g_strdup (name);
-  spec->container_name = g_strdup_printf ("%s_%s", spec->deployment, name);
-  return TRUE;
-}
-
-static gboolean
-has_space_or_control (const char *s)
-{
-  for (const char *p = s; *p != '\0'; p = g_utf8_next_char (p))
-    {
-      gunichar c = g_utf8_get_char (p);
-
-      if (g_unichar_isspace (c) || g_unichar_iscntrl (c))
-        return TRUE;
-    }
-  return FALSE;
-}
-
-static gboolean
-parse_service_image (FleetParseContext *ctx, const FleetJsonValue *value,
-                     const FleetDocumentPath *path, FleetServiceSpec *spec, GError **error)
-{
-  const char *image = _fleet_document_require_string (ctx, value, path, error);
-
-  if (image == NULL)
-    return FALSE;
-  if (*image == '\0' || has_space_or_control (image))
-    return invalid (error, path,
-                    "\"%s\" is not a valid image reference (empty, or has whitespace or "
-                    "control characters)", image);
-  spec->image = g_strdup (image);
-  return TRUE;
-}
-
-/* A service's fields, in the order they are checked. */
-static const struct
-{
-  const char *name;
-  gboolean required;
-  FleetServiceFieldParser parse;
-} service_fields[] = {
-  { "name", TRUE, parse_service_name },
-  { "image", TRUE, parse_service_image },
-  { "command", FALSE, _fleet_document_parse_command },
-  { "env", FALSE, _fleet_document_parse_env },
-  { "ports", FALSE, _fleet_document_parse_ports },
-  { "volumes", FALSE, _fleet_document_parse_volumes },
-};
-
-static const char *const service_members[] = { "name", "image", "command", "env", "ports",
-                                               "volumes", NULL };
-G_STATIC_ASSERT (G_N_ELEMENTS (service_members) == G_N_ELEMENTS (service_fields) + 1);
-
 static FleetServiceSpec *
 parse_service (FleetParseContext *ctx, FleetDeploymentSpec *deployment,
                const FleetJsonValue *value, const FleetDocumentPath *path, GError **error)
 {
   g_autoptr(FleetServiceSpec) spec = _fleet_service_spec_new ();
-  const FleetJsonValue *found[G_N_ELEMENTS (service_members)] = { NULL, };
+  const FleetJsonValue *found[FLEET_N_SERVICE_FIELDS + 1] = { NULL, };
   FleetParsedService parsed = { spec, value };
 
   if (!_fleet_document_require_object (value, path, error)
-      || !_fleet_document_check_members (ctx, value, path, service_members, found, error))
+      || !_fleet_document_check_members (ctx, value, path, _fleet_service_members, found, error))
     return NULL;
   spec->deployment = g_strdup (deployment->name);
-  for (guint i = 0; i < G_N_ELEMENTS (service_fields); i++)
+  for (guint i = 0; i < FLEET_N_SERVICE_FIELDS; i++)
     {
-      FleetDocumentPath p = member_of (path, service_fields[i].name);
+      const FleetServiceField *field = &_fleet_service_fields[i];
+      FleetDocumentPath p = member_of (path, field->name);
 
-      if (found[i] == NULL && service_fields[i].required)
+      if (found[i] == NULL && field->required)
         return invalid (error, &p, "required field is missing"), NULL;
-      if (found[i] != NULL && !service_fields[i].parse (ctx, found[i], &p, spec, error))
+      if (found[i] != NULL && !field->parse (ctx, found[i], &p, spec, error))
         return NULL;
     }
   if (spec->env == NULL)
     spec->env = g_new0 (char *, 1);
+  if (spec->labels == NULL)
+    spec->labels = g_new0 (char *, 1);
+  if (spec->cap_add == NULL)
+    spec->cap_add = g_new0 (char *, 1);
+  if (spec->cap_drop == NULL)
+    spec->cap_drop = g_new0 (char *, 1);
+  if (!_fleet_document_check_service (ctx, spec, path, error))
+    return NULL;
   spec->lifecycle.stop_signal = g_strdup (deployment->lifecycle.stop_signal);
   spec->lifecycle.stop_signal_number = deployment->lifecycle.stop_signal_number;
   spec->lifecycle.grace_period_secs = deployment->lifecycle.grace_period_secs;
@@ -159,7 +104,7 @@ parse_services (FleetParseContext *ctx, FleetDeploymentSpec *deployment,
                           other_path, j);
         }
     }
-  return TRUE;
+  return _fleet_document_check_dependencies (ctx, deployment, path, error);
 }
 
 /* The envelope {"type": "PodmanV0", "data": {...}}: its data, or NULL. */
@@ -338,6 +283,10 @@ take_digests (FleetParseContext *ctx, FleetDocument *document, gsize size_hint)
       const FleetParsedService *parsed = &g_array_index (ctx->services, FleetParsedService, i);
 
       parsed->spec->digest = service_digest (ctx->tree, document->canonical, parsed);
+      parsed->spec->canonical
+          = g_strndup ((const char *) g_bytes_get_data (document->canonical, NULL)
+                           + parsed->value->canonical_start,
+                       parsed->value->canonical_end - parsed->value->canonical_start);
     }
 }
 

@@ -1,6 +1,7 @@
 /* fleet-document-values.c: the rules a desired-state document's values
- * must follow: their JSON types, names, the lifecycle, and the syntax of a
- * service's command, env, ports and volumes.
+ * must follow: their JSON types, names, paths, the lifecycle, and the
+ * syntax of a service's command, env, ports and volumes (the fields added
+ * since have files of their own, fleet-document-fields.c lists them).
  *
  * The first violation aborts the parse with an error naming the value's
  * JSON path and the rule, e.g.
@@ -255,6 +256,57 @@ _fleet_document_parse_timestamp (FleetParseContext *ctx, const FleetJsonValue *v
                     "\"%s\" is not an RFC 3339 date and time (e.g. \"2026-05-01T12:00:00Z\")",
                     text);
   *out = parsed;
+  return TRUE;
+}
+
+gboolean
+_fleet_document_require_boolean (const FleetJsonValue *value, const FleetDocumentPath *path,
+                                 gboolean *out, GError **error)
+{
+  if (value->type != FLEET_JSON_BOOLEAN)
+    return invalid (error, path, "expected true or false, got %s", json_type_name (value));
+  *out = value->v.boolean;
+  return TRUE;
+}
+
+gboolean
+_fleet_document_has_space_or_control (const char *s)
+{
+  for (const char *p = s; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      if (g_unichar_isspace (c) || g_unichar_iscntrl (c))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+static gboolean
+has_control (const char *s)
+{
+  for (const char *p = s; *p != '\0'; p = g_utf8_next_char (p))
+    if (g_unichar_iscntrl (g_utf8_get_char (p)))
+      return TRUE;
+  return FALSE;
+}
+
+/* An absolute path without control characters and without ".." among its
+ * components, so that it names what it seems to name. */
+gboolean
+_fleet_document_check_absolute_path (const char *s, const FleetDocumentPath *path,
+                                     const char *what, GError **error)
+{
+  g_auto(GStrv) components = NULL;
+
+  if (s[0] != '/')
+    return invalid (error, path, "%s \"%s\" is not an absolute path", what, s);
+  if (has_control (s))
+    return invalid (error, path, "%s \"%s\" has control characters", what, s);
+  components = g_strsplit (s, "/", -1);
+  for (guint i = 0; components[i] != NULL; i++)
+    if (g_str_equal (components[i], ".."))
+      return invalid (error, path, "%s \"%s\" has a \"..\" component", what, s);
   return TRUE;
 }
 

@@ -24,7 +24,6 @@
 
 #include "fleet-document-verifier.h"
 #include "fleet-document-verifier-private.h"
-#include "fleet-read-limited-private.h"
 #include "fleet-signature-record-private.h"
 #include "fleet-trust-store-private.h"
 #include "fleet-util-private.h"
@@ -38,6 +37,7 @@ struct _FleetDocumentVerifier
   char *state_dir;             /* nullable: nothing persisted */
   FleetSignatureRecord record; /* the last document accepted */
   GPtrArray *problems;         /* char *: skipped key files, an unreadable record */
+  GHashTable *signers;         /* digest -> key number or "": documents opened, not accepted */
   gint64 now_for_testing;      /* 0: the system clock */
 };
 
@@ -52,6 +52,7 @@ fleet_document_verifier_finalize (GObject *object)
   g_free (self->state_dir);
   _fleet_signature_record_clear (&self->record);
   g_clear_pointer (&self->problems, g_ptr_array_unref);
+  g_hash_table_unref (self->signers);
   G_OBJECT_CLASS (fleet_document_verifier_parent_class)->finalize (object);
 }
 
@@ -64,6 +65,7 @@ fleet_document_verifier_class_init (FleetDocumentVerifierClass *klass)
 static void
 fleet_document_verifier_init (FleetDocumentVerifier *self)
 {
+  self->signers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
 }
 
 /**
@@ -326,6 +328,22 @@ check_freshness (FleetDocumentVerifier *self, FleetDocument *document, GError **
                       "left as they are", expires_text, now_text);
 }
 
+/* Who signed a document opened: fleet_document_verifier_accept() needs it
+ * after the document went through the agent's queue.  Documents opened
+ * but never accepted (refused by the reconciler, planned, superseded) are
+ * forgotten at the next acceptance; a bound keeps a device that accepts
+ * nothing for long from collecting them. */
+#define MAX_SIGNERS 64
+
+static void
+remember_signer (FleetDocumentVerifier *self, FleetDocument *document, const char *signed_by)
+{
+  if (g_hash_table_size (self->signers) >= MAX_SIGNERS)
+    g_hash_table_remove_all (self->signers);
+  g_hash_table_replace (self->signers, g_strdup (document->digest),
+                        g_strdup (signed_by ? signed_by : ""));
+}
+
 /**
  * fleet_document_verifier_open:
  * @bytes: what the source returned: a document, signed (embedded) or not
@@ -365,6 +383,7 @@ fleet_document_verifier_open (FleetDocumentVerifier *self, GBytes *bytes,
   document = fleet_document_new_from_data (data + offset, len - offset, limits, error);
   if (document == NULL || !check_freshness (self, document, error))
     return NULL;
+  remember_signer (self, document, signed_by);
   if (out_signed_by != NULL)
     *out_signed_by = g_steal_pointer (&signed_by);
   return g_steal_pointer (&document);
@@ -372,29 +391,35 @@ fleet_document_verifier_open (FleetDocumentVerifier *self, GBytes *bytes,
 
 /**
  * fleet_document_verifier_accept:
- * @document: a document from fleet_document_verifier_open(), now applied
- * @signed_by: (nullable): what fleet_document_verifier_open() said
+ * @document: a document from fleet_document_verifier_open(), now taken by
+ *   the reconciler
  *
- * Remember @document as the last one accepted: nothing issued before it
- * is accepted from now on, even after a restart.  Remembered in memory
- * even when it cannot be persisted.
+ * Remember @document, and who signed it, as the last one accepted: nothing
+ * issued before it is accepted from now on, even after a restart.
+ * Remembered in memory even when it cannot be persisted.  Accepting the
+ * last document accepted again changes nothing.
  *
  * Returns: FALSE when the record could not be written
  */
 gboolean
 fleet_document_verifier_accept (FleetDocumentVerifier *self, FleetDocument *document,
-                                const char *signed_by, GError **error)
+                                GError **error)
 {
   FleetSignatureRecord *record;
+  const char *signed_by;
 
   g_return_val_if_fail (FLEET_IS_DOCUMENT_VERIFIER (self), FALSE);
   g_return_val_if_fail (document != NULL, FALSE);
 
   record = &self->record;
+  signed_by = g_hash_table_lookup (self->signers, document->digest);
+  if (signed_by == NULL && g_strcmp0 (record->digest, document->digest) == 0)
+    return TRUE;
   _fleet_signature_record_clear (record);
   record->issued_at = document->issued_at ? g_date_time_ref (document->issued_at) : NULL;
-  record->signed_by = g_strdup (signed_by);
+  record->signed_by = signed_by && *signed_by ? g_strdup (signed_by) : NULL;
   record->digest = g_strdup (document->digest);
+  g_hash_table_remove_all (self->signers);
   if (self->state_dir == NULL)
     return TRUE;
   if (!_fleet_signature_record_save (self->state_dir, record, error))
@@ -417,143 +442,4 @@ fleet_document_verifier_get_signed_by (FleetDocumentVerifier *self, FleetDocumen
   if (applied == NULL || g_strcmp0 (applied->digest, self->record.digest) != 0)
     return NULL;
   return self->record.signed_by;
-}
-
-/* Opening documents asynchronously, with a detached signature. */
-
-/* A signature file is about 150 bytes. */
-#define MAX_DETACHED_SIGNATURE_BYTES 4096
-
-typedef struct
-{
-  GBytes *bytes;
-  FleetLimits limits;
-  char *signature_path;
-  char *signed_by;
-} OpenData;
-
-static void
-open_data_free (OpenData *data)
-{
-  g_bytes_unref (data->bytes);
-  g_free (data->signature_path);
-  g_free (data->signed_by);
-  g_free (data);
-}
-
-static void
-open_now (GTask *task, GBytes *signature)
-{
-  FleetDocumentVerifier *self = g_task_get_source_object (task);
-  OpenData *data = g_task_get_task_data (task);
-  GError *error = NULL;
-  FleetDocument *document = fleet_document_verifier_open (self, data->bytes, signature,
-                                                          &data->limits, &data->signed_by,
-                                                          &error);
-
-  if (document == NULL)
-    g_task_return_error (task, error);
-  else
-    g_task_return_pointer (task, document, (GDestroyNotify) fleet_document_unref);
-}
-
-static void
-on_signature_read (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  OpenData *data = g_task_get_task_data (task);
-  GError *error = NULL;
-  g_autoptr(GBytes) signature = _fleet_read_limited_finish (result, &error);
-
-  g_input_stream_close_async (G_INPUT_STREAM (source), G_PRIORITY_DEFAULT, NULL, NULL, NULL);
-  if (signature == NULL)
-    {
-      g_prefix_error (&error, "%s: ", data->signature_path);
-      g_task_return_error (task, error);
-      return;
-    }
-  open_now (task, signature);
-}
-
-static void
-on_signature_opened (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GFileInputStream) stream = g_file_read_finish (G_FILE (source), result, &error);
-
-  if (stream == NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
-    open_now (task, NULL);
-  else if (stream == NULL && error->domain == G_IO_ERROR && error->code == G_IO_ERROR_CANCELLED)
-    g_task_return_error (task, g_steal_pointer (&error));
-  else if (stream == NULL)
-    g_task_return_new_error (task, FLEET_ERROR, FLEET_ERROR_FETCH_FAILED, "%s",
-                             error->message);
-  else
-    _fleet_read_limited_async (G_INPUT_STREAM (stream), MAX_DETACHED_SIGNATURE_BYTES,
-                               g_task_get_cancellable (task), on_signature_read,
-                               g_steal_pointer (&task));
-}
-
-/**
- * fleet_document_verifier_open_async:
- * @document_path: (nullable): where @bytes were read from, when a local
- *   file: its detached signature, if any, is `@document_path.sig`
- *
- * fleet_document_verifier_open(), after reading the detached signature
- * beside a local document.
- */
-void
-fleet_document_verifier_open_async (FleetDocumentVerifier *self, GBytes *bytes,
-                                    const char *document_path, const FleetLimits *limits,
-                                    GCancellable *cancellable, GAsyncReadyCallback callback,
-                                    gpointer user_data)
-{
-  g_autoptr(GTask) task = NULL;
-  g_autoptr(GFile) file = NULL;
-  OpenData *data;
-
-  g_return_if_fail (FLEET_IS_DOCUMENT_VERIFIER (self));
-  g_return_if_fail (bytes != NULL);
-
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, fleet_document_verifier_open_async);
-  data = g_new0 (OpenData, 1);
-  data->bytes = g_bytes_ref (bytes);
-  if (limits != NULL)
-    data->limits = *limits;
-  else
-    fleet_limits_init_default (&data->limits);
-  g_task_set_task_data (task, data, (GDestroyNotify) open_data_free);
-  if (document_path == NULL)
-    {
-      open_now (task, NULL);
-      return;
-    }
-  data->signature_path = g_strconcat (document_path, ".sig", NULL);
-  file = g_file_new_for_path (data->signature_path);
-  g_file_read_async (file, G_PRIORITY_DEFAULT, cancellable, on_signature_opened,
-                     g_steal_pointer (&task));
-}
-
-/**
- * fleet_document_verifier_open_finish:
- * @out_signed_by: (out) (optional) (nullable): as fleet_document_verifier_open()'s
- *
- * Returns: (transfer full): the document, or %NULL with the error
- */
-FleetDocument *
-fleet_document_verifier_open_finish (FleetDocumentVerifier *self, GAsyncResult *result,
-                                     char **out_signed_by, GError **error)
-{
-  OpenData *data;
-  FleetDocument *document;
-
-  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
-
-  document = g_task_propagate_pointer (G_TASK (result), error);
-  data = g_task_get_task_data (G_TASK (result));
-  if (document != NULL && out_signed_by != NULL)
-    *out_signed_by = g_steal_pointer (&data->signed_by);
-  return document;
 }

@@ -3,7 +3,7 @@
  */
 #pragma once
 
-#include <gio/gio.h>
+#include <glib-object.h>
 
 #include "fleet-document.h"
 
@@ -44,16 +44,8 @@ FleetDocument *fleet_document_verifier_open (FleetDocumentVerifier *self, GBytes
                                              const FleetLimits *limits, char **out_signed_by,
                                              GError **error);
 gboolean fleet_document_verifier_accept (FleetDocumentVerifier *self, FleetDocument *document,
-                                         const char *signed_by, GError **error);
+                                         GError **error);
 const char *fleet_document_verifier_get_signed_by (FleetDocumentVerifier *self,
                                                   FleetDocument *applied);
-
-void fleet_document_verifier_open_async (FleetDocumentVerifier *self, GBytes *bytes,
-                                         const char *document_path, const FleetLimits *limits,
-                                         GCancellable *cancellable, GAsyncReadyCallback callback,
-                                         gpointer user_data);
-FleetDocument *fleet_document_verifier_open_finish (FleetDocumentVerifier *self,
-                                                    GAsyncResult *result, char **out_signed_by,
-                                                    GError **error);
 
 G_END_DECLS

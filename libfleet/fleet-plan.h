@@ -42,6 +42,8 @@ typedef enum
  * @container_id: (nullable): the recorded container acted on
  * @image: (nullable): the image pulled or started
  * @spec: (nullable): the spec to start from (START, REPLACE, ENSURE_RUNNING)
+ * @previous: (nullable): for REPLACE, the spec the recorded container was
+ *   created from, when the state still has it: what the replacement changes
  */
 typedef struct
 {
@@ -51,6 +53,7 @@ typedef struct
   char *container_id;
   char *image;
   FleetServiceSpec *spec;
+  FleetServiceSpec *previous;
 } FleetPlanAction;
 
 typedef gboolean (*FleetPlanSkipFunc) (const char *deployment, const char *service,

@@ -12,14 +12,16 @@
 #include "fleet-reconciler-private.h"
 #include "fleet-util-private.h"
 
-/* Logging: one structured line per action. */
+/* Logging: one structured line per action, at debug level: a program
+ * using the library gets nothing on its stderr; fleetd raises these records
+ * (by their FLEET_ACTION field) to what they mean to an operator. */
 void
 fleet_reconciler_log_action (const char *action, const char *deployment, const char *service,
                              const char *container_id, const char *detail)
 {
   g_autofree char *short_id = container_id ? g_strndup (container_id, 12) : NULL;
 
-  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE,
+  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_DEBUG,
                     "FLEET_ACTION", action,
                     "FLEET_DEPLOYMENT", deployment ? deployment : "",
                     "FLEET_SERVICE", service ? service : "",

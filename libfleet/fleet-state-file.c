@@ -651,7 +651,7 @@ fleet_state_load (const char *state_dir, GError **error)
 
           why = g_strdup_printf ("%s: %s", desired_path, reason);
         }
-      g_message ("state: %s; no desired document until the next one is applied, "
+      fleet_log_notice ("load-state", "state: %s; no desired document until the next one is applied, "
                  "the recorded containers are kept",
                  why);
     }

@@ -296,7 +296,7 @@ fleet_state_journal_replay (FleetState *state, const char *path, const char *bas
   if (!g_file_get_contents (path, &contents, NULL, &error))
     {
       if (!g_error_matches (error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
-        g_message ("state: %s; ignored", error->message);
+        fleet_log_notice ("load-state", "state: %s; ignored", error->message);
       return;
     }
   lines = g_strsplit (contents, "\n", -1);
@@ -312,7 +312,7 @@ fleet_state_journal_replay (FleetState *state, const char *path, const char *bas
       {
         g_autofree char *why = fleet_escape_controls (error->message);
 
-        g_message ("state: %s, line %u: %s; the rest of it is ignored", path, i + 1, why);
+        fleet_log_notice ("load-state", "state: %s, line %u: %s; the rest of it is ignored", path, i + 1, why);
         return;
       }
 }

@@ -176,6 +176,28 @@ test_pinned_digests (void)
     }
 }
 
+/* The edge example is valid, and shows what it is there to show: a device,
+ * host networking, a memory limit, and an init job its gateway waits for. */
+static void
+test_edge_gateway (void)
+{
+  g_autoptr(FleetDocument) document = load_example ("edge-gateway.json");
+  FleetServiceSpec *gateway = fleet_document_lookup_service (document, "till", "gateway");
+  FleetServiceSpec *migrate = fleet_document_lookup_service (document, "till", "migrate");
+  FleetServiceDependency *dependency;
+
+  g_assert_nonnull (gateway);
+  g_assert_nonnull (migrate);
+  g_assert_cmpuint (gateway->devices->len, >, 0);
+  g_assert_cmpint (gateway->network_mode, ==, FLEET_NETWORK_MODE_HOST);
+  g_assert_cmpint (gateway->mem_limit, >, 0);
+  g_assert_cmpint (migrate->restart, ==, FLEET_SERVICE_RESTART_NO);
+  g_assert_cmpuint (gateway->depends_on->len, ==, 1);
+  dependency = gateway->depends_on->pdata[0];
+  g_assert_cmpstr (dependency->service, ==, "migrate");
+  g_assert_cmpint (dependency->condition, ==, FLEET_DEPENDENCY_SERVICE_COMPLETED_SUCCESSFULLY);
+}
+
 static void
 test_man_page_digest (void)
 {
@@ -202,6 +224,7 @@ main (int argc, char **argv)
   g_test_add_func ("/examples/service-digest", test_service_digest);
   g_test_add_func ("/examples/man-page-digest", test_man_page_digest);
   g_test_add_func ("/examples/pinned-digests", test_pinned_digests);
+  g_test_add_func ("/examples/edge-gateway", test_edge_gateway);
 
   return g_test_run ();
 }
