@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleetctl-plan.c: `fleetctl plan FILE [--json]`: a dry run.  fleetd
- * validates FILE (standard input when FILE is "-") exactly as it would a
- * fetched document (so its limits and the generation check apply) and
- * answers with what applying it would pull, start, replace and stop;
+ * verifies and validates FILE (standard input when FILE is "-") exactly as
+ * it would a fetched document (so its trusted keys, the freshness rules,
+ * its limits and the generation check apply) and answers with what
+ * applying it would pull, start, replace and stop, and which key signed it;
  * nothing is changed.  Under an action that starts a container, a second
  * line says what a replacement changes, a restart policy other than
- * "always" and what the service waits for.  A document that fails
- * validation is one line naming FILE and the offending path, exit 1.
+ * "always" and what the service waits for.  A detached signature beside
+ * FILE (FILE.sig) is sent with it, as the embedded form.  A document that
+ * fails validation is one line naming FILE and the offending path, exit 1.
  */
 #include "config.h"
 
@@ -72,9 +74,10 @@ read_standard_input (GError **error)
 }
 
 /* Only a regular file is read, and only up to a limit: `plan /dev/zero`
- * must be an error, not an exhausted machine. */
+ * must be an error, not an exhausted machine.  A missing @optional file is
+ * NULL without an error. */
 static char *
-read_file (const char *path, GError **error)
+read_text_file (const char *path, gboolean optional, GError **error)
 {
   g_autofree char *contents = NULL;
   gsize length;
@@ -83,6 +86,9 @@ read_file (const char *path, GError **error)
   if (g_stat (path, &st) != 0)
     {
       int errsv = errno;
+
+      if (optional && errsv == ENOENT)
+        return NULL;
 
       g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errsv), "%s: %s", path,
                    g_strerror (errsv));
@@ -105,6 +111,29 @@ read_file (const char *path, GError **error)
       || !check_text (path, contents, length, error))
     return NULL;
   return g_steal_pointer (&contents);
+}
+
+/* FILE, with FILE.sig in front when there is one: signify's embedded form
+ * is exactly the detached signature followed by the document. */
+static char *
+read_document (const char *path, GError **error)
+{
+  g_autofree char *document = read_text_file (path, FALSE, error);
+  g_autofree char *signature_path = g_strconcat (path, ".sig", NULL);
+  g_autofree char *signature = NULL;
+  GError *local_error = NULL;
+
+  if (document == NULL || g_str_has_prefix (document, "untrusted comment: "))
+    return g_steal_pointer (&document);
+  signature = read_text_file (signature_path, TRUE, &local_error);
+  if (local_error != NULL)
+    {
+      g_propagate_error (error, local_error);
+      return NULL;
+    }
+  if (signature == NULL)
+    return g_steal_pointer (&document);
+  return g_strconcat (signature, document, NULL);
 }
 
 static const char *
@@ -211,6 +240,17 @@ print_action (JsonObject *action, GHashTable *counts)
 }
 
 static void
+print_signature (JsonObject *plan)
+{
+  const char *signed_by = member_string (plan, "signed_by");
+
+  if (signed_by != NULL)
+    g_print ("Signed by trusted key %s.\n", signed_by);
+  else
+    g_print ("No signature checked (this device requires none).\n");
+}
+
+static void
 print_plan (JsonObject *plan)
 {
   JsonArray *actions = json_object_get_array_member (plan, "actions");
@@ -230,6 +270,7 @@ print_plan (JsonObject *plan)
                             GPOINTER_TO_UINT (g_hash_table_lookup (counts, kinds[i])),
                             g_str_equal (kinds[i], "unchanged") ? "leave unchanged" : kinds[i]);
   g_print ("%s%s\n", g_hash_table_size (counts) ? "\n" : "Nothing to do.\n", summary->str);
+  print_signature (plan);
 }
 
 int
@@ -256,7 +297,7 @@ fleetctl_plan (FleetctlContext *context, int argc, char **argv)
   if (argc != 2)
     return fleetctl_usage_error ("plan: expected one FILE (try \"fleetctl plan --help\")");
   from_stdin = g_str_equal (argv[1], "-");
-  document = from_stdin ? read_standard_input (&error) : read_file (argv[1], &error);
+  document = from_stdin ? read_standard_input (&error) : read_document (argv[1], &error);
   if (document == NULL)
     return fleetctl_fail (error);
   proxy = fleetctl_connect (context, &error);

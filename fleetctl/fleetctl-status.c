@@ -2,8 +2,9 @@
 /* fleetctl-status.c: `fleetctl status [--json]`: the status document (contract
  * §3) of fleetd, as JSON or as a table with one row per service: its
  * deployment's phase, its container (short id), image and the deployment's
- * last error, under the aggregate phase, generation and last fetch.  The
- * exit status tells the aggregate phase, so that a script can test it.
+ * last error, under the aggregate phase, generation, signing key and last
+ * fetch.  The exit status tells the aggregate phase, so that a script can
+ * test it.
  */
 #include "config.h"
 
@@ -43,6 +44,8 @@ print_summary (JsonObject *status)
   g_print ("Generation:  %s\n", generation_text ? generation_text : "-");
   g_print ("Document:    %s\n", *member_string (status, "desired_digest")
                                   ? member_string (status, "desired_digest") : "-");
+  g_print ("Signed by:   %s\n", *member_string (status, "signed_by")
+                                  ? member_string (status, "signed_by") : "-");
   if (fetch == NULL)
     g_print ("Last fetch:  never\n");
   else if (*member_string (fetch, "error"))

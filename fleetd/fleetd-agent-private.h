@@ -7,5 +7,7 @@
 G_BEGIN_DECLS
 
 FleetdRequestQueue *_fleetd_agent_get_queue (FleetdAgent *self);
+FleetDocumentVerifier *_fleetd_agent_get_verifier (FleetdAgent *self);
+const FleetLimits *_fleetd_agent_get_limits (FleetdAgent *self);
 
 G_END_DECLS

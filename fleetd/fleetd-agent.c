@@ -37,6 +37,7 @@ struct _FleetdAgent
 
   FleetReconciler *reconciler;
   FleetSource *source;
+  FleetDocumentVerifier *verifier;
   char *device_id;
   FleetLimits limits;
   guint tick_secs;
@@ -97,6 +98,7 @@ fleetd_agent_dispose (GObject *object)
     }
   g_clear_object (&self->reconciler);
   g_clear_object (&self->source);
+  g_clear_object (&self->verifier);
   G_OBJECT_CLASS (fleetd_agent_parent_class)->dispose (object);
 }
 
@@ -145,6 +147,7 @@ fleetd_agent_init (FleetdAgent *self)
   self->tick_secs = 30;
   self->cancellable = g_cancellable_new ();
   self->queue = fleetd_request_queue_new (run_request, self);
+  self->verifier = fleet_document_verifier_new_unchecked ();
 }
 
 static void on_source_document (FleetSource *source, FleetFetchResult *fetched,
@@ -192,6 +195,17 @@ fleetd_agent_set_intervals (FleetdAgent *self, guint poll_secs, guint tick_secs)
 
   fleet_source_set_poll_interval (self->source, MAX (poll_secs, 1));
   self->tick_secs = MAX (tick_secs, 1);
+}
+
+/* Signed documents: every fetched document (and every plan) goes through
+ * @verifier first (by default one that requires no signature). */
+void
+fleetd_agent_set_verifier (FleetdAgent *self, FleetDocumentVerifier *verifier)
+{
+  g_return_if_fail (FLEETD_IS_AGENT (self));
+  g_return_if_fail (FLEET_IS_DOCUMENT_VERIFIER (verifier));
+
+  g_set_object (&self->verifier, verifier);
 }
 
 /* How failed fetches are retried (default 1 s doubling to 5 min). */
@@ -274,20 +288,39 @@ note_rejected (FleetdAgent *self, GError **error)
   note_fetch_failed (self, *error);
 }
 
-/* The reconciler took the running request's new document. */
+/* From now on nothing issued before @document is accepted. */
+static void
+remember_accepted (FleetdAgent *self, FleetDocument *document)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!fleet_document_verifier_accept (self->verifier, document, &error))
+    {
+      g_autofree char *quoted = fleet_log_quote (error->message);
+
+      fleetd_log_event (G_LOG_LEVEL_WARNING, "signature", "result=error error=%s", quoted);
+    }
+}
+
+/* The reconciler took the running request's new document: from now on
+ * nothing issued before it is accepted. */
 static void
 report_taken (FleetdAgent *self)
 {
   g_autoptr(FleetDocument) document = g_steal_pointer (&self->unreported);
 
+  remember_accepted (self, document);
   note_fetch_succeeded (self, "ok", document, TRUE);
 }
 
-/* Parsed and validated, or NULL (reported) when it is invalid. */
+/* Verified (signature, freshness), parsed and validated, or NULL
+ * (reported) when it is refused. */
 static FleetDocument *
 parse_fetched (FleetdAgent *self, FleetFetchResult *fetched, GError **error)
 {
-  FleetDocument *document = fleet_document_new_from_bytes (fetched->body, &self->limits, error);
+  FleetDocument *document = fleet_document_verifier_open (self->verifier, fetched->body,
+                                                          fetched->signature, &self->limits,
+                                                          NULL, error);
 
   if (document == NULL)
     note_rejected (self, error);
@@ -725,26 +758,17 @@ _fleetd_agent_get_queue (FleetdAgent *self)
   return self->queue;
 }
 
-/**
- * fleetd_agent_plan:
- * @document_text: a candidate desired-state document
- *
- * A dry run: validate @document_text as a fetched document would be, and
- * compute what applying it would do.  Changes nothing.
- *
- * Returns: (transfer full): the plan, or %NULL with the validation error
- */
-FleetPlan *
-fleetd_agent_plan (FleetdAgent *self, const char *document_text, GError **error)
+/* For fleetd-agent-status.c: what documents are verified and parsed with. */
+FleetDocumentVerifier *
+_fleetd_agent_get_verifier (FleetdAgent *self)
 {
-  g_autoptr(FleetDocument) document = NULL;
+  return self->verifier;
+}
 
-  g_return_val_if_fail (FLEETD_IS_AGENT (self), NULL);
-
-  document = fleet_document_new_from_data (document_text, -1, &self->limits, error);
-  if (document == NULL || !fleet_reconciler_check_document (self->reconciler, document, error))
-    return NULL;
-  return fleet_reconciler_plan (self->reconciler, document);
+const FleetLimits *
+_fleetd_agent_get_limits (FleetdAgent *self)
+{
+  return &self->limits;
 }
 
 FleetReconciler *
@@ -767,20 +791,4 @@ fleetd_agent_get_last_fetch (FleetdAgent *self)
 {
   g_return_val_if_fail (FLEETD_IS_AGENT (self), NULL);
   return &self->last_fetch;
-}
-
-/* The status document of contract §3. */
-JsonNode *
-fleetd_agent_build_status (FleetdAgent *self)
-{
-  g_return_val_if_fail (FLEETD_IS_AGENT (self), NULL);
-  return fleet_status_build (self->reconciler, self->device_id, &self->last_fetch);
-}
-
-char *
-fleetd_agent_build_status_json (FleetdAgent *self, gboolean pretty)
-{
-  g_autoptr(JsonNode) status = fleetd_agent_build_status (self);
-
-  return fleet_status_to_string (status, pretty);
 }

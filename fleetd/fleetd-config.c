@@ -11,7 +11,12 @@
 #include "config.h"
 
 #include "fleetd-config.h"
+#include "fleet-document-verifier.h"
 #include "fleet-util-private.h"
+
+/* require-signature's words are FleetSignaturePolicy's values in order. */
+G_STATIC_ASSERT (FLEET_SIGNATURE_POLICY_AUTO == 0 && FLEET_SIGNATURE_POLICY_REQUIRED == 1
+                 && FLEET_SIGNATURE_POLICY_OPTIONAL == 2);
 
 typedef enum
 {
@@ -22,6 +27,7 @@ typedef enum
   KIND_RUNTIME,
   KIND_BUS,
   KIND_FLAG,
+  KIND_SIGNATURE_POLICY, /* auto|yes|no, in FleetSignaturePolicy's order */
 } OptionKind;
 
 typedef struct
@@ -80,6 +86,11 @@ static const OptionSpec option_specs[] = {
     "Give up connecting to the source after SECONDS (default 10)" },
   { "fetch-timeout", KIND_SECONDS, OFFSET (fetch_timeout), ONE_HOUR, FALSE, "SECONDS",
     "Give up a whole fetch after SECONDS (default 60)" },
+  { "require-signature", KIND_SIGNATURE_POLICY, OFFSET (require_signature), 0, FALSE,
+    "auto|yes|no",
+    "Refuse unsigned documents (default auto: when there are trusted keys)" },
+  { "trusted-keys-dir", KIND_TEXT, OFFSET (trusted_keys_dir), 0, FALSE, "DIR",
+    "Trust the signify public keys DIR/*.pub (default " FLEETD_DEFAULT_TRUSTED_KEYS_DIR ")" },
 };
 
 static const char help_description[] =
@@ -100,6 +111,7 @@ fleetd_config_new (void)
 
   config->state_dir = g_strdup (FLEETD_DEFAULT_STATE_DIR);
   config->podman_socket = g_strdup (FLEETD_DEFAULT_PODMAN_SOCKET);
+  config->trusted_keys_dir = g_strdup (FLEETD_DEFAULT_TRUSTED_KEYS_DIR);
   config->runtime = FLEETD_RUNTIME_PODMAN;
   config->bus = FLEETD_BUS_SYSTEM;
   config->poll_interval = 30;
@@ -209,6 +221,7 @@ apply_option (FleetdConfig *config, const OptionSpec *spec, const char *value, c
 {
   static const char *const runtimes[] = { "podman", "fake", NULL };
   static const char *const buses[] = { "system", "session", "none", NULL };
+  static const char *const policies[] = { "auto", "yes", "no", NULL };
   gpointer field = G_STRUCT_MEMBER_P (config, spec->offset);
   guint64 number;
 
@@ -237,6 +250,8 @@ apply_option (FleetdConfig *config, const OptionSpec *spec, const char *value, c
     case KIND_BUS:
       config->bus_explicit = TRUE;
       return parse_choice (value, where, buses, (int *) field, error);
+    case KIND_SIGNATURE_POLICY:
+      return parse_choice (value, where, policies, (int *) field, error);
     case KIND_FLAG:
     default:
       return parse_flag (value, where, (gboolean *) field, error);

@@ -13,6 +13,7 @@ G_BEGIN_DECLS
 #define FLEETD_DEFAULT_STATE_DIR LOCALSTATEDIR "/lib/fleet"
 #define FLEETD_DEFAULT_PODMAN_SOCKET "/run/podman/podman.sock"
 #define FLEETD_DEFAULT_MACHINE_ID_FILE "/etc/machine-id"
+#define FLEETD_DEFAULT_TRUSTED_KEYS_DIR SYSCONFDIR "/fleet/trusted.d"
 #define FLEETD_CONFIG_GROUP "fleetd"
 
 /* Exit status of fleetd for a bad command line or config file. */
@@ -38,6 +39,7 @@ typedef enum
  * @max_document_bytes: 0 for the library's default
  * @connect_timeout: seconds, 0 for the source's default
  * @fetch_timeout: seconds, 0 for the source's default
+ * @require_signature: a FleetSignaturePolicy (auto, yes, no)
  *
  * Every other member is the option of the same name.
  */
@@ -63,6 +65,8 @@ typedef struct
   guint64 max_document_bytes;
   guint connect_timeout;
   guint fetch_timeout;
+  int require_signature;
+  char *trusted_keys_dir;
 } FleetdConfig;
 
 FleetdConfig *fleetd_config_new (void);

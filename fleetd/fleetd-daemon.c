@@ -28,6 +28,7 @@ typedef struct
   gboolean stopping;
 
   FleetReconciler *reconciler;
+  FleetDocumentVerifier *verifier;
   FleetdAgent *agent;
   FleetdDBusAgent *dbus_agent;
   GDBusConnection *connection;
@@ -61,6 +62,7 @@ daemon_free (Daemon *daemon)
   g_clear_object (&daemon->reporter);
   g_clear_object (&daemon->notifier);
   g_clear_object (&daemon->agent);
+  g_clear_object (&daemon->verifier);
   g_clear_object (&daemon->reconciler);
   g_free (daemon->notified_status);
   g_main_loop_unref (daemon->loop);
@@ -133,12 +135,49 @@ build_agent (Daemon *daemon, GError **error)
   fleet_limits_init_default (&limits);
   if (config->max_document_bytes)
     limits.max_document_bytes = config->max_document_bytes;
+  daemon->verifier = fleet_document_verifier_new (config->trusted_keys_dir,
+                                                  config->require_signature, config->state_dir,
+                                                  error);
+  if (daemon->verifier == NULL)
+    return fleet_prefix_error (error, "trusted-keys-dir");
   daemon->reconciler = fleet_reconciler_new (runtime, config->state_dir);
   daemon->agent = fleetd_agent_new (daemon->reconciler, source, config->device_id, &limits);
+  fleetd_agent_set_verifier (daemon->agent, daemon->verifier);
   fleetd_agent_set_intervals (daemon->agent, config->poll_interval, config->tick_interval);
   if (!fleetd_agent_load_state (daemon->agent, error))
     return fleet_prefix_error (error, config->state_dir);
   return TRUE;
+}
+
+/* Say at start whether documents must be signed, and with which keys; and
+ * each key file that was skipped. */
+static void
+log_trust (Daemon *daemon)
+{
+  FleetDocumentVerifier *verifier = daemon->verifier;
+  GPtrArray *problems = fleet_document_verifier_get_problems (verifier);
+  g_autofree char *keys = fleet_document_verifier_describe_keys (verifier);
+  guint n_keys = fleet_document_verifier_get_n_keys (verifier);
+  gboolean required = fleet_document_verifier_get_required (verifier);
+  const char *why;
+
+  for (guint i = 0; i < problems->len; i++)
+    {
+      g_autofree char *quoted = fleet_log_quote (problems->pdata[i]);
+
+      fleetd_log_event (G_LOG_LEVEL_MESSAGE, "trust", "result=error error=%s", quoted);
+    }
+  if (required && n_keys == 0)
+    why = "require-signature=yes and no trusted key: every document is refused";
+  else if (required)
+    why = "documents must be signed by a trusted key";
+  else if (n_keys > 0)
+    why = "require-signature=no: unsigned documents are accepted, signatures are checked";
+  else
+    why = "no trusted key: documents are not checked";
+  fleetd_log_event (G_LOG_LEVEL_MESSAGE, "trust",
+                    "dir=%s keys=%s require_signature=%s (%s)", daemon->config->trusted_keys_dir,
+                    keys, required ? "yes" : "no", why);
 }
 
 /* Reporting: the status URL and systemd. */
@@ -472,6 +511,7 @@ fleetd_daemon_run (FleetdConfig *config)
                     config->runtime == FLEETD_RUNTIME_FAKE ? "fake" : "podman", config->state_dir,
                     wants_bus (config) ? fleetd_bus_kind_to_string (config->bus) : "none",
                     config->once ? " once" : "");
+  log_trust (daemon);
   daemon->sigterm_id = g_unix_signal_add (SIGTERM, on_sigterm, daemon);
   daemon->sigint_id = g_unix_signal_add (SIGINT, on_sigterm, daemon);
 

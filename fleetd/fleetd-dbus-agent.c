@@ -69,6 +69,7 @@ sync_properties (FleetdDBusAgent *self)
   fleet_agent1_set_phase (iface, fleet_phase_to_string (fleet_reconciler_get_phase (reconciler)));
   fleet_agent1_set_generation (iface, desired ? desired->generation : -1);
   fleet_agent1_set_desired_digest (iface, desired ? desired->digest : "");
+  fleet_agent1_set_signed_by (iface, empty_if_null (fleetd_agent_get_signed_by (self->agent)));
   fleet_agent1_set_last_fetch_at (iface, empty_if_null (fetch->at));
   fleet_agent1_set_last_fetch_result (iface, empty_if_null (fetch->result));
   fleet_agent1_set_last_fetch_error (iface, empty_if_null (fetch->error));
@@ -272,7 +273,8 @@ handle_plan (FleetAgent1 *object, GDBusMethodInvocation *invocation, const char 
 {
   FleetdDBusAgent *self = FLEETD_DBUS_AGENT (object);
   g_autoptr(GError) error = NULL;
-  g_autoptr(FleetPlan) plan = fleetd_agent_plan (self->agent, document, &error);
+  g_autofree char *signed_by = NULL;
+  g_autoptr(FleetPlan) plan = fleetd_agent_plan (self->agent, document, &signed_by, &error);
   g_autoptr(JsonNode) json = NULL;
   g_autofree char *text = NULL;
 
@@ -282,6 +284,10 @@ handle_plan (FleetAgent1 *object, GDBusMethodInvocation *invocation, const char 
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
   json = fleet_plan_to_json (plan);
+  if (signed_by != NULL)
+    json_object_set_string_member (json_node_get_object (json), "signed_by", signed_by);
+  else
+    json_object_set_null_member (json_node_get_object (json), "signed_by");
   text = json_to_string (json, FALSE);
   fleet_agent1_complete_plan (object, invocation, text);
   return G_DBUS_METHOD_INVOCATION_HANDLED;

@@ -65,6 +65,10 @@ gboolean _fleet_document_has_space_or_control (const char *s);
 gboolean _fleet_document_check_absolute_path (const char *s, const FleetDocumentPath *path,
                                               const char *what, GError **error);
 
+gboolean _fleet_document_parse_timestamp (FleetParseContext *ctx, const FleetJsonValue *value,
+                                          const FleetDocumentPath *path, GDateTime **out,
+                                          GError **error);
+
 gboolean _fleet_document_parse_lifecycle (FleetParseContext *ctx, const FleetJsonValue *value,
                                           const FleetDocumentPath *path, FleetLifecycle *out,
                                           GError **error);

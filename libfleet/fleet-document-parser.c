@@ -214,10 +214,13 @@ static gboolean
 parse_root (FleetParseContext *ctx, const FleetJsonValue *root, FleetDocument *document,
             GError **error)
 {
-  static const char *const allowed[] = { "generation", "deployments", NULL };
+  static const char *const allowed[] = { "generation", "deployments", "issued_at", "expires",
+                                         NULL };
   const FleetJsonValue *found[G_N_ELEMENTS (allowed)] = { NULL, };
   const FleetDocumentPath generation_path = member_of (NULL, "generation");
   const FleetDocumentPath deployments_path = member_of (NULL, "deployments");
+  const FleetDocumentPath issued_at_path = member_of (NULL, "issued_at");
+  const FleetDocumentPath expires_path = member_of (NULL, "expires");
 
   if (!_fleet_document_require_object (root, NULL, error)
       || !_fleet_document_check_members (ctx, root, NULL, allowed, found, error))
@@ -225,6 +228,13 @@ parse_root (FleetParseContext *ctx, const FleetJsonValue *root, FleetDocument *d
   if (found[0] != NULL
       && !_fleet_document_require_int (found[0], &generation_path, 0, G_MAXINT64,
                                        &document->generation, error))
+    return FALSE;
+  if ((found[2] != NULL
+       && !_fleet_document_parse_timestamp (ctx, found[2], &issued_at_path, &document->issued_at,
+                                            error))
+      || (found[3] != NULL
+          && !_fleet_document_parse_timestamp (ctx, found[3], &expires_path, &document->expires,
+                                               error)))
     return FALSE;
   if (found[1] == NULL)
     return invalid (error, &deployments_path, "required field is missing");

@@ -206,6 +206,59 @@ _fleet_document_require_int (const FleetJsonValue *value, const FleetDocumentPat
   return TRUE;
 }
 
+/* RFC 3339's date-time: "YYYY-MM-DDTHH:MM:SS", an optional fraction, and
+ * "Z" or "+HH:MM"/"-HH:MM" (T and Z in either case).  GLib's ISO 8601
+ * reader accepts far more (week dates, no offset, no separators): only its
+ * range checks are used, on text of this shape. */
+static gboolean
+has_rfc3339_shape (const char *s)
+{
+  static const char pattern[] = "dddd-dd-ddTdd:dd:dd";
+  gsize i = 0;
+
+  for (; pattern[i] != '\0'; i++)
+    if (pattern[i] == 'd' ? !g_ascii_isdigit (s[i])
+                          : g_ascii_toupper (s[i]) != pattern[i])
+      return FALSE;
+  if (s[i] == '.')
+    {
+      if (!g_ascii_isdigit (s[++i]))
+        return FALSE;
+      while (g_ascii_isdigit (s[i]))
+        i++;
+    }
+  if (g_ascii_toupper (s[i]) == 'Z')
+    return s[i + 1] == '\0';
+  return (s[i] == '+' || s[i] == '-') && g_ascii_isdigit (s[i + 1]) && g_ascii_isdigit (s[i + 2])
+         && s[i + 3] == ':' && g_ascii_isdigit (s[i + 4]) && g_ascii_isdigit (s[i + 5])
+         && s[i + 6] == '\0';
+}
+
+/* A top-level timestamp (issued_at, expires): an RFC 3339 date-time. */
+gboolean
+_fleet_document_parse_timestamp (FleetParseContext *ctx, const FleetJsonValue *value,
+                                 const FleetDocumentPath *path, GDateTime **out, GError **error)
+{
+  const char *text = _fleet_document_require_string (ctx, value, path, error);
+  GDateTime *parsed = NULL;
+
+  if (text == NULL)
+    return FALSE;
+  if (has_rfc3339_shape (text))
+    {
+      /* GLib knows only the upper-case T and Z. */
+      g_autofree char *upper = g_ascii_strup (text, -1);
+
+      parsed = g_date_time_new_from_iso8601 (upper, NULL);
+    }
+  if (parsed == NULL)
+    return invalid (error, path,
+                    "\"%s\" is not an RFC 3339 date and time (e.g. \"2026-05-01T12:00:00Z\")",
+                    text);
+  *out = parsed;
+  return TRUE;
+}
+
 gboolean
 _fleet_document_require_boolean (const FleetJsonValue *value, const FleetDocumentPath *path,
                                  gboolean *out, GError **error)

@@ -62,6 +62,8 @@ fleet_document_unref (FleetDocument *document)
   g_ptr_array_unref (document->deployments);
   g_clear_pointer (&document->canonical, g_bytes_unref);
   g_free (document->digest);
+  g_clear_pointer (&document->issued_at, g_date_time_unref);
+  g_clear_pointer (&document->expires, g_date_time_unref);
   g_free (document);
 }
 

@@ -35,6 +35,8 @@ void fleet_limits_init_default (FleetLimits *limits);
  * @deployments: (element-type FleetDeploymentSpec): sorted by name
  * @canonical: the canonical serialisation of the document
  * @digest: "sha256:<hex>" of @canonical
+ * @issued_at: (nullable): when the document was issued (its `issued_at`)
+ * @expires: (nullable): when it stops being accepted (its `expires`)
  *
  * Immutable once built; shared by reference.  All members are read-only.
  */
@@ -49,6 +51,8 @@ struct _FleetDocument
   GPtrArray *deployments;
   GBytes *canonical;
   char *digest;
+  GDateTime *issued_at;
+  GDateTime *expires;
 };
 
 GType fleet_document_get_type (void) G_GNUC_CONST;

@@ -24,6 +24,8 @@ static const GDBusErrorEntry fleet_error_entries[] = {
   { FLEET_ERROR_BUSY, "dev.fleet.Error.Busy" },
   { FLEET_ERROR_INVALID_ARGUMENT, "dev.fleet.Error.InvalidArgument" },
   { FLEET_ERROR_STATE_UNSUPPORTED, "dev.fleet.Error.StateUnsupported" },
+  { FLEET_ERROR_BAD_SIGNATURE, "dev.fleet.Error.BadSignature" },
+  { FLEET_ERROR_STALE_DOCUMENT, "dev.fleet.Error.StaleDocument" },
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (fleet_error_entries) == FLEET_ERROR_LAST + 1);

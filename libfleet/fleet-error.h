@@ -26,6 +26,9 @@ G_BEGIN_DECLS
  * @FLEET_ERROR_BUSY: another operation is in progress
  * @FLEET_ERROR_INVALID_ARGUMENT: a bad option or argument
  * @FLEET_ERROR_STATE_UNSUPPORTED: the persisted state was written by a newer release
+ * @FLEET_ERROR_BAD_SIGNATURE: the document's signature is missing where required, malformed,
+ *   by a key that is not trusted, or does not match the document
+ * @FLEET_ERROR_STALE_DOCUMENT: the document expired, or was issued before the last one accepted
  */
 typedef enum
 {
@@ -44,9 +47,11 @@ typedef enum
   FLEET_ERROR_BUSY,
   FLEET_ERROR_INVALID_ARGUMENT,
   FLEET_ERROR_STATE_UNSUPPORTED,
+  FLEET_ERROR_BAD_SIGNATURE,
+  FLEET_ERROR_STALE_DOCUMENT,
 } FleetError;
 
-#define FLEET_ERROR_LAST FLEET_ERROR_STATE_UNSUPPORTED
+#define FLEET_ERROR_LAST FLEET_ERROR_STALE_DOCUMENT
 
 GQuark fleet_error_quark (void);
 

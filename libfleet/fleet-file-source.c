@@ -13,6 +13,10 @@
  * ever.  The read runs in a worker thread, so that a file on a hung network
  * file system blocks that thread only: the fetch fails at its deadline, and
  * no other read is started while that one has not returned.
+ *
+ * A detached signature beside the document, `PATH.sig` (signify's format),
+ * is read with it and is part of its version (FleetFetchResult.signature):
+ * the agent's FleetDocumentVerifier checks it.
  */
 #include "config.h"
 
@@ -27,6 +31,8 @@
 #include "fleet-util-private.h"
 
 #define CHUNK_SIZE (64 * 1024)
+/* A detached signature is about 150 bytes. */
+#define MAX_SIGNATURE_BYTES 4096
 /* A burst of events (write, close, rename) is one change. */
 #define SETTLE_MSECS 50
 
@@ -144,6 +150,36 @@ read_regular_file (const char *path, gsize max_bytes, GError **error)
   return bytes;
 }
 
+/* The detached signature PATH.sig, if there is one (signed documents);
+ * it is part of the version, so that a new signature alone is seen. */
+static FleetFetchResult *
+read_document (const char *path, gsize max_bytes, GError **error)
+{
+  g_autofree char *signature_path = g_strconcat (path, ".sig", NULL);
+  g_autoptr(GBytes) body = read_regular_file (path, max_bytes, error);
+  g_autoptr(GBytes) signature = NULL;
+  g_autofree char *validator = NULL;
+  FleetFetchResult *result;
+
+  if (body == NULL)
+    return NULL;
+  if (g_file_test (signature_path, G_FILE_TEST_EXISTS)
+      && !(signature = read_regular_file (signature_path, MAX_SIGNATURE_BYTES, error)))
+    return fleet_prefix_error (error, signature_path), NULL;
+  validator = fleet_sha256_digest (g_bytes_get_data (body, NULL), g_bytes_get_size (body));
+  if (signature != NULL)
+    {
+      g_autofree char *of_body = g_steal_pointer (&validator);
+      g_autofree char *of_signature = fleet_sha256_digest (g_bytes_get_data (signature, NULL),
+                                                           g_bytes_get_size (signature));
+
+      validator = g_strconcat (of_body, ";sig=", of_signature, NULL);
+    }
+  result = fleet_fetch_result_new (FALSE, body, validator);
+  result->signature = g_steal_pointer (&signature);
+  return result;
+}
+
 static void
 read_in_thread (GTask *task, gpointer source_object, gpointer task_data,
                 GCancellable *cancellable)
@@ -151,13 +187,13 @@ read_in_thread (GTask *task, gpointer source_object, gpointer task_data,
   FleetFileSource *self = source_object;
   g_autofree char *path = g_file_get_path (self->file);
   GError *error = NULL;
-  GBytes *body = read_regular_file (path, self->max_bytes, &error);
+  FleetFetchResult *result = read_document (path, self->max_bytes, &error);
 
   g_atomic_int_set (&self->reading, 0);
-  if (body == NULL)
+  if (result == NULL)
     g_task_return_error (task, error);
   else
-    g_task_return_pointer (task, body, (GDestroyNotify) g_bytes_unref);
+    g_task_return_pointer (task, result, (GDestroyNotify) fleet_fetch_result_unref);
 }
 
 /* The fetch. */
@@ -167,17 +203,12 @@ on_read (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr(GTask) task = user_data;
   GError *error = NULL;
-  g_autoptr(GBytes) body = g_task_propagate_pointer (G_TASK (result), &error);
-  g_autofree char *validator = NULL;
+  FleetFetchResult *fetched = g_task_propagate_pointer (G_TASK (result), &error);
 
-  if (body == NULL)
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-  validator = fleet_sha256_digest (g_bytes_get_data (body, NULL), g_bytes_get_size (body));
-  g_task_return_pointer (task, fleet_fetch_result_new (FALSE, body, validator),
-                         (GDestroyNotify) fleet_fetch_result_unref);
+  if (fetched == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, fetched, (GDestroyNotify) fleet_fetch_result_unref);
 }
 
 static void
@@ -228,6 +259,23 @@ on_settled (gpointer user_data)
 /* Written and closed, renamed or moved into place: the new contents are
  * complete.  A creation is followed by its own "done" hint; a deletion is
  * left to the poll, as an editor may be about to put the file back. */
+/* The document, or its detached signature PATH.sig. */
+static gboolean
+is_ours (FleetFileSource *self, GFile *file)
+{
+  g_autofree char *path = NULL;
+  g_autofree char *document = NULL;
+
+  if (file == NULL)
+    return FALSE;
+  if (g_file_equal (file, self->file))
+    return TRUE;
+  path = g_file_get_path (file);
+  document = g_file_get_path (self->file);
+  return path != NULL && document != NULL && g_str_has_prefix (path, document)
+         && g_str_equal (path + strlen (document), ".sig");
+}
+
 static void
 on_changed (GFileMonitor *monitor, GFile *file, GFile *other_file, GFileMonitorEvent event,
             gpointer user_data)
@@ -240,10 +288,10 @@ on_changed (GFileMonitor *monitor, GFile *file, GFile *other_file, GFileMonitorE
     case G_FILE_MONITOR_EVENT_CHANGES_DONE_HINT:
     case G_FILE_MONITOR_EVENT_MOVED_IN:
     case G_FILE_MONITOR_EVENT_ATTRIBUTE_CHANGED:
-      ours = g_file_equal (file, self->file);
+      ours = is_ours (self, file);
       break;
     case G_FILE_MONITOR_EVENT_RENAMED:
-      ours = other_file != NULL && g_file_equal (other_file, self->file);
+      ours = is_ours (self, other_file);
       break;
     default:
       break;

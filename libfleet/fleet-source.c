@@ -103,6 +103,7 @@ fleet_fetch_result_unref (FleetFetchResult *result)
     return;
   g_clear_pointer (&result->body, g_bytes_unref);
   g_free (result->validator);
+  g_clear_pointer (&result->signature, g_bytes_unref);
   g_free (result);
 }
 

@@ -21,6 +21,8 @@ G_BEGIN_DECLS
  * @body: (nullable): the document's bytes (%NULL when @not_modified)
  * @validator: (nullable): what identifies this version of the document (an
  *   HTTP ETag, or the digest of a file's contents)
+ * @signature: (nullable): a detached signature of @body found beside it
+ *   (`PATH.sig` for a file), for FleetDocumentVerifier
  */
 typedef struct
 {
@@ -30,6 +32,7 @@ typedef struct
   gboolean not_modified;
   GBytes *body;
   char *validator;
+  GBytes *signature;
 } FleetFetchResult;
 
 GType fleet_fetch_result_get_type (void) G_GNUC_CONST;

@@ -1,7 +1,9 @@
 /* fleet-status.c: build the status document (contract §3) from the
  * reconciler's state.  Members beyond the contract's are additions only:
  * per deployment a "services" object with each service's image and digests,
- * and "state_error", why the state file could not be written (or null).
+ * "state_error", why the state file could not be written (or null), and
+ * "signed_by", the number of the key that signed the applied document (or
+ * null).
  */
 #include "config.h"
 
@@ -104,11 +106,30 @@ add_deployments (JsonBuilder *builder, FleetState *state)
  * @device_id: the device id
  * @last_fetch: (nullable): the last fetch, or %NULL when there was none
  *
+ * As fleet_status_build_signed(), for a document not signed.
+ *
  * Returns: (transfer full): the status document
  */
 JsonNode *
 fleet_status_build (FleetReconciler *reconciler, const char *device_id,
                     const FleetFetchStatus *last_fetch)
+{
+  return fleet_status_build_signed (reconciler, device_id, last_fetch, NULL);
+}
+
+/**
+ * fleet_status_build_signed:
+ * @reconciler: the reconciler
+ * @device_id: the device id
+ * @last_fetch: (nullable): the last fetch, or %NULL when there was none
+ * @signed_by: (nullable): the number of the key that signed the document
+ *   being applied, %NULL when it is not signed
+ *
+ * Returns: (transfer full): the status document
+ */
+JsonNode *
+fleet_status_build_signed (FleetReconciler *reconciler, const char *device_id,
+                           const FleetFetchStatus *last_fetch, const char *signed_by)
 {
   g_autoptr(JsonBuilder) builder = json_builder_new ();
   FleetState *state = fleet_reconciler_get_state (reconciler);
@@ -123,6 +144,7 @@ fleet_status_build (FleetReconciler *reconciler, const char *device_id,
   else
     json_builder_add_null_value (builder);
   add_nullable (builder, "desired_digest", desired ? desired->digest : NULL);
+  add_nullable (builder, "signed_by", signed_by);
   add_nullable (builder, "phase", fleet_phase_to_string (fleet_reconciler_get_phase (reconciler)));
   json_builder_set_member_name (builder, "last_fetch");
   if (last_fetch && last_fetch->result)

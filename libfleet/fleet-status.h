@@ -27,6 +27,8 @@ void fleet_fetch_status_set (FleetFetchStatus *status, const char *result, const
 
 JsonNode *fleet_status_build (FleetReconciler *reconciler, const char *device_id,
                               const FleetFetchStatus *last_fetch);
+JsonNode *fleet_status_build_signed (FleetReconciler *reconciler, const char *device_id,
+                                     const FleetFetchStatus *last_fetch, const char *signed_by);
 char *fleet_status_to_string (JsonNode *status, gboolean pretty);
 
 G_END_DECLS

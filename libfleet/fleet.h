@@ -12,6 +12,7 @@
 #include "fleet-container-runtime.h"
 #include "fleet-deployment-spec.h"
 #include "fleet-document.h"
+#include "fleet-document-verifier.h"
 #include "fleet-error.h"
 #include "fleet-fake-runtime.h"
 #include "fleet-file-source.h"

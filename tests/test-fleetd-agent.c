@@ -437,10 +437,10 @@ test_status_and_plan (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (json, "\"result\":\"ok\""));
 
   fleet_fake_runtime_clear_calls (f->runtime);
-  plan = fleetd_agent_plan (f->agent, v2, &error);
+  plan = fleetd_agent_plan (f->agent, v2, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (fleet_plan_count (plan, FLEET_PLAN_REPLACE), ==, 1);
-  invalid = fleetd_agent_plan (f->agent, "{\"deployments\":{\"Bad\":{}}}", &error);
+  invalid = fleetd_agent_plan (f->agent, "{\"deployments\":{\"Bad\":{}}}", NULL, &error);
   g_assert_null (invalid);
   g_assert_error (error, FLEET_ERROR, FLEET_ERROR_INVALID_DOCUMENT);
   g_assert_cmpuint (fleet_fake_runtime_get_calls (f->runtime)->len, ==, 0);
