@@ -23,6 +23,7 @@ static const GDBusErrorEntry fleet_error_entries[] = {
   { FLEET_ERROR_PERMISSION_DENIED, "dev.fleet.Error.PermissionDenied" },
   { FLEET_ERROR_BUSY, "dev.fleet.Error.Busy" },
   { FLEET_ERROR_INVALID_ARGUMENT, "dev.fleet.Error.InvalidArgument" },
+  { FLEET_ERROR_EXISTS, "dev.fleet.Error.Exists" },
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (fleet_error_entries) == FLEET_ERROR_LAST + 1);
