@@ -21,6 +21,7 @@
 
 #include "fleet-backoff.h"
 #include "fleet-reconciler.h"
+#include "fleet-service-ops.h"
 #include "fleet-util-private.h"
 
 #define DEFAULT_RETRY_INITIAL_MSECS 2000
@@ -523,8 +524,7 @@ on_orphan_stopped (GObject *source, GAsyncResult *result, gpointer user_data)
   FleetPlanAction *action = current_action (pass);
   g_autoptr(GError) error = NULL;
 
-  if (!fleet_container_runtime_stop_service_finish (FLEET_CONTAINER_RUNTIME (source), result,
-                                                    &error))
+  if (!_fleet_service_stop_finish (FLEET_CONTAINER_RUNTIME (source), result, &error))
     {
       g_autofree char *quoted = fleet_log_quote (error->message);
       g_autofree char *detail = g_strdup_printf ("error=%s", quoted);
@@ -542,8 +542,7 @@ on_dropped_stopped (GObject *source, GAsyncResult *result, gpointer user_data)
   FleetPlanAction *action = current_action (pass);
   g_autoptr(GError) error = NULL;
 
-  if (!fleet_container_runtime_stop_service_finish (FLEET_CONTAINER_RUNTIME (source), result,
-                                                    &error))
+  if (!_fleet_service_stop_finish (FLEET_CONTAINER_RUNTIME (source), result, &error))
     {
       g_autofree char *message = g_strdup_printf ("stopping dropped service %s: %s",
                                                   action->service, error->message);
@@ -594,8 +593,8 @@ on_started (GObject *source, GAsyncResult *result, gpointer user_data)
   Pass *pass = user_data;
   FleetPlanAction *action = current_action (pass);
   g_autoptr(GError) error = NULL;
-  g_autofree char *id = fleet_container_runtime_start_service_finish (
-    FLEET_CONTAINER_RUNTIME (source), result, &error);
+  g_autofree char *id = _fleet_service_start_finish (FLEET_CONTAINER_RUNTIME (source), result,
+                                                     &error);
 
   if (id == NULL)
     {
@@ -617,8 +616,7 @@ on_started (GObject *source, GAsyncResult *result, gpointer user_data)
 static void
 start_new_container (Pass *pass, FleetPlanAction *action)
 {
-  fleet_container_runtime_start_service (pass->self->runtime, action->spec, NULL, on_started,
-                                         pass);
+  _fleet_service_start (pass->self->runtime, action->spec, NULL, on_started, pass);
 }
 
 static void
@@ -628,8 +626,7 @@ on_replaced_stopped (GObject *source, GAsyncResult *result, gpointer user_data)
   FleetPlanAction *action = current_action (pass);
   g_autoptr(GError) error = NULL;
 
-  if (!fleet_container_runtime_stop_service_finish (FLEET_CONTAINER_RUNTIME (source), result,
-                                                    &error))
+  if (!_fleet_service_stop_finish (FLEET_CONTAINER_RUNTIME (source), result, &error))
     {
       g_autofree char *message = g_strdup_printf ("stopping old container of %s: %s",
                                                   action->service, error->message);
@@ -653,8 +650,8 @@ on_ensured (GObject *source, GAsyncResult *result, gpointer user_data)
   FleetPlanAction *action = current_action (pass);
   g_autoptr(GError) error = NULL;
   FleetLivenessAction what = FLEET_LIVENESS_NONE;
-  g_autofree char *id = fleet_container_runtime_ensure_service_running_finish (
-    FLEET_CONTAINER_RUNTIME (source), result, &what, &error);
+  g_autofree char *id = _fleet_service_ensure_running_finish (FLEET_CONTAINER_RUNTIME (source),
+                                                              result, &what, &error);
 
   if (id == NULL)
     {
@@ -720,14 +717,12 @@ run_next_action (Pass *pass)
     case FLEET_PLAN_REMOVE_ORPHAN:
       log_action ("remove-orphan", action->deployment, action->service, action->container_id,
                   "reason=\"labelled container not recorded by the agent\"");
-      fleet_container_runtime_stop_service (self->runtime, action->container_id, NULL,
-                                            on_orphan_stopped, pass);
+      _fleet_service_stop (self->runtime, action->container_id, NULL, on_orphan_stopped, pass);
       break;
     case FLEET_PLAN_STOP:
       log_action ("stop", action->deployment, action->service, action->container_id,
                   "reason=\"dropped from the document\"");
-      fleet_container_runtime_stop_service (self->runtime, action->container_id, NULL,
-                                            on_dropped_stopped, pass);
+      _fleet_service_stop (self->runtime, action->container_id, NULL, on_dropped_stopped, pass);
       break;
     case FLEET_PLAN_PULL:
       log_action ("pull", action->deployment, NULL, NULL, action->image);
@@ -741,13 +736,11 @@ run_next_action (Pass *pass)
     case FLEET_PLAN_REPLACE:
       log_action ("replace", action->deployment, action->service, action->container_id,
                   "reason=\"spec changed\"");
-      fleet_container_runtime_stop_service (self->runtime, action->container_id, NULL,
-                                            on_replaced_stopped, pass);
+      _fleet_service_stop (self->runtime, action->container_id, NULL, on_replaced_stopped, pass);
       break;
     case FLEET_PLAN_ENSURE_RUNNING:
-      fleet_container_runtime_ensure_service_running (self->runtime, action->spec,
-                                                      action->container_id, NULL, on_ensured,
-                                                      pass);
+      _fleet_service_ensure_running (self->runtime, action->spec, action->container_id, NULL,
+                                     on_ensured, pass);
       break;
     case FLEET_PLAN_UNCHANGED:
     default:
@@ -924,8 +917,8 @@ on_listed (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr(GPtrArray) containers = NULL;
   FleetPlanContext context = { 0, };
 
-  containers = fleet_container_runtime_list_services_finish (FLEET_CONTAINER_RUNTIME (source),
-                                                             result, &pass->error);
+  containers = fleet_container_runtime_list_finish (FLEET_CONTAINER_RUNTIME (source), result,
+                                                    &pass->error);
   if (containers == NULL)
     {
       g_autofree char *quoted = fleet_log_quote (pass->error->message);
@@ -1042,7 +1035,8 @@ start_pass (gpointer user_data)
       while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &loop))
         loop->backoff.next_at = 0;
     }
-  fleet_container_runtime_list_services (self->runtime, pass->cancellable, on_listed, pass);
+  fleet_container_runtime_list (self->runtime, FLEET_LABEL_DEPLOYMENT, pass->cancellable,
+                                on_listed, pass);
   return G_SOURCE_REMOVE;
 }
 
