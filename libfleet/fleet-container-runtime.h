@@ -48,9 +48,8 @@ G_DECLARE_INTERFACE (FleetContainerRuntime, fleet_container_runtime, FLEET, CONT
  *   is not paused.
  * @watch_events: start emitting #FleetContainerRuntime::container-died
  *
- * Every operation that names a container takes its id (a runtime may also
- * accept a name) and fails with FLEET_ERROR_NOT_FOUND when there is no such
- * container; FLEET_ERROR_RUNTIME_UNAVAILABLE when the runtime cannot be
+ * Every operation on a container takes its id or its name and fails with
+ * FLEET_ERROR_NOT_FOUND when there is no such container; FLEET_ERROR_RUNTIME_UNAVAILABLE when the runtime cannot be
  * reached or does not answer; FLEET_ERROR_RUNTIME when it refuses otherwise.
  * Messages are one line.
  */

@@ -121,10 +121,14 @@ on_waited (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr(FleetPodmanResponse) response = _fleet_podman_runtime_receive (source, result, &error);
 
   clear_wait (d);
-  if (response == NULL && d->grace_over && !g_task_return_error_if_cancelled (task))
+  if (response == NULL && d->grace_over)
     {
+      /* The wait was cut short by the grace running out, unless the caller
+       * cancelled meanwhile. */
       g_clear_error (&error);
-      send_kill (g_steal_pointer (&task), SIGKILL);
+      d->grace_over = FALSE;
+      if (!g_task_return_error_if_cancelled (task))
+        send_kill (g_steal_pointer (&task), SIGKILL);
       return;
     }
   if (check_step (task, response, error, "waiting for"))
