@@ -345,6 +345,7 @@ typedef struct
 {
   FleetServiceSpec *spec;
   char *id;
+  FleetContainerState state; /* as found */
   FleetLivenessAction action;
 } EnsureData;
 
@@ -413,11 +414,14 @@ on_ensure_started (GObject *source, GAsyncResult *result, gpointer user_data)
       g_error_free (error);
       create_anew (g_steal_pointer (&task), FLEET_LIVENESS_CREATED);
     }
-  else if (g_error_matches (error, FLEET_ERROR, FLEET_ERROR_START_FAILED))
+  else if (g_error_matches (error, FLEET_ERROR, FLEET_ERROR_START_FAILED)
+           && (d->state == FLEET_CONTAINER_STATE_CREATED
+               || d->state == FLEET_CONTAINER_STATE_EXITED))
     {
       /* Retrying would fail the same way for ever (a container left
        * "created" by a runtime that died while starting it is one such):
-       * replace it. */
+       * replace it.  One in a passing state (stopping...) is left to get
+       * there, and tried again later. */
       g_message ("removing container %.12s, which cannot be started, to create it anew: %s",
                  d->id, error->message);
       g_error_free (error);
@@ -465,6 +469,7 @@ on_ensure_inspected (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   g_free (d->id);
   d->id = g_strdup (info->id);
+  d->state = info->state;
   switch (info->state)
     {
     case FLEET_CONTAINER_STATE_RUNNING:
