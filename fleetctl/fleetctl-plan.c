@@ -1,7 +1,9 @@
 /* fleetctl-plan.c: `fleetctl plan FILE [--json]`: a dry run.  fleetd
  * validates FILE exactly as it would a fetched document (so its limits and
  * the generation check apply) and answers with what applying it would pull,
- * start, replace and stop; nothing is changed.  A document that fails
+ * start, replace and stop; nothing is changed.  Under an action that starts
+ * a container, a second line says what a replacement changes, a restart
+ * policy other than "always" and what the service waits for.  A document that fails
  * validation is one line naming FILE and the offending path, exit 1.
  */
 #include "config.h"
@@ -76,6 +78,70 @@ member_string (JsonObject *object, const char *name)
   return json_node_get_string (node);
 }
 
+static JsonArray *
+member_array (JsonObject *object, const char *name)
+{
+  JsonNode *node = json_object_get_member (object, name);
+
+  return node != NULL && JSON_NODE_HOLDS_ARRAY (node) ? json_node_get_array (node) : NULL;
+}
+
+/* "changed: image, cpus; restart no; after migrate (completed), db" */
+static void
+append_dependencies (GString *out, JsonArray *depends_on)
+{
+  for (guint i = 0; depends_on != NULL && i < json_array_get_length (depends_on); i++)
+    {
+      JsonNode *node = json_array_get_element (depends_on, i);
+      JsonObject *dependency = JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
+      const char *service = dependency ? member_string (dependency, "service") : NULL;
+
+      if (service == NULL)
+        continue;
+      g_string_append_printf (out, "%s%s%s", out->len == 0 ? "after " : ", ", service,
+                              g_strcmp0 (member_string (dependency, "condition"),
+                                         "service_completed_successfully") == 0
+                                  ? " (completed)"
+                                  : "");
+    }
+}
+
+/* What is special about the service an action starts, on a line of its
+ * own under the action's, or "". */
+static char *
+describe_details (JsonObject *action)
+{
+  JsonArray *changes = member_array (action, "changes");
+  const char *restart = member_string (action, "restart");
+  g_autoptr(GPtrArray) parts = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GString) after = g_string_new (NULL);
+  g_autofree char *joined = NULL;
+
+  if (changes != NULL && json_array_get_length (changes) > 0)
+    {
+      GString *list = g_string_new ("changed: ");
+
+      for (guint i = 0; i < json_array_get_length (changes); i++)
+        {
+          JsonNode *node = json_array_get_element (changes, i);
+
+          if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING)
+            g_string_append_printf (list, "%s%s", i ? ", " : "", json_node_get_string (node));
+        }
+      g_ptr_array_add (parts, g_string_free (list, FALSE));
+    }
+  if (restart != NULL && !g_str_equal (restart, "always"))
+    g_ptr_array_add (parts, g_strdup_printf ("restart %s", restart));
+  append_dependencies (after, member_array (action, "depends_on"));
+  if (after->len > 0)
+    g_ptr_array_add (parts, g_strdup (after->str));
+  if (parts->len == 0)
+    return g_strdup ("");
+  g_ptr_array_add (parts, NULL);
+  joined = g_strjoinv ("; ", (char **) parts->pdata);
+  return g_strdup_printf ("%-9s %s\n", "", joined);
+}
+
 static void
 print_action (JsonObject *action, GHashTable *counts)
 {
@@ -86,16 +152,20 @@ print_action (JsonObject *action, GHashTable *counts)
   g_autofree char *short_id = g_strndup (member_string (action, "container_id"), 12);
   g_autofree char *target = service ? g_strdup_printf ("%s/%s", deployment, service)
                                     : g_strdup (deployment ? deployment : "-");
+  g_autofree char *details = NULL;
   guint count;
 
   if (kind == NULL)
     return;
   count = GPOINTER_TO_UINT (g_hash_table_lookup (counts, kind));
   g_hash_table_insert (counts, (gpointer) kind, GUINT_TO_POINTER (count + 1));
+  details = g_str_equal (kind, "start") || g_str_equal (kind, "replace")
+                ? describe_details (action)
+                : g_strdup ("");
   if (g_str_equal (kind, "replace"))
-    g_print ("%-9s %s  %s -> %s\n", kind, target, short_id ? short_id : "-", image);
+    g_print ("%-9s %s  %s -> %s\n%s", kind, target, short_id ? short_id : "-", image, details);
   else if (image != NULL)
-    g_print ("%-9s %s  %s\n", kind, target, image);
+    g_print ("%-9s %s  %s\n%s", kind, target, image, details);
   else
     g_print ("%-9s %s  %s\n", kind, target, short_id ? short_id : "-");
 }

@@ -1,47 +1,35 @@
 /* fleetd-agent.c: what fleetd does, without the process around it (options,
  * D-Bus, signals), so that tests can drive it directly.
  *
- * Work happens in *cycles*, one at a time: fetch the source; when the
- * document is not modified, stop there (no parsing, no runtime work);
- * otherwise parse and validate it, check its generation, and hand it to the
- * reconciler; when the reconciler has accepted it, commit its validator to
- * the source so that the next fetch of the same version is "not modified".
- * A cycle runs every poll interval, and on demand (`fleetctl reconcile`),
- * which also retries failed deployments now; a demand during a cycle gets
- * the next one, so it always sees a fresh fetch.
+ * Everything that asks for work joins one request queue
+ * (fleetd-request-queue.c), which runs one request at a time and merges
+ * the requests that come meanwhile: a document the source announced, the
+ * liveness tick, `fleetctl reconcile` (fetch now, apply, retry failed
+ * deployments now), the recovery from the persisted state at start, and
+ * `--once`.  A run fetches the source first when asked to, applies the
+ * newest document (or reconciles towards the current one), checks liveness
+ * when asked to, and answers its waiters with the phase.
+ *
+ * The source announces what it finds on its own: polled every poll
+ * interval, a file at once when it changes.  A "not modified" document
+ * costs no parsing and no runtime work.  A new one is parsed and validated
+ * when it arrives; the reconciler checks its generation when it is applied
+ * (once), and once the reconciler holds it, its validator is committed to
+ * the source so that the same version is "not modified" from then on.
  *
  * A failed fetch, an invalid document or a generation that went backwards
  * changes nothing that runs: the reconciler keeps the last applied document.
  * The failure is logged once (not at every retry while it persists), shown
- * in last_fetch, and the source is retried with capped exponential backoff
- * with jitter instead of the poll interval until a fetch succeeds.
- *
- * Besides cycles: at start, a recovery pass carries on from the persisted
- * state (even when the source is unreachable); a liveness tick every tick
- * interval; and runtime events, so that a container that dies is started
- * again at once (the reconciler applies the crash-loop backoff).
+ * in last_fetch with where the document came from, and the source looks
+ * again with capped exponential backoff with jitter instead of the poll
+ * interval until a fetch succeeds.  Runtime events reach the reconciler
+ * directly, so that a container that dies is started again at once.
  */
 #include "config.h"
 
-#include "fleetd-agent.h"
+#include "fleetd-agent-private.h"
 #include "fleet-util-private.h"
 #include "fleetd-log.h"
-
-#define FETCH_RETRY_JITTER 0.2
-/* `fleetd --once` reconciles until converged or failed; a pass normally
- * ends there, this bounds the passes that end Pending. */
-#define ONCE_MAX_PASSES 5
-/* ... and, once Running, looks again after this long before it says so. */
-#define ONCE_SETTLE_SECS 2
-
-typedef struct
-{
-  FleetdAgent *self;
-  FleetApplyFlags flags;
-  GPtrArray *waiters; /* GTask */
-  FleetDocument *document;
-  char *validator;
-} Cycle;
 
 struct _FleetdAgent
 {
@@ -51,21 +39,19 @@ struct _FleetdAgent
   FleetSource *source;
   char *device_id;
   FleetLimits limits;
-  guint poll_secs;
   guint tick_secs;
 
   FleetFetchStatus last_fetch;
-  FleetBackoff fetch_backoff;
   char *logged_fetch_error;
 
   GCancellable *cancellable;
-  Cycle *cycle;               /* in flight, or NULL */
-  gboolean next_requested;
-  FleetApplyFlags next_flags;
-  GPtrArray *next_waiters;    /* GTask, for the next cycle */
-  guint poll_id;
+  FleetdRequestQueue *queue;
+  gboolean awaiting_fetch;    /* the running request fetches: announcements are older */
+  FleetDocument *unreported;  /* the newest document handed over, reported once taken */
+  guint documents_in_flight;  /* handed over, not answered yet */
+  gboolean refetch_when_taken; /* the source went back to the committed version meanwhile */
   guint tick_id;
-  gboolean started;           /* polling, as opposed to --once */
+  gboolean started;           /* the source announces, the tick runs (not --once) */
   gboolean stopping;
 };
 
@@ -80,36 +66,19 @@ static guint signals[N_SIGNALS];
 
 G_DEFINE_FINAL_TYPE (FleetdAgent, fleetd_agent, G_TYPE_OBJECT)
 
-static void start_cycle (FleetdAgent *self);
-
-
-static void
-complete_tasks (GPtrArray *tasks, FleetPhase phase, const GError *error)
-{
-  for (guint i = 0; i < tasks->len; i++)
-    {
-      if (error)
-        g_task_return_error (tasks->pdata[i], g_error_copy (error));
-      else
-        g_task_return_int (tasks->pdata[i], phase);
-    }
-  g_ptr_array_set_size (tasks, 0);
-}
-
-static void
-cycle_free (Cycle *cycle)
-{
-  g_ptr_array_unref (cycle->waiters);
-  g_clear_pointer (&cycle->document, fleet_document_unref);
-  g_free (cycle->validator);
-  g_object_unref (cycle->self);
-  g_free (cycle);
-}
+static void run_request (FleetdRequest *request, gpointer user_data);
+static void report_taken (FleetdAgent *self);
 
 static void
 on_reconciler_changed (FleetReconciler *reconciler, gpointer user_data)
 {
-  g_signal_emit (user_data, signals[SIGNAL_CHANGED], 0);
+  FleetdAgent *self = user_data;
+  FleetDocument *desired = fleet_reconciler_get_desired (reconciler);
+
+  if (self->unreported != NULL && desired != NULL
+      && fleet_document_equal (desired, self->unreported))
+    report_taken (self);
+  g_signal_emit (self, signals[SIGNAL_CHANGED], 0);
 }
 
 static void
@@ -117,10 +86,15 @@ fleetd_agent_dispose (GObject *object)
 {
   FleetdAgent *self = FLEETD_AGENT (object);
 
-  g_clear_handle_id (&self->poll_id, g_source_remove);
   g_clear_handle_id (&self->tick_id, g_source_remove);
   if (self->reconciler)
     g_signal_handlers_disconnect_by_data (self->reconciler, self);
+  if (self->source)
+    {
+      g_signal_handlers_disconnect_by_data (self->source, self);
+      if (self->started)
+        fleet_source_stop (self->source);
+    }
   g_clear_object (&self->reconciler);
   g_clear_object (&self->source);
   G_OBJECT_CLASS (fleetd_agent_parent_class)->dispose (object);
@@ -135,7 +109,8 @@ fleetd_agent_finalize (GObject *object)
   fleet_fetch_status_clear (&self->last_fetch);
   g_free (self->logged_fetch_error);
   g_object_unref (self->cancellable);
-  g_ptr_array_unref (self->next_waiters);
+  fleetd_request_queue_free (self->queue);
+  g_clear_pointer (&self->unreported, fleet_document_unref);
   G_OBJECT_CLASS (fleetd_agent_parent_class)->finalize (object);
 }
 
@@ -167,13 +142,14 @@ fleetd_agent_class_init (FleetdAgentClass *klass)
 static void
 fleetd_agent_init (FleetdAgent *self)
 {
-  self->poll_secs = 30;
   self->tick_secs = 30;
   self->cancellable = g_cancellable_new ();
-  self->next_waiters = g_ptr_array_new_with_free_func (g_object_unref);
-  fleet_backoff_init (&self->fetch_backoff, FLEETD_FETCH_RETRY_INITIAL_MSECS,
-                      FLEETD_FETCH_RETRY_MAX_MSECS, FETCH_RETRY_JITTER);
+  self->queue = fleetd_request_queue_new (run_request, self);
 }
+
+static void on_source_document (FleetSource *source, FleetFetchResult *fetched,
+                                gpointer user_data);
+static void on_source_failed (FleetSource *source, const GError *error, gpointer user_data);
 
 /**
  * fleetd_agent_new:
@@ -202,15 +178,19 @@ fleetd_agent_new (FleetReconciler *reconciler, FleetSource *source, const char *
   else
     fleet_limits_init_default (&self->limits);
   g_signal_connect (reconciler, "changed", G_CALLBACK (on_reconciler_changed), self);
+  g_signal_connect (source, "document", G_CALLBACK (on_source_document), self);
+  g_signal_connect (source, "failed", G_CALLBACK (on_source_failed), self);
   return self;
 }
 
+/* How often the source is polled (a source that is told of changes, or a
+ * file that is watched, is looked at sooner) and liveness checked. */
 void
 fleetd_agent_set_intervals (FleetdAgent *self, guint poll_secs, guint tick_secs)
 {
   g_return_if_fail (FLEETD_IS_AGENT (self));
 
-  self->poll_secs = MAX (poll_secs, 1);
+  fleet_source_set_poll_interval (self->source, MAX (poll_secs, 1));
   self->tick_secs = MAX (tick_secs, 1);
 }
 
@@ -220,7 +200,7 @@ fleetd_agent_set_fetch_backoff (FleetdAgent *self, guint initial_msecs, guint ma
 {
   g_return_if_fail (FLEETD_IS_AGENT (self));
 
-  fleet_backoff_init (&self->fetch_backoff, initial_msecs, max_msecs, FETCH_RETRY_JITTER);
+  fleet_source_set_retry_backoff (self->source, initial_msecs, max_msecs);
 }
 
 /* Fetch bookkeeping. */
@@ -237,22 +217,10 @@ record_fetch (FleetdAgent *self, const char *result, const char *error_message)
     g_signal_emit (self, signals[SIGNAL_CHANGED], 0);
 }
 
-/* The error a fetch failed with, as reported to callers: in FLEET_ERROR,
- * so that it crosses D-Bus with a dev.fleet.Error name. */
-static GError *
-normalize_fetch_error (FleetdAgent *self, const GError *error)
-{
-  if (error->domain == FLEET_ERROR)
-    return g_error_copy (error);
-  return g_error_new (FLEET_ERROR, FLEET_ERROR_FETCH_FAILED, "%s: %s",
-                      fleet_source_get_uri (self->source), error->message);
-}
-
 static void
 note_fetch_failed (FleetdAgent *self, const GError *error)
 {
-  guint delay = MIN (fleet_backoff_failed (&self->fetch_backoff, g_get_monotonic_time ()),
-                     self->poll_secs * 1000);
+  gint64 retry_in = fleet_source_get_next_poll_in (self->source);
   GLogLevelFlags level = G_LOG_LEVEL_MESSAGE;
   g_autofree char *quoted = NULL;
 
@@ -260,11 +228,11 @@ note_fetch_failed (FleetdAgent *self, const GError *error)
   if (g_strcmp0 (self->logged_fetch_error, error->message) == 0)
     level = G_LOG_LEVEL_DEBUG;
   quoted = fleet_log_quote (error->message);
-  if (self->started)
+  if (self->started && retry_in >= 0)
     fleetd_log_event (level, "fetch",
-                      "source=%s result=error error=%s retry_in=%ums (running containers are "
-                      "left as they are%s)",
-                      fleet_source_get_uri (self->source), quoted, delay,
+                      "source=%s result=error error=%s retry_in=%" G_GINT64_FORMAT "ms (running "
+                      "containers are left as they are%s)",
+                      fleet_source_get_uri (self->source), quoted, retry_in,
                       level == G_LOG_LEVEL_DEBUG ? "" : "; not logged again while it persists");
   else
     fleetd_log_event (level, "fetch",
@@ -276,11 +244,9 @@ note_fetch_failed (FleetdAgent *self, const GError *error)
 }
 
 static void
-note_fetch_succeeded (FleetdAgent *self, const char *result, FleetDocument *document)
+note_fetch_succeeded (FleetdAgent *self, const char *result, FleetDocument *document,
+                      gboolean is_new)
 {
-  FleetDocument *current = fleet_reconciler_get_desired (self->reconciler);
-  gboolean is_new = document != NULL
-                    && (current == NULL || !fleet_document_equal (document, current));
   GLogLevelFlags level = is_new ? G_LOG_LEVEL_MESSAGE : G_LOG_LEVEL_DEBUG;
 
   if (self->logged_fetch_error != NULL)
@@ -295,160 +261,282 @@ note_fetch_succeeded (FleetdAgent *self, const char *result, FleetDocument *docu
     fleetd_log_event (level, "fetch", "source=%s result=%s%s", fleet_source_get_uri (self->source),
                       result, self->logged_fetch_error ? " (recovered)" : "");
   g_clear_pointer (&self->logged_fetch_error, g_free);
-  fleet_backoff_reset (&self->fetch_backoff);
   record_fetch (self, result, NULL);
 }
 
-/* Cycles. */
+/* A document the source did not let through: reported as a failed fetch,
+ * naming where it came from, and looked at again sooner. */
+static void
+note_rejected (FleetdAgent *self, GError **error)
+{
+  fleet_source_prefix_error (self->source, error);
+  fleet_source_reject (self->source);
+  note_fetch_failed (self, *error);
+}
 
-static gboolean
-on_poll (gpointer user_data)
+/* The reconciler took the running request's new document. */
+static void
+report_taken (FleetdAgent *self)
+{
+  g_autoptr(FleetDocument) document = g_steal_pointer (&self->unreported);
+
+  note_fetch_succeeded (self, "ok", document, TRUE);
+}
+
+/* Parsed and validated, or NULL (reported) when it is invalid. */
+static FleetDocument *
+parse_fetched (FleetdAgent *self, FleetFetchResult *fetched, GError **error)
+{
+  FleetDocument *document = fleet_document_new_from_bytes (fetched->body, &self->limits, error);
+
+  if (document == NULL)
+    note_rejected (self, error);
+  return document;
+}
+
+/* What the source found on its own. */
+
+static void
+on_source_document (FleetSource *source, FleetFetchResult *fetched, gpointer user_data)
 {
   FleetdAgent *self = user_data;
-
-  self->poll_id = 0;
-  self->next_requested = TRUE;
-  start_cycle (self);
-  return G_SOURCE_REMOVE;
-}
-
-/* The next poll: the poll interval, or the fetch backoff while failing —
- * which retries sooner at first, but never later than the poll interval:
- * a fixed document is picked up as soon as a working one would be. */
-static void
-schedule_poll (FleetdAgent *self)
-{
-  gint64 now = g_get_monotonic_time ();
-  guint delay_msecs = self->poll_secs * 1000;
-
-  g_clear_handle_id (&self->poll_id, g_source_remove);
-  if (self->stopping)
-    return;
-  if (fleet_backoff_is_waiting (&self->fetch_backoff, now))
-    delay_msecs = (guint) MIN ((self->fetch_backoff.next_at - now + 999) / 1000,
-                               (gint64) delay_msecs);
-  self->poll_id = g_timeout_add (delay_msecs, on_poll, self);
-}
-
-static void
-finish_cycle (Cycle *cycle, FleetPhase phase, const GError *error)
-{
-  FleetdAgent *self = cycle->self;
-
-  self->cycle = NULL;
-  complete_tasks (cycle->waiters, phase, error);
-  if (self->next_requested && !self->stopping)
-    start_cycle (self);
-  else if (self->started)
-    schedule_poll (self);
-  cycle_free (cycle);
-}
-
-static void
-fail_cycle (Cycle *cycle, const GError *error)
-{
-  FleetdAgent *self = cycle->self;
-  g_autoptr(GError) reply = NULL;
-
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    {
-      finish_cycle (cycle, fleet_reconciler_get_phase (self->reconciler), error);
-      return;
-    }
-  reply = normalize_fetch_error (self, error);
-  note_fetch_failed (self, reply);
-  finish_cycle (cycle, fleet_reconciler_get_phase (self->reconciler), reply);
-}
-
-static void
-on_applied (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  Cycle *cycle = user_data;
-  FleetdAgent *self = cycle->self;
-  g_autoptr(GError) error = NULL;
-  FleetPhase phase = fleet_reconciler_get_phase (self->reconciler);
-  FleetDocument *desired = fleet_reconciler_get_desired (self->reconciler);
-
-  fleet_reconciler_apply_finish (self->reconciler, result, &phase, &error);
-  /* Once the reconciler holds the document (even if the runtime could not
-   * be reached yet), the same version need not be fetched again. */
-  if (cycle->document != NULL && desired != NULL
-      && fleet_document_equal (cycle->document, desired))
-    fleet_source_commit (self->source, cycle->validator);
-  finish_cycle (cycle, phase, error);
-}
-
-static void
-apply (Cycle *cycle)
-{
-  fleet_reconciler_apply_async (cycle->self->reconciler, cycle->document, cycle->flags,
-                                NULL, on_applied, cycle);
-}
-
-/* Validation is atomic: a document that fails any check is not applied at
- * all, and what runs is left as it is. */
-static void
-handle_document (Cycle *cycle, FleetFetchResult *fetched)
-{
-  FleetdAgent *self = cycle->self;
   g_autoptr(GError) error = NULL;
   g_autoptr(FleetDocument) document = NULL;
 
-  document = fleet_document_new_from_bytes (fetched->body, &self->limits, &error);
-  if (document == NULL || !fleet_reconciler_check_document (self->reconciler, document, &error))
+  /* The running request's own fetch started after this one: it is fresher. */
+  if (self->stopping || self->awaiting_fetch)
+    return;
+  if (fetched->not_modified)
     {
-      fail_cycle (cycle, error);
+      note_fetch_succeeded (self, "not-modified", NULL, FALSE);
+      /* Back to the committed version while another one is on its way to
+       * the reconciler: fetch again once that one is committed. */
+      if (fleetd_request_queue_has_document (self->queue))
+        fleetd_request_queue_add (self->queue, FLEETD_REQUEST_REASON_DOCUMENT,
+                                  FLEETD_REQUEST_FETCH, NULL);
+      else if (self->documents_in_flight > 0)
+        self->refetch_when_taken = TRUE;
       return;
     }
-  note_fetch_succeeded (self, "ok", document);
-  cycle->document = g_steal_pointer (&document);
-  cycle->validator = g_strdup (fetched->validator);
-  apply (cycle);
+  document = parse_fetched (self, fetched, &error);
+  if (document != NULL)
+    fleetd_request_queue_add_document (self->queue, document, fetched->validator);
 }
 
 static void
-on_fetched (GObject *source, GAsyncResult *result, gpointer user_data)
+on_source_failed (FleetSource *source, const GError *error, gpointer user_data)
 {
-  Cycle *cycle = user_data;
-  FleetdAgent *self = cycle->self;
+  FleetdAgent *self = user_data;
+
+  if (self->stopping || self->awaiting_fetch)
+    return;
+  note_fetch_failed (self, error);
+}
+
+/* Runs. */
+
+static void
+finish_run (FleetdAgent *self, const GError *error)
+{
+  fleetd_request_queue_finish (self->queue, fleet_reconciler_get_phase (self->reconciler), error);
+}
+
+/* A request handed to the reconciler: the queue runs the next request at
+ * once (the reconciler merges and orders its passes itself, and lets each
+ * deployment's actions run in their own lane), so that a rollout waiting
+ * out an hour's stop grace never holds up the ticks; the request's waiters
+ * learn the outcome when the reconciler answers. */
+typedef struct
+{
+  FleetdAgent *self;
+  FleetDocument *document;
+  char *validator;
+  GPtrArray *waiters; /* GTask */
+  guint pending;      /* reconciler calls in flight */
+  GError *error;
+} Handover;
+
+static void
+handover_free (Handover *handover)
+{
+  g_object_unref (handover->self);
+  g_clear_pointer (&handover->document, fleet_document_unref);
+  g_free (handover->validator);
+  g_ptr_array_unref (handover->waiters);
+  g_clear_error (&handover->error);
+  g_free (handover);
+}
+
+/* One of the reconciler calls of the handover is over. */
+static void
+handover_step_done (Handover *handover, GError *error)
+{
+  FleetPhase phase;
+
+  if (error != NULL && handover->error == NULL)
+    handover->error = error;
+  else
+    g_clear_error (&error);
+  if (--handover->pending > 0)
+    return;
+  phase = fleet_reconciler_get_phase (handover->self->reconciler);
+  for (guint i = 0; i < handover->waiters->len; i++)
+    {
+      GTask *task = handover->waiters->pdata[i];
+
+      if (handover->error != NULL)
+        g_task_return_error (task, g_error_copy (handover->error));
+      else
+        g_task_return_int (task, phase);
+    }
+  handover_free (handover);
+}
+
+static void
+on_run_applied (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Handover *handover = user_data;
+  FleetdAgent *self = handover->self;
+  GError *error = NULL;
+  FleetDocument *desired;
+
+  if (!fleet_reconciler_apply_finish (self->reconciler, result, NULL, &error)
+      && handover->document != NULL && self->unreported == handover->document)
+    {
+      /* Refused before it was taken: its generation went backwards, or it
+       * could not be persisted. */
+      g_clear_pointer (&self->unreported, fleet_document_unref);
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        note_rejected (self, &error);
+    }
+  if (self->unreported != NULL && self->unreported == handover->document)
+    report_taken (self);
+  /* Once the reconciler holds the document (even if the runtime could not
+   * be reached yet), the same version need not be fetched again. */
+  desired = fleet_reconciler_get_desired (self->reconciler);
+  if (handover->document != NULL && desired != NULL
+      && fleet_document_equal (handover->document, desired))
+    fleet_source_commit (self->source, handover->validator);
+  if (handover->document != NULL && --self->documents_in_flight == 0 && self->refetch_when_taken)
+    {
+      /* What the source holds now is compared with what was just taken. */
+      self->refetch_when_taken = FALSE;
+      fleetd_request_queue_add (self->queue, FLEETD_REQUEST_REASON_DOCUMENT, FLEETD_REQUEST_FETCH,
+                                NULL);
+    }
+  handover_step_done (handover, error);
+}
+
+static void
+on_run_ticked (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Handover *handover = user_data;
+  GError *error = NULL;
+
+  /* The reconciler logs what the tick did, and why it failed. */
+  fleet_reconciler_tick_finish (handover->self->reconciler, result, NULL, &error);
+  handover_step_done (handover, error);
+}
+
+/* Apply the request's document (or reconcile towards the current one when
+ * asked to retry now), and check liveness when asked to: both in the same
+ * pass when the reconciler can.  The run ends once they are handed over. */
+static void
+apply_request (FleetdAgent *self, FleetdRequest *request)
+{
+  gboolean apply = request->document != NULL || (request->flags & FLEETD_REQUEST_RETRY_NOW);
+  gboolean tick = (request->flags & FLEETD_REQUEST_TICK) != 0;
+  FleetDocument *desired = fleet_reconciler_get_desired (self->reconciler);
+  Handover *handover;
+
+  if (!apply && !tick)
+    {
+      finish_run (self, NULL);
+      return;
+    }
+  handover = g_new0 (Handover, 1);
+  handover->self = g_object_ref (self);
+  handover->waiters = g_steal_pointer (&request->waiters);
+  request->waiters = g_ptr_array_new_with_free_func (g_object_unref);
+  handover->pending = (apply ? 1 : 0) + (tick ? 1 : 0);
+  if (request->document != NULL)
+    {
+      handover->document = fleet_document_ref (request->document);
+      handover->validator = g_strdup (request->validator);
+      self->documents_in_flight++;
+      /* Reported fetched once the reconciler holds it; the one it holds, now. */
+      if ((desired != NULL && fleet_document_equal (request->document, desired))
+          || (self->unreported != NULL
+              && fleet_document_equal (request->document, self->unreported)))
+        note_fetch_succeeded (self, "ok", request->document, FALSE);
+      else
+        {
+          g_clear_pointer (&self->unreported, fleet_document_unref);
+          self->unreported = fleet_document_ref (handover->document);
+        }
+    }
+  if (apply)
+    fleet_reconciler_apply_async (self->reconciler, request->document,
+                                  (request->flags & FLEETD_REQUEST_RETRY_NOW)
+                                    ? FLEET_APPLY_FLAGS_RETRY_NOW
+                                    : FLEET_APPLY_FLAGS_NONE,
+                                  NULL, on_run_applied, handover);
+  if (tick)
+    fleet_reconciler_tick_async (self->reconciler, NULL, on_run_ticked, handover);
+  finish_run (self, NULL);
+}
+
+static void
+on_run_fetched (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(FleetdAgent) self = user_data;
+  FleetdRequest *request = fleetd_request_queue_get_running (self->queue);
   g_autoptr(GError) error = NULL;
   g_autoptr(FleetFetchResult) fetched = fleet_source_fetch_finish (FLEET_SOURCE (source), result,
                                                                    &error);
+  g_autoptr(FleetDocument) document = NULL;
 
+  self->awaiting_fetch = FALSE;
+  /* Fresher than any document announced before the request ran. */
+  fleetd_request_set_document (request, NULL, NULL);
   if (fetched == NULL)
-    fail_cycle (cycle, error);
-  else if (self->stopping)
-    finish_cycle (cycle, fleet_reconciler_get_phase (self->reconciler), NULL);
-  else if (!fetched->not_modified)
-    handle_document (cycle, fetched);
-  else
     {
-      note_fetch_succeeded (self, "not-modified", NULL);
-      /* A poll stops here; a requested reconcile still retries failures. */
-      if (cycle->flags & FLEET_APPLY_FLAGS_RETRY_NOW)
-        apply (cycle);
-      else
-        finish_cycle (cycle, fleet_reconciler_get_phase (self->reconciler), NULL);
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        note_fetch_failed (self, error);
+      finish_run (self, error);
+      return;
     }
+  if (self->stopping)
+    {
+      finish_run (self, NULL);
+      return;
+    }
+  if (fetched->not_modified)
+    note_fetch_succeeded (self, "not-modified", NULL, FALSE);
+  else if ((document = parse_fetched (self, fetched, &error)) == NULL)
+    {
+      finish_run (self, error);
+      return;
+    }
+  fleetd_request_set_document (request, document, fetched->validator);
+  apply_request (self, request);
 }
 
 static void
-start_cycle (FleetdAgent *self)
+run_request (FleetdRequest *request, gpointer user_data)
 {
-  Cycle *cycle;
+  FleetdAgent *self = user_data;
+  g_autofree char *described = fleetd_request_describe (request);
 
-  if (self->cycle != NULL || self->stopping)
-    return;
-  g_clear_handle_id (&self->poll_id, g_source_remove);
-  cycle = g_new0 (Cycle, 1);
-  cycle->self = g_object_ref (self);
-  cycle->flags = self->next_flags;
-  cycle->waiters = g_steal_pointer (&self->next_waiters);
-  self->next_waiters = g_ptr_array_new_with_free_func (g_object_unref);
-  self->next_flags = FLEET_APPLY_FLAGS_NONE;
-  self->next_requested = FALSE;
-  self->cycle = cycle;
-  fleet_source_fetch_async (self->source, self->cancellable, on_fetched, cycle);
+  g_debug ("run %s%s", described, request->document ? " document=yes" : "");
+  if (request->flags & FLEETD_REQUEST_FETCH)
+    {
+      self->awaiting_fetch = TRUE;
+      fleet_source_fetch_async (self->source, self->cancellable, on_run_fetched,
+                                g_object_ref (self));
+      return;
+    }
+  apply_request (self, request);
 }
 
 /* Startup. */
@@ -458,18 +546,28 @@ start_cycle (FleetdAgent *self)
  *
  * Carry on from the persisted state.  Corrupt records are logged, not
  * fatal: the reconciler then adopts the running containers by their labels.
+ * Records written by a newer release are: fleetd must not run on them, nor
+ * overwrite them.
+ *
+ * Returns: FALSE with FLEET_ERROR_STATE_UNSUPPORTED when fleetd must not start
  */
-void
-fleetd_agent_load_state (FleetdAgent *self)
+gboolean
+fleetd_agent_load_state (FleetdAgent *self, GError **error)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr(GError) local_error = NULL;
 
-  g_return_if_fail (FLEETD_IS_AGENT (self));
+  g_return_val_if_fail (FLEETD_IS_AGENT (self), FALSE);
 
-  if (!fleet_reconciler_load_state (self->reconciler, &error))
+  if (!fleet_reconciler_load_state (self->reconciler, &local_error))
     {
-      g_autofree char *quoted = fleet_log_quote (error->message);
+      g_autofree char *quoted = NULL;
 
+      if (g_error_matches (local_error, FLEET_ERROR, FLEET_ERROR_STATE_UNSUPPORTED))
+        {
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return FALSE;
+        }
+      quoted = fleet_log_quote (local_error->message);
       fleetd_log_event (G_LOG_LEVEL_MESSAGE, "load-state",
                         "result=error error=%s (starting without records%s; running "
                         "containers are adopted by their labels)",
@@ -477,16 +575,16 @@ fleetd_agent_load_state (FleetdAgent *self)
                         fleet_reconciler_get_desired (self->reconciler)
                           ? ", from the persisted document" : "");
     }
+  return TRUE;
 }
 
 static void
 on_recovered (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr(FleetdAgent) self = user_data;
   g_autoptr(GError) error = NULL;
   FleetPhase phase;
 
-  if (fleet_reconciler_apply_finish (FLEET_RECONCILER (source), result, &phase, &error))
+  if (fleet_task_propagate_phase (G_TASK (result), &phase, &error))
     fleetd_log_event (G_LOG_LEVEL_MESSAGE, "recover", "result=%s", fleet_phase_to_string (phase));
   else if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     {
@@ -496,29 +594,21 @@ on_recovered (GObject *source, GAsyncResult *result, gpointer user_data)
     }
 }
 
-static void
-on_ticked (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  g_autoptr(GError) error = NULL;
-
-  /* The reconciler logs what the tick did, and why it failed. */
-  fleet_reconciler_tick_finish (FLEET_RECONCILER (source), result, NULL, &error);
-}
-
 static gboolean
 on_tick (gpointer user_data)
 {
   FleetdAgent *self = user_data;
 
-  fleet_reconciler_tick_async (self->reconciler, NULL, on_ticked, NULL);
+  fleetd_request_queue_add (self->queue, FLEETD_REQUEST_REASON_TICK, FLEETD_REQUEST_TICK, NULL);
   return G_SOURCE_CONTINUE;
 }
 
 /**
  * fleetd_agent_start:
  *
- * Run: recover from the persisted state, watch the runtime, tick, and poll
- * the source, starting now.  Call fleetd_agent_load_state() first.
+ * Run: recover from the persisted state, watch the runtime, tick, and let
+ * the source announce documents, starting with a fetch now.  Call
+ * fleetd_agent_load_state() first.
  */
 void
 fleetd_agent_start (FleetdAgent *self)
@@ -531,35 +621,21 @@ fleetd_agent_start (FleetdAgent *self)
   desired = fleet_reconciler_get_desired (self->reconciler);
   if (desired != NULL)
     {
+      g_autoptr(GTask) recovered = g_task_new (self, NULL, on_recovered, NULL);
+
       fleetd_log_event (G_LOG_LEVEL_MESSAGE, "recover",
                         "generation=%" G_GINT64_FORMAT " digest=%s reason=\"persisted state\"",
                         desired->generation, desired->digest);
-      fleet_reconciler_apply_async (self->reconciler, NULL, FLEET_APPLY_FLAGS_RETRY_NOW, NULL,
-                                    on_recovered, g_object_ref (self));
+      fleetd_request_queue_add (self->queue, FLEETD_REQUEST_REASON_RECOVER,
+                                FLEETD_REQUEST_RETRY_NOW, recovered);
     }
   fleet_reconciler_watch_runtime_events (self->reconciler);
   self->started = TRUE;
   self->tick_id = g_timeout_add_seconds (self->tick_secs, on_tick, self);
-  self->next_requested = TRUE;
-  start_cycle (self);
+  fleet_source_start (self->source);
 }
 
 /* Fetch and apply on demand. */
-
-static void
-request_cycle (FleetdAgent *self, FleetApplyFlags flags, GTask *task)
-{
-  if (self->stopping)
-    {
-      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED,
-                               "fleetd is shutting down");
-      return;
-    }
-  g_ptr_array_add (self->next_waiters, g_object_ref (task));
-  self->next_flags |= flags;
-  self->next_requested = TRUE;
-  start_cycle (self);
-}
 
 /**
  * fleetd_agent_reconcile_async:
@@ -578,123 +654,13 @@ fleetd_agent_reconcile_async (FleetdAgent *self, GCancellable *cancellable,
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, fleetd_agent_reconcile_async);
-  request_cycle (self, FLEET_APPLY_FLAGS_RETRY_NOW, task);
+  fleetd_request_queue_add (self->queue, FLEETD_REQUEST_REASON_CALL,
+                            FLEETD_REQUEST_FETCH | FLEETD_REQUEST_RETRY_NOW, task);
 }
 
 gboolean
 fleetd_agent_reconcile_finish (FleetdAgent *self, GAsyncResult *result, FleetPhase *out_phase,
                                GError **error)
-{
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-
-  return fleet_task_propagate_phase (G_TASK (result), out_phase, error);
-}
-
-static void continue_once (GTask *task);
-
-static void
-on_once_pass (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  g_autoptr(GError) error = NULL;
-
-  if (!fleet_reconciler_apply_finish (FLEET_RECONCILER (source), result, NULL, &error))
-    g_task_return_error (task, g_steal_pointer (&error));
-  else
-    continue_once (g_steal_pointer (&task));
-}
-
-static void
-on_once_reconciled (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  g_autoptr(GError) error = NULL;
-
-  if (!fleetd_agent_reconcile_finish (FLEETD_AGENT (source), result, NULL, &error))
-    g_task_return_error (task, g_steal_pointer (&error));
-  else
-    continue_once (g_steal_pointer (&task));
-}
-
-typedef struct
-{
-  guint passes;
-  gboolean confirmed;
-} OnceData;
-
-static void
-on_once_confirmed (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  g_autoptr(GError) error = NULL;
-  FleetPhase phase = FLEET_PHASE_FAILED;
-
-  if (!fleet_reconciler_tick_finish (FLEET_RECONCILER (source), result, &phase, &error))
-    g_task_return_error (task, g_steal_pointer (&error));
-  else
-    g_task_return_int (task, phase);
-}
-
-static gboolean
-on_once_settled (gpointer user_data)
-{
-  GTask *task = user_data;
-  FleetdAgent *self = g_task_get_source_object (task);
-
-  fleet_reconciler_tick_async (self->reconciler, NULL, on_once_confirmed, task);
-  return G_SOURCE_REMOVE;
-}
-
-/* Another pass while the last one ended neither Running nor Failed; once
- * Running, a last look after a moment, so that a container that dies as
- * soon as it is started does not pass for Running. */
-static void
-continue_once (GTask *task)
-{
-  FleetdAgent *self = g_task_get_source_object (task);
-  FleetPhase phase = fleet_reconciler_get_phase (self->reconciler);
-  OnceData *d = g_task_get_task_data (task);
-
-  d->passes++;
-  if (phase == FLEET_PHASE_RUNNING && !d->confirmed)
-    {
-      d->confirmed = TRUE;
-      g_timeout_add_seconds (ONCE_SETTLE_SECS, on_once_settled, task);
-      return;
-    }
-  if (phase != FLEET_PHASE_PENDING || d->passes >= ONCE_MAX_PASSES)
-    {
-      g_task_return_int (task, phase);
-      g_object_unref (task);
-      return;
-    }
-  fleet_reconciler_apply_async (self->reconciler, NULL, FLEET_APPLY_FLAGS_RETRY_NOW, NULL,
-                                on_once_pass, task);
-}
-
-/**
- * fleetd_agent_run_once_async:
- *
- * `fleetd --once`: fetch, and reconcile until converged or failed.  Call
- * fleetd_agent_load_state() first, and not fleetd_agent_start().
- */
-void
-fleetd_agent_run_once_async (FleetdAgent *self, GCancellable *cancellable,
-                             GAsyncReadyCallback callback, gpointer user_data)
-{
-  g_autoptr(GTask) task = NULL;
-
-  g_return_if_fail (FLEETD_IS_AGENT (self));
-
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, fleetd_agent_run_once_async);
-  g_task_set_task_data (task, g_new0 (OnceData, 1), g_free);
-  fleetd_agent_reconcile_async (self, cancellable, on_once_reconciled, g_steal_pointer (&task));
-}
-
-gboolean
-fleetd_agent_run_once_finish (FleetdAgent *self, GAsyncResult *result, FleetPhase *out_phase,
-                              GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
 
@@ -718,9 +684,9 @@ on_reconciler_shut_down (GObject *source, GAsyncResult *result, gpointer user_da
 /**
  * fleetd_agent_shutdown_async:
  *
- * Stop polling and ticking, abandon a fetch in flight, let the reconciler
- * finish the step in flight and persist its state.  Containers are left
- * running.
+ * Stop polling and ticking, abandon a fetch in flight, answer queued
+ * requests with G_IO_ERROR_CANCELLED, let the reconciler finish the step in
+ * flight and persist its state.  Containers are left running.
  */
 void
 fleetd_agent_shutdown_async (FleetdAgent *self, GCancellable *cancellable,
@@ -734,11 +700,11 @@ fleetd_agent_shutdown_async (FleetdAgent *self, GCancellable *cancellable,
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, fleetd_agent_shutdown_async);
   self->stopping = TRUE;
-  g_clear_handle_id (&self->poll_id, g_source_remove);
   g_clear_handle_id (&self->tick_id, g_source_remove);
+  fleet_source_stop (self->source);
   g_cancellable_cancel (self->cancellable);
   cancelled = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED, "fleetd is shutting down");
-  complete_tasks (self->next_waiters, FLEET_PHASE_PENDING, cancelled);
+  fleetd_request_queue_close (self->queue, cancelled);
   fleet_reconciler_shutdown_async (self->reconciler, NULL, on_reconciler_shut_down,
                                    g_steal_pointer (&task));
 }
@@ -752,6 +718,12 @@ fleetd_agent_shutdown_finish (FleetdAgent *self, GAsyncResult *result, GError **
 }
 
 /* Reading. */
+
+FleetdRequestQueue *
+_fleetd_agent_get_queue (FleetdAgent *self)
+{
+  return self->queue;
+}
 
 /**
  * fleetd_agent_plan:

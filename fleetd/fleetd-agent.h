@@ -1,4 +1,5 @@
-/* fleetd-agent.h: the agent's main loop: fetch, validate, apply, tick. */
+/* fleetd-agent.h: the agent: fetch, validate, apply, tick, through one
+ * request queue. */
 #pragma once
 
 #include <fleet.h>
@@ -9,15 +10,12 @@ G_BEGIN_DECLS
 #define FLEETD_TYPE_AGENT (fleetd_agent_get_type ())
 G_DECLARE_FINAL_TYPE (FleetdAgent, fleetd_agent, FLEETD, AGENT, GObject)
 
-#define FLEETD_FETCH_RETRY_INITIAL_MSECS 1000
-#define FLEETD_FETCH_RETRY_MAX_MSECS (5 * 60 * 1000)
-
 FleetdAgent *fleetd_agent_new (FleetReconciler *reconciler, FleetSource *source,
                                const char *device_id, const FleetLimits *limits);
 void fleetd_agent_set_intervals (FleetdAgent *self, guint poll_secs, guint tick_secs);
 void fleetd_agent_set_fetch_backoff (FleetdAgent *self, guint initial_msecs, guint max_msecs);
 
-void fleetd_agent_load_state (FleetdAgent *self);
+gboolean fleetd_agent_load_state (FleetdAgent *self, GError **error);
 void fleetd_agent_start (FleetdAgent *self);
 
 void fleetd_agent_reconcile_async (FleetdAgent *self, GCancellable *cancellable,

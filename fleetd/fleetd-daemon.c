@@ -72,30 +72,45 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (Daemon, daemon_free)
 
 /* Building the agent. */
 
-static void
-source_options_from_config (FleetdConfig *config, FleetSourceOptions *options)
-{
-  fleet_source_options_init (options);
-  options->device_id = config->device_id;
-  if (config->max_document_bytes)
-    options->max_bytes = config->max_document_bytes;
-  if (config->connect_timeout)
-    options->connect_timeout_secs = config->connect_timeout;
-  if (config->fetch_timeout)
-    options->timeout_secs = config->fetch_timeout;
-  options->ca_file = config->ca_file;
-  options->client_cert_file = config->client_cert;
-  options->client_key_file = config->client_key;
-  options->bearer_token_file = config->bearer_token_file;
-}
-
+/* Each source type has its own options; --fetch-timeout and
+ * --max-document-bytes apply to both. */
 static FleetSource *
 new_source (FleetdConfig *config, GError **error)
 {
-  FleetSourceOptions options;
+  const char *scheme = g_uri_peek_scheme (config->source);
 
-  source_options_from_config (config, &options);
-  return fleet_source_new_for_uri (config->source, &options, error);
+  if (g_strcmp0 (scheme, "http") == 0 || g_strcmp0 (scheme, "https") == 0)
+    {
+      FleetHttpSourceOptions options;
+
+      fleet_http_source_options_init (&options);
+      options.device_id = config->device_id;
+      if (config->max_document_bytes)
+        options.max_bytes = config->max_document_bytes;
+      if (config->connect_timeout)
+        options.connect_timeout_secs = config->connect_timeout;
+      if (config->fetch_timeout)
+        options.timeout_secs = config->fetch_timeout;
+      options.ca_file = config->ca_file;
+      options.client_cert_file = config->client_cert;
+      options.client_key_file = config->client_key;
+      options.bearer_token_file = config->bearer_token_file;
+      return fleet_http_source_new (config->source, &options, error);
+    }
+  if (scheme == NULL || g_str_equal (scheme, "file"))
+    {
+      g_autofree char *path = fleet_source_expand_uri (config->source, config->device_id);
+      FleetFileSourceOptions options;
+
+      fleet_file_source_options_init (&options);
+      if (config->max_document_bytes)
+        options.max_bytes = config->max_document_bytes;
+      if (config->fetch_timeout)
+        options.timeout_secs = config->fetch_timeout;
+      return fleet_file_source_new (path, &options, error);
+    }
+  /* Not one fleetd knows: the library says so. */
+  return fleet_source_new_for_uri (config->source, config->device_id, error);
 }
 
 static gboolean
@@ -121,6 +136,8 @@ build_agent (Daemon *daemon, GError **error)
   daemon->reconciler = fleet_reconciler_new (runtime, config->state_dir);
   daemon->agent = fleetd_agent_new (daemon->reconciler, source, config->device_id, &limits);
   fleetd_agent_set_intervals (daemon->agent, config->poll_interval, config->tick_interval);
+  if (!fleetd_agent_load_state (daemon->agent, error))
+    return fleet_prefix_error (error, config->state_dir);
   return TRUE;
 }
 
@@ -185,11 +202,12 @@ setup_reporting (Daemon *daemon, GError **error)
     {
       g_autofree char *url = fleet_source_expand_uri (daemon->config->status_url,
                                                       daemon->config->device_id);
-      FleetSourceOptions options;
-      FleetHttpCredentials *credentials;
+      FleetdConfig *config = daemon->config;
+      g_autoptr(FleetHttpCredentials) credentials = NULL;
 
-      source_options_from_config (daemon->config, &options);
-      credentials = _fleet_http_credentials_new (&options, error);
+      credentials = fleet_http_credentials_new (config->ca_file, config->client_cert,
+                                                config->client_key, config->bearer_token_file,
+                                                error);
       if (credentials == NULL)
         return fleet_prefix_error (error, "status-url");
       daemon->reporter = fleetd_status_reporter_new (url, credentials, build_status_json,
@@ -262,7 +280,6 @@ on_once_done (GObject *source, GAsyncResult *result, gpointer user_data)
 static void
 start_agent (Daemon *daemon)
 {
-  fleetd_agent_load_state (daemon->agent);
   if (daemon->config->once)
     {
       fleetd_agent_run_once_async (daemon->agent, NULL, on_once_done, daemon);

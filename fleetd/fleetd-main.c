@@ -7,6 +7,7 @@
 
 #include "fleetd-config.h"
 #include "fleetd-daemon.h"
+#include "fleetd-log.h"
 
 int
 main (int argc, char **argv)
@@ -16,6 +17,7 @@ main (int argc, char **argv)
 
   setlocale (LC_ALL, "");
   g_set_prgname ("fleetd");
+  g_log_set_writer_func (fleetd_log_writer, NULL, NULL);
 
   if (!fleetd_config_parse (config, &argc, &argv, FLEETD_DEFAULT_CONFIG_FILE, &error))
     {

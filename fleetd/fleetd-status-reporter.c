@@ -73,7 +73,7 @@ fleetd_status_reporter_dispose (GObject *object)
 
   fleetd_status_reporter_stop (self);
   g_clear_object (&self->session);
-  g_clear_pointer (&self->credentials, _fleet_http_credentials_free);
+  g_clear_pointer (&self->credentials, fleet_http_credentials_unref);
   if (self->build_destroy)
     g_clear_pointer (&self->build_data, self->build_destroy);
   G_OBJECT_CLASS (fleetd_status_reporter_parent_class)->dispose (object);
@@ -117,7 +117,7 @@ fleetd_status_reporter_init (FleetdStatusReporter *self)
 /**
  * fleetd_status_reporter_new:
  * @url: where to PUT the status document
- * @credentials: (transfer full) (nullable): the CA file, client certificate
+ * @credentials: (nullable): the CA file, client certificate
  *   and bearer token to talk to the server with (the source's), or %NULL
  * @build: returns the status document to send, called at each report
  *
@@ -132,7 +132,7 @@ fleetd_status_reporter_new (const char *url, FleetHttpCredentials *credentials,
   FleetdStatusReporter *self = g_object_new (FLEETD_TYPE_STATUS_REPORTER, NULL);
 
   self->url = g_strdup (url);
-  self->credentials = credentials;
+  self->credentials = credentials ? fleet_http_credentials_ref (credentials) : NULL;
   if (credentials)
     _fleet_http_credentials_setup_session (credentials, self->session);
   self->build = build;

@@ -3,7 +3,7 @@
 
 #include <gio/gio.h>
 
-#include "fleet-http-credentials-private.h"
+#include <fleet-http-credentials.h>
 
 G_BEGIN_DECLS
 

@@ -8,20 +8,32 @@
  */
 #include "config.h"
 
-#include "fleet-canonical-json.h"
+#include <string.h>
+
+#include "fleet-canonical-json-private.h"
 #include "fleet-util-private.h"
 
 static void append_node (GString *out, JsonNode *node);
 
+/* @s escaped as the canonical form escapes it: runs of plain bytes are
+ * copied as they are. */
 static void
-append_string (GString *out, const char *s)
+append_escaped (GString *out, const char *s, gsize len)
 {
-  const unsigned char *p;
+  const unsigned char *p = (const unsigned char *) s;
+  const unsigned char *end = p + len;
 
   g_string_append_c (out, '"');
-  for (p = (const unsigned char *) s; *p != '\0'; p++)
+  while (p < end)
     {
-      switch (*p)
+      const unsigned char *run = p;
+
+      while (run < end && *run >= 0x20 && *run != '"' && *run != '\\')
+        run++;
+      g_string_append_len (out, (const char *) p, run - p);
+      if (run == end)
+        break;
+      switch (*run)
         {
         case '"': g_string_append (out, "\\\""); break;
         case '\\': g_string_append (out, "\\\\"); break;
@@ -30,14 +42,17 @@ append_string (GString *out, const char *s)
         case '\n': g_string_append (out, "\\n"); break;
         case '\r': g_string_append (out, "\\r"); break;
         case '\t': g_string_append (out, "\\t"); break;
-        default:
-          if (*p < 0x20)
-            g_string_append_printf (out, "\\u%04x", *p);
-          else
-            g_string_append_c (out, (char) *p);
+        default: g_string_append_printf (out, "\\u%04x", *run);
         }
+      p = run + 1;
     }
   g_string_append_c (out, '"');
+}
+
+static void
+append_string (GString *out, const char *s)
+{
+  append_escaped (out, s, strlen (s));
 }
 
 static int
@@ -164,4 +179,132 @@ fleet_canonical_json_digest (JsonNode *node)
   const void *data = g_bytes_get_data (bytes, &len);
 
   return fleet_sha256_digest (data, len);
+}
+
+static void append_tree_value (GString *out, FleetJsonTree *tree, FleetJsonValue *value);
+
+/* @value, and for a member its name before it, noting where they land. */
+static void
+append_tree_child (GString *out, FleetJsonTree *tree, FleetJsonValue *value, gboolean is_member)
+{
+  value->canonical_start = out->len;
+  if (is_member)
+    {
+      append_string (out, value->key);
+      g_string_append_c (out, ':');
+    }
+  append_tree_value (out, tree, value);
+  value->canonical_end = out->len;
+}
+
+static int
+compare_members (gconstpointer a, gconstpointer b)
+{
+  return strcmp ((*(FleetJsonValue *const *) a)->key, (*(FleetJsonValue *const *) b)->key);
+}
+
+/* Most objects are small: sort those in place, without a call per step. */
+static void
+sort_members (FleetJsonValue **members, guint n)
+{
+  if (n > 16)
+    {
+      qsort (members, n, sizeof (FleetJsonValue *), compare_members);
+      return;
+    }
+  for (guint i = 1; i < n; i++)
+    {
+      FleetJsonValue *member = members[i];
+      guint j = i;
+
+      for (; j > 0 && strcmp (members[j - 1]->key, member->key) > 0; j--)
+        members[j] = members[j - 1];
+      members[j] = member;
+    }
+}
+
+static void
+append_tree_object (GString *out, FleetJsonTree *tree, FleetJsonValue *object)
+{
+  FleetJsonValue *members = _fleet_json_tree_get_children (tree, object);
+  FleetJsonValue *small[16];
+  g_autofree FleetJsonValue **large = NULL;
+  FleetJsonValue **sorted = small;
+
+  if (object->n_children > G_N_ELEMENTS (small))
+    sorted = large = g_new (FleetJsonValue *, object->n_children);
+  for (guint i = 0; i < object->n_children; i++)
+    sorted[i] = &members[i];
+  sort_members (sorted, object->n_children);
+
+  g_string_append_c (out, '{');
+  for (guint i = 0; i < object->n_children; i++)
+    {
+      if (i > 0)
+        g_string_append_c (out, ',');
+      append_tree_child (out, tree, sorted[i], TRUE);
+    }
+  g_string_append_c (out, '}');
+}
+
+static void
+append_tree_value (GString *out, FleetJsonTree *tree, FleetJsonValue *value)
+{
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+  FleetJsonValue *elements;
+
+  switch (value->type)
+    {
+    case FLEET_JSON_OBJECT:
+      append_tree_object (out, tree, value);
+      break;
+    case FLEET_JSON_ARRAY:
+      elements = _fleet_json_tree_get_children (tree, value);
+      g_string_append_c (out, '[');
+      for (guint i = 0; i < value->n_children; i++)
+        {
+          if (i > 0)
+            g_string_append_c (out, ',');
+          append_tree_child (out, tree, &elements[i], FALSE);
+        }
+      g_string_append_c (out, ']');
+      break;
+    case FLEET_JSON_STRING:
+      append_escaped (out, value->v.string.str, value->v.string.len);
+      break;
+    case FLEET_JSON_INTEGER:
+      g_string_append_printf (out, "%" G_GINT64_FORMAT, value->v.integer);
+      break;
+    case FLEET_JSON_DOUBLE:
+      g_string_append (out, g_ascii_dtostr (buf, sizeof buf, value->v.number));
+      break;
+    case FLEET_JSON_BOOLEAN:
+      g_string_append (out, value->v.boolean ? "true" : "false");
+      break;
+    case FLEET_JSON_NULL:
+    default:
+      g_string_append (out, "null");
+      break;
+    }
+}
+
+/**
+ * _fleet_canonical_json_tree:
+ * @tree: a tree read by _fleet_json_tree_parse()
+ * @size_hint: about how long the result will be (the length of the text
+ *   the tree was read from will do)
+ *
+ * The canonical form of @tree's root, as fleet_canonical_json() writes it
+ * for the same value; fills in the canonical_start and canonical_end of
+ * every value of @tree.
+ *
+ * Returns: (transfer full): the canonical serialisation
+ */
+GBytes *
+_fleet_canonical_json_tree (FleetJsonTree *tree, gsize size_hint)
+{
+  GString *out = g_string_sized_new (size_hint);
+
+  append_tree_child (out, tree, _fleet_json_tree_get_root (tree), FALSE);
+  return g_string_free_to_bytes (out);
 }

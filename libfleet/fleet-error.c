@@ -23,6 +23,7 @@ static const GDBusErrorEntry fleet_error_entries[] = {
   { FLEET_ERROR_PERMISSION_DENIED, "dev.fleet.Error.PermissionDenied" },
   { FLEET_ERROR_BUSY, "dev.fleet.Error.Busy" },
   { FLEET_ERROR_INVALID_ARGUMENT, "dev.fleet.Error.InvalidArgument" },
+  { FLEET_ERROR_STATE_UNSUPPORTED, "dev.fleet.Error.StateUnsupported" },
   { FLEET_ERROR_EXISTS, "dev.fleet.Error.Exists" },
 };
 

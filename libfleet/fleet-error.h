@@ -25,6 +25,7 @@ G_BEGIN_DECLS
  * @FLEET_ERROR_PERMISSION_DENIED: the caller may not do this
  * @FLEET_ERROR_BUSY: another operation is in progress
  * @FLEET_ERROR_INVALID_ARGUMENT: a bad option or argument
+ * @FLEET_ERROR_STATE_UNSUPPORTED: the persisted state was written by a newer release
  * @FLEET_ERROR_EXISTS: the name asked for is already taken (a container's)
  */
 typedef enum
@@ -43,6 +44,7 @@ typedef enum
   FLEET_ERROR_PERMISSION_DENIED,
   FLEET_ERROR_BUSY,
   FLEET_ERROR_INVALID_ARGUMENT,
+  FLEET_ERROR_STATE_UNSUPPORTED,
   FLEET_ERROR_EXISTS,
 } FleetError;
 

@@ -5,10 +5,26 @@
 
 G_BEGIN_DECLS
 
-#define FLEET_TYPE_FILE_SOURCE (fleet_file_source_get_type ())
-G_DECLARE_FINAL_TYPE (FleetFileSource, fleet_file_source, FLEET, FILE_SOURCE, GObject)
+/**
+ * FleetFileSourceOptions:
+ * @max_bytes: the largest document accepted
+ * @timeout_secs: the deadline of a read, 0 for the default (60): a file on a
+ *   hung network file system fails then instead of blocking
+ *
+ * Initialise with fleet_file_source_options_init().
+ */
+typedef struct
+{
+  gsize max_bytes;
+  guint timeout_secs;
+} FleetFileSourceOptions;
 
-FleetSource *fleet_file_source_new (const char *uri_or_path, const FleetSourceOptions *options,
+void fleet_file_source_options_init (FleetFileSourceOptions *options);
+
+#define FLEET_TYPE_FILE_SOURCE (fleet_file_source_get_type ())
+G_DECLARE_FINAL_TYPE (FleetFileSource, fleet_file_source, FLEET, FILE_SOURCE, FleetSource)
+
+FleetSource *fleet_file_source_new (const char *uri_or_path, const FleetFileSourceOptions *options,
                                     GError **error);
 
 G_END_DECLS

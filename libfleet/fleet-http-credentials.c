@@ -18,49 +18,69 @@
 
 struct _FleetHttpCredentials
 {
+  gatomicrefcount ref;
   GTlsDatabase *database;
   GTlsCertificate *client_certificate;
   char *bearer_token_file;
 };
 
+G_DEFINE_BOXED_TYPE (FleetHttpCredentials, fleet_http_credentials, fleet_http_credentials_ref,
+                     fleet_http_credentials_unref)
+
 /**
- * _fleet_http_credentials_new:
- * @options: the ca_file, client_cert_file, client_key_file and
- *   bearer_token_file members are used
+ * fleet_http_credentials_new:
+ * @ca_file: (nullable): PEM CA bundle to verify servers with, instead of the system's
+ * @client_cert_file: (nullable): PEM client certificate (mutual TLS)
+ * @client_key_file: (nullable): PEM key of @client_cert_file
+ * @bearer_token_file: (nullable): a file whose contents are sent as
+ *   `Authorization: Bearer ...`, read at every request
  *
  * Returns: (transfer full): the credentials, or %NULL when the CA file or
  *   the certificate cannot be loaded
  */
 FleetHttpCredentials *
-_fleet_http_credentials_new (const FleetSourceOptions *options, GError **error)
+fleet_http_credentials_new (const char *ca_file, const char *client_cert_file,
+                            const char *client_key_file, const char *bearer_token_file,
+                            GError **error)
 {
   g_autoptr(FleetHttpCredentials) credentials = g_new0 (FleetHttpCredentials, 1);
 
-  if (options->ca_file)
+  g_atomic_ref_count_init (&credentials->ref);
+  if (ca_file)
     {
-      credentials->database = g_tls_file_database_new (options->ca_file, error);
+      credentials->database = g_tls_file_database_new (ca_file, error);
       if (credentials->database == NULL)
         return fleet_prefix_error (error, "CA file"), NULL;
     }
-  if ((options->client_cert_file == NULL) != (options->client_key_file == NULL))
+  if ((client_cert_file == NULL) != (client_key_file == NULL))
     return fleet_null_throw (error, FLEET_ERROR_INVALID_ARGUMENT,
                              "a client certificate needs both a certificate and a key file");
-  if (options->client_cert_file)
+  if (client_cert_file)
     {
       credentials->client_certificate =
-        g_tls_certificate_new_from_files (options->client_cert_file, options->client_key_file,
-                                          error);
+        g_tls_certificate_new_from_files (client_cert_file, client_key_file, error);
       if (credentials->client_certificate == NULL)
         return fleet_prefix_error (error, "client certificate"), NULL;
     }
-  credentials->bearer_token_file = g_strdup (options->bearer_token_file);
+  credentials->bearer_token_file = g_strdup (bearer_token_file);
   return g_steal_pointer (&credentials);
 }
 
-void
-_fleet_http_credentials_free (FleetHttpCredentials *credentials)
+FleetHttpCredentials *
+fleet_http_credentials_ref (FleetHttpCredentials *credentials)
 {
-  if (credentials == NULL)
+  g_return_val_if_fail (credentials != NULL, NULL);
+
+  g_atomic_ref_count_inc (&credentials->ref);
+  return credentials;
+}
+
+void
+fleet_http_credentials_unref (FleetHttpCredentials *credentials)
+{
+  g_return_if_fail (credentials != NULL);
+
+  if (!g_atomic_ref_count_dec (&credentials->ref))
     return;
   g_clear_object (&credentials->database);
   g_clear_object (&credentials->client_certificate);

@@ -2,17 +2,23 @@
  * libsoup 3.
  *
  * Conditional requests (If-None-Match with the ETag of the last document the
- * caller committed): a 304 costs no parsing and no runtime work.  The body is
- * read as a stream and the fetch aborted as soon as it exceeds the size
- * limit.  Connecting has its own timeout (the session's I/O timeout) and the
- * whole fetch another.  TLS verifies against the system CAs or a configured
+ * caller committed): a 304 costs no parsing and no runtime work.  A 304 to a
+ * request that asked about no document is an error, not "not modified":
+ * there is nothing to keep.  A redirect to another origin gets neither the
+ * ETag nor the bearer token meant for the first, and its ETag is not used
+ * as a validator (the body's digest is).  The body is read as a stream and
+ * the fetch aborted as soon as it exceeds the size limit.  Connecting has
+ * its own timeout (the session's I/O timeout); the whole fetch has the
+ * source's deadline.  TLS verifies against the system CAs or a configured
  * CA file; a client certificate (mutual TLS) and a bearer token file are
  * optional.  The token file is read at every fetch so it can be rotated.
  */
 #include "config.h"
 
 #include <libsoup/soup.h>
+#include <string.h>
 
+#include "fleet-document.h"
 #include "fleet-http-credentials-private.h"
 #include "fleet-http-source.h"
 #include "fleet-read-limited-private.h"
@@ -20,32 +26,22 @@
 
 struct _FleetHttpSource
 {
-  GObject parent_instance;
+  FleetSource parent_instance;
 
   SoupSession *session;
   GUri *uri;
-  char *uri_string;
   gsize max_bytes;
-  guint timeout_secs;
   FleetHttpCredentials *credentials;
-  char *committed;
 };
 
 typedef struct
 {
+  FleetHttpSource *self; /* the task's source object */
   SoupMessage *message;
-  GCancellable *cancellable; /* cancelled by the caller or the timeout */
-  gulong caller_cancelled_id;
-  GCancellable *caller_cancellable;
-  guint timeout_id;
-  gboolean timed_out;
+  gboolean asked_if_modified; /* the request that was answered carried If-None-Match */
 } FetchData;
 
-static void fleet_http_source_iface_init (FleetSourceInterface *iface);
-
-G_DEFINE_FINAL_TYPE_WITH_CODE (FleetHttpSource, fleet_http_source, G_TYPE_OBJECT,
-                               G_IMPLEMENT_INTERFACE (FLEET_TYPE_SOURCE,
-                                                      fleet_http_source_iface_init))
+G_DEFINE_FINAL_TYPE (FleetHttpSource, fleet_http_source, FLEET_TYPE_SOURCE)
 
 static void
 fleet_http_source_finalize (GObject *object)
@@ -54,21 +50,8 @@ fleet_http_source_finalize (GObject *object)
 
   g_clear_object (&self->session);
   g_clear_pointer (&self->uri, g_uri_unref);
-  g_free (self->uri_string);
-  g_clear_pointer (&self->credentials, _fleet_http_credentials_free);
-  g_free (self->committed);
+  g_clear_pointer (&self->credentials, fleet_http_credentials_unref);
   G_OBJECT_CLASS (fleet_http_source_parent_class)->finalize (object);
-}
-
-static void
-fleet_http_source_class_init (FleetHttpSourceClass *klass)
-{
-  G_OBJECT_CLASS (klass)->finalize = fleet_http_source_finalize;
-}
-
-static void
-fleet_http_source_init (FleetHttpSource *self)
-{
 }
 
 static void
@@ -76,38 +59,46 @@ fetch_data_free (gpointer data)
 {
   FetchData *d = data;
 
-  g_clear_handle_id (&d->timeout_id, g_source_remove);
-  if (d->caller_cancellable)
-    g_cancellable_disconnect (d->caller_cancellable, d->caller_cancelled_id);
-  g_clear_object (&d->caller_cancellable);
-  g_clear_object (&d->cancellable);
+  if (d->message)
+    g_signal_handlers_disconnect_by_data (d->message, d);
   g_clear_object (&d->message);
   g_free (d);
 }
 
-static void
-fail (GTask *task, FleetError code, const char *message)
+static int
+effective_port (GUri *uri)
 {
-  FleetHttpSource *self = g_task_get_source_object (task);
+  int port = g_uri_get_port (uri);
 
-  g_task_return_new_error (task, FLEET_ERROR, code, "fetching %s: %s", self->uri_string, message);
+  if (port != -1)
+    return port;
+  return g_ascii_strcasecmp (g_uri_get_scheme (uri), "https") == 0 ? 443 : 80;
 }
 
-/* Fail with the cause: our own timeout, or the I/O error as GIO put it. */
-static void
-fail_with (GTask *task, GError *error)
+/* Same scheme, host and port. */
+static gboolean
+same_origin (GUri *a, GUri *b)
 {
-  FleetHttpSource *self = g_task_get_source_object (task);
-  FetchData *d = g_task_get_task_data (task);
-  g_autofree char *message = NULL;
+  return g_ascii_strcasecmp (g_uri_get_scheme (a), g_uri_get_scheme (b)) == 0
+         && g_ascii_strcasecmp (g_uri_get_host (a), g_uri_get_host (b)) == 0
+         && effective_port (a) == effective_port (b);
+}
 
-  if (d->timed_out)
-    message = g_strdup_printf ("timed out after %u s", self->timeout_secs);
-  else
-    message = g_strdup (error->message);
-  fail (task, error->domain == FLEET_ERROR ? (FleetError) error->code : FLEET_ERROR_FETCH_FAILED,
-        message);
-  g_error_free (error);
+/* Before each request of the fetch, redirects included: what was meant for
+ * the configured server is not told to another. */
+static void
+on_starting (SoupMessage *message, gpointer user_data)
+{
+  FetchData *d = user_data;
+  FleetHttpSource *self = d->self;
+  SoupMessageHeaders *headers = soup_message_get_request_headers (message);
+
+  if (!same_origin (soup_message_get_uri (message), self->uri))
+    {
+      soup_message_headers_remove (headers, "If-None-Match");
+      soup_message_headers_remove (headers, "Authorization");
+    }
+  d->asked_if_modified = soup_message_headers_get_one (headers, "If-None-Match") != NULL;
 }
 
 static void
@@ -118,26 +109,53 @@ on_body (GObject *source, GAsyncResult *result, gpointer user_data)
   FetchData *d = g_task_get_task_data (task);
   GError *error = NULL;
   g_autoptr(GBytes) body = _fleet_read_limited_finish (result, &error);
-  const char *etag;
+  const char *etag = NULL;
   g_autofree char *validator = NULL;
 
   g_input_stream_close_async (G_INPUT_STREAM (source), G_PRIORITY_DEFAULT, NULL, NULL, NULL);
   if (body == NULL)
     {
-      fail_with (task, error);
+      g_task_return_error (task, error);
       return;
     }
-  /* Without an ETag, the body's digest stands in, so that an unchanged
-   * document is still recognised as such. */
-  etag = soup_message_headers_get_one (soup_message_get_response_headers (d->message), "ETag");
+  /* Without an ETag of the configured server, the body's digest stands
+   * in, so that an unchanged document is still recognised as such. */
+  if (same_origin (soup_message_get_uri (d->message), self->uri))
+    etag = soup_message_headers_get_one (soup_message_get_response_headers (d->message), "ETag");
   validator = etag ? g_strdup (etag)
                    : fleet_sha256_digest (g_bytes_get_data (body, NULL), g_bytes_get_size (body));
-  if (etag == NULL && g_strcmp0 (validator, self->committed) == 0)
-    g_task_return_pointer (task, fleet_fetch_result_new (TRUE, NULL, validator),
-                           (GDestroyNotify) fleet_fetch_result_unref);
-  else
-    g_task_return_pointer (task, fleet_fetch_result_new (FALSE, body, validator),
-                           (GDestroyNotify) fleet_fetch_result_unref);
+  g_task_return_pointer (task, fleet_fetch_result_new (FALSE, body, validator),
+                         (GDestroyNotify) fleet_fetch_result_unref);
+}
+
+/* Whether the response is one to read on: 200, or 304 to a conditional
+ * request.  Otherwise fail @task with the cause. */
+static gboolean
+check_status (GTask *task, GInputStream *stream)
+{
+  FetchData *d = g_task_get_task_data (task);
+  guint status = soup_message_get_status (d->message);
+  goffset length = soup_message_headers_get_content_length (
+    soup_message_get_response_headers (d->message));
+  FleetError code = FLEET_ERROR_FETCH_FAILED;
+  g_autofree char *message = NULL;
+
+  if (status == SOUP_STATUS_NOT_MODIFIED && !d->asked_if_modified)
+    message = g_strdup ("HTTP 304 Not Modified to a request that named no document "
+                        "(If-None-Match): there is nothing to keep");
+  else if (status != SOUP_STATUS_OK && status != SOUP_STATUS_NOT_MODIFIED)
+    message = g_strdup_printf ("HTTP %u %s", status, soup_message_get_reason_phrase (d->message));
+  else if (status == SOUP_STATUS_OK && length > 0 && (guint64) length > d->self->max_bytes)
+    {
+      code = FLEET_ERROR_TOO_LARGE;
+      message = g_strdup_printf ("document: %" G_GINT64_FORMAT " bytes is over the limit of %"
+                                 G_GSIZE_FORMAT " bytes", (gint64) length, d->self->max_bytes);
+    }
+  if (message == NULL)
+    return TRUE;
+  g_input_stream_close_async (stream, G_PRIORITY_DEFAULT, NULL, NULL, NULL);
+  g_task_return_new_error (task, FLEET_ERROR, code, "%s", message);
+  return FALSE;
 }
 
 static void
@@ -148,60 +166,28 @@ on_sent (GObject *source, GAsyncResult *result, gpointer user_data)
   FetchData *d = g_task_get_task_data (task);
   GError *error = NULL;
   g_autoptr(GInputStream) stream = soup_session_send_finish (SOUP_SESSION (source), result, &error);
-  guint status;
-  goffset length;
+  GCancellable *cancellable;
 
   if (stream == NULL)
     {
-      fail_with (task, error);
+      g_task_return_error (task, error);
       return;
     }
-  status = soup_message_get_status (d->message);
-  if (status == SOUP_STATUS_NOT_MODIFIED)
+  if (!check_status (task, stream))
+    return;
+  if (soup_message_get_status (d->message) == SOUP_STATUS_NOT_MODIFIED)
     {
       g_input_stream_close_async (stream, G_PRIORITY_DEFAULT, NULL, NULL, NULL);
-      g_task_return_pointer (task, fleet_fetch_result_new (TRUE, NULL, self->committed),
+      g_task_return_pointer (task,
+                             fleet_fetch_result_new (TRUE, NULL,
+                                                     fleet_source_get_committed (
+                                                       FLEET_SOURCE (self))),
                              (GDestroyNotify) fleet_fetch_result_unref);
       return;
     }
-  if (status != SOUP_STATUS_OK)
-    {
-      g_autofree char *message = g_strdup_printf ("HTTP %u %s", status,
-                                                  soup_message_get_reason_phrase (d->message));
-      g_input_stream_close_async (stream, G_PRIORITY_DEFAULT, NULL, NULL, NULL);
-      fail (task, FLEET_ERROR_FETCH_FAILED, message);
-      return;
-    }
-  length = soup_message_headers_get_content_length (
-    soup_message_get_response_headers (d->message));
-  if (length > 0 && (guint64) length > self->max_bytes)
-    {
-      g_autofree char *message = g_strdup_printf (
-        "document: %" G_GINT64_FORMAT " bytes is over the limit of %" G_GSIZE_FORMAT
-        " bytes", (gint64) length, self->max_bytes);
-      g_input_stream_close_async (stream, G_PRIORITY_DEFAULT, NULL, NULL, NULL);
-      fail (task, FLEET_ERROR_TOO_LARGE, message);
-      return;
-    }
-  _fleet_read_limited_async (stream, self->max_bytes, d->cancellable, on_body,
+  cancellable = g_task_get_cancellable (task);
+  _fleet_read_limited_async (stream, self->max_bytes, cancellable, on_body,
                              g_steal_pointer (&task));
-}
-
-static gboolean
-on_timeout (gpointer user_data)
-{
-  FetchData *d = user_data;
-
-  d->timeout_id = 0;
-  d->timed_out = TRUE;
-  g_cancellable_cancel (d->cancellable);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-on_caller_cancelled (GCancellable *caller, gpointer user_data)
-{
-  g_cancellable_cancel (G_CANCELLABLE (user_data));
 }
 
 static void
@@ -211,31 +197,26 @@ http_source_fetch (FleetSource *source, GCancellable *cancellable, GAsyncReadyCa
   FleetHttpSource *self = FLEET_HTTP_SOURCE (source);
   g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
   FetchData *d = g_new0 (FetchData, 1);
+  const char *committed = fleet_source_get_committed (source);
   SoupMessageHeaders *headers;
-  g_autoptr(GError) error = NULL;
+  GError *error = NULL;
 
   g_task_set_source_tag (task, http_source_fetch);
   g_task_set_task_data (task, d, fetch_data_free);
+  d->self = self;
   d->message = soup_message_new_from_uri (SOUP_METHOD_GET, self->uri);
-  d->cancellable = g_cancellable_new ();
-  if (cancellable)
-    {
-      d->caller_cancellable = g_object_ref (cancellable);
-      d->caller_cancelled_id = g_cancellable_connect (cancellable, G_CALLBACK (on_caller_cancelled),
-                                                      g_object_ref (d->cancellable),
-                                                      g_object_unref);
-    }
+  g_signal_connect (d->message, "starting", G_CALLBACK (on_starting), d);
   headers = soup_message_get_request_headers (d->message);
   soup_message_headers_replace (headers, "Accept", "application/json");
-  if (self->committed && !g_str_has_prefix (self->committed, "sha256:"))
-    soup_message_headers_replace (headers, "If-None-Match", self->committed);
+  /* A digest is ours, not the server's: never sent. */
+  if (committed && !g_str_has_prefix (committed, "sha256:"))
+    soup_message_headers_replace (headers, "If-None-Match", committed);
   if (!_fleet_http_credentials_authorize (self->credentials, d->message, &error))
     {
-      fail (task, FLEET_ERROR_FETCH_FAILED, error->message);
+      g_task_return_error (task, error);
       return;
     }
-  d->timeout_id = g_timeout_add_seconds (self->timeout_secs, on_timeout, d);
-  soup_session_send_async (self->session, d->message, G_PRIORITY_DEFAULT, d->cancellable, on_sent,
+  soup_session_send_async (self->session, d->message, G_PRIORITY_DEFAULT, cancellable, on_sent,
                            g_steal_pointer (&task));
 }
 
@@ -248,64 +229,73 @@ http_source_fetch_finish (FleetSource *source, GAsyncResult *result, GError **er
 }
 
 static void
-http_source_commit (FleetSource *source, const char *validator)
+fleet_http_source_class_init (FleetHttpSourceClass *klass)
 {
-  FleetHttpSource *self = FLEET_HTTP_SOURCE (source);
+  FleetSourceClass *source_class = FLEET_SOURCE_CLASS (klass);
 
-  if (validator == self->committed)
-    return;
-  g_free (self->committed);
-  self->committed = g_strdup (validator);
-}
-
-static const char *
-http_source_get_uri (FleetSource *source)
-{
-  return FLEET_HTTP_SOURCE (source)->uri_string;
+  G_OBJECT_CLASS (klass)->finalize = fleet_http_source_finalize;
+  source_class->fetch = http_source_fetch;
+  source_class->fetch_finish = http_source_fetch_finish;
 }
 
 static void
-fleet_http_source_iface_init (FleetSourceInterface *iface)
+fleet_http_source_init (FleetHttpSource *self)
 {
-  iface->fetch = http_source_fetch;
-  iface->fetch_finish = http_source_fetch_finish;
-  iface->commit = http_source_commit;
-  iface->get_uri = http_source_get_uri;
+  fleet_source_set_polling (FLEET_SOURCE (self), TRUE);
+}
+
+void
+fleet_http_source_options_init (FleetHttpSourceOptions *options)
+{
+  g_return_if_fail (options != NULL);
+
+  memset (options, 0, sizeof *options);
+  options->max_bytes = FLEET_DEFAULT_MAX_DOCUMENT_BYTES;
+  options->connect_timeout_secs = FLEET_DEFAULT_CONNECT_TIMEOUT_SECS;
+  options->timeout_secs = FLEET_DEFAULT_FETCH_TIMEOUT_SECS;
 }
 
 /**
  * fleet_http_source_new:
- * @uri: an `http://` or `https://` URL (`{device}` already replaced)
- * @options: the options
+ * @uri: an `http://` or `https://` URL, possibly with `{device}`
+ * @options: (nullable): the options, or %NULL for the defaults
  *
  * Returns: (transfer full): the source, or %NULL when the URL, the CA file
  *   or the client certificate cannot be used
  */
 FleetSource *
-fleet_http_source_new (const char *uri, const FleetSourceOptions *options, GError **error)
+fleet_http_source_new (const char *uri, const FleetHttpSourceOptions *options, GError **error)
 {
+  FleetHttpSourceOptions defaults;
   g_autoptr(FleetHttpSource) self = NULL;
   g_autoptr(GError) local_error = NULL;
   g_autoptr(GUri) parsed = NULL;
+  g_autofree char *expanded = NULL;
 
-  g_return_val_if_fail (uri != NULL && options != NULL, NULL);
+  g_return_val_if_fail (uri != NULL, NULL);
 
-  parsed = g_uri_parse (uri, G_URI_FLAGS_ENCODED, &local_error);
+  if (options == NULL)
+    {
+      fleet_http_source_options_init (&defaults);
+      options = &defaults;
+    }
+  expanded = fleet_source_expand_uri (uri, options->device_id);
+  parsed = g_uri_parse (expanded, G_URI_FLAGS_ENCODED, &local_error);
   if (parsed == NULL || g_uri_get_host (parsed) == NULL || *g_uri_get_host (parsed) == '\0')
     return fleet_null_throw (error, FLEET_ERROR_INVALID_ARGUMENT, "source: invalid URL %s%s%s",
-                             uri, local_error ? ": " : "",
+                             expanded, local_error ? ": " : "",
                              local_error ? local_error->message : "");
-  self = g_object_new (FLEET_TYPE_HTTP_SOURCE, NULL);
+  self = g_object_new (FLEET_TYPE_HTTP_SOURCE, "uri", expanded, "fetch-timeout",
+                       options->timeout_secs, NULL);
   self->uri = g_steal_pointer (&parsed);
-  self->uri_string = g_strdup (uri);
-  self->max_bytes = options->max_bytes;
-  self->timeout_secs = options->timeout_secs ? options->timeout_secs
-                                             : FLEET_DEFAULT_FETCH_TIMEOUT_SECS;
+  self->max_bytes = options->max_bytes ? options->max_bytes : FLEET_DEFAULT_MAX_DOCUMENT_BYTES;
   self->session = soup_session_new_with_options (
     "timeout", options->connect_timeout_secs ? options->connect_timeout_secs
                                              : FLEET_DEFAULT_CONNECT_TIMEOUT_SECS,
     "user-agent", "fleetd/" PACKAGE_VERSION, NULL);
-  self->credentials = _fleet_http_credentials_new (options, error);
+  self->credentials = fleet_http_credentials_new (options->ca_file, options->client_cert_file,
+                                                  options->client_key_file,
+                                                  options->bearer_token_file, error);
   if (self->credentials == NULL)
     return NULL;
   _fleet_http_credentials_setup_session (self->credentials, self->session);

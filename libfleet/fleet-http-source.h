@@ -5,10 +5,40 @@
 
 G_BEGIN_DECLS
 
-#define FLEET_TYPE_HTTP_SOURCE (fleet_http_source_get_type ())
-G_DECLARE_FINAL_TYPE (FleetHttpSource, fleet_http_source, FLEET, HTTP_SOURCE, GObject)
+#define FLEET_DEFAULT_CONNECT_TIMEOUT_SECS 10
 
-FleetSource *fleet_http_source_new (const char *uri, const FleetSourceOptions *options,
+/**
+ * FleetHttpSourceOptions:
+ * @device_id: (nullable): replaces `{device}` in the URL
+ * @max_bytes: the largest document accepted; a larger body is aborted
+ * @connect_timeout_secs: connecting, 0 for the default (10)
+ * @timeout_secs: the whole fetch, 0 for the default (60)
+ * @ca_file: (nullable): PEM CA bundle to verify the server with, instead of the system's
+ * @client_cert_file: (nullable): PEM client certificate (mutual TLS)
+ * @client_key_file: (nullable): PEM key of @client_cert_file
+ * @bearer_token_file: (nullable): a file whose contents are sent as
+ *   `Authorization: Bearer ...`; read at every fetch, so it can be rotated
+ *
+ * Initialise with fleet_http_source_options_init().
+ */
+typedef struct
+{
+  const char *device_id;
+  gsize max_bytes;
+  guint connect_timeout_secs;
+  guint timeout_secs;
+  const char *ca_file;
+  const char *client_cert_file;
+  const char *client_key_file;
+  const char *bearer_token_file;
+} FleetHttpSourceOptions;
+
+void fleet_http_source_options_init (FleetHttpSourceOptions *options);
+
+#define FLEET_TYPE_HTTP_SOURCE (fleet_http_source_get_type ())
+G_DECLARE_FINAL_TYPE (FleetHttpSource, fleet_http_source, FLEET, HTTP_SOURCE, FleetSource)
+
+FleetSource *fleet_http_source_new (const char *uri, const FleetHttpSourceOptions *options,
                                     GError **error);
 
 G_END_DECLS

@@ -14,6 +14,7 @@
 #include "config.h"
 
 #include "fleet-plan.h"
+#include "fleet-state-private.h"
 
 static void
 action_free (gpointer data)
@@ -25,6 +26,7 @@ action_free (gpointer data)
   g_free (action->container_id);
   g_free (action->image);
   g_clear_pointer (&action->spec, fleet_service_spec_unref);
+  g_clear_pointer (&action->previous, fleet_service_spec_unref);
   g_free (action);
 }
 
@@ -48,7 +50,7 @@ add_action (FleetPlan *plan, FleetPlanActionKind kind, const char *deployment,
 }
 
 gboolean
-fleet_service_record_is_converged (FleetServiceRecord *record, FleetServiceSpec *spec)
+fleet_service_record_is_converged (const FleetServiceRecord *record, FleetServiceSpec *spec)
 {
   return record != NULL && record->container_id != NULL
          && g_strcmp0 (record->spec_digest, spec->digest) == 0;
@@ -88,8 +90,12 @@ plan_index_init (PlanIndex *index, FleetState *state, const FleetPlanContext *ct
 
       g_hash_table_iter_init (&siter, record->services);
       while (g_hash_table_iter_next (&siter, NULL, (gpointer *) &service))
-        if (service->container_id)
-          g_hash_table_add (index->recorded, service->container_id);
+        {
+          if (service->container_id)
+            g_hash_table_add (index->recorded, service->container_id);
+          if (service->candidate_id)
+            g_hash_table_add (index->recorded, service->candidate_id);
+        }
     }
 }
 
@@ -100,23 +106,32 @@ plan_index_clear (PlanIndex *index)
   g_clear_pointer (&index->recorded, g_hash_table_unref);
 }
 
-static void
-plan_orphans (FleetPlan *plan, const PlanIndex *index, const FleetPlanContext *ctx)
+/* A deployment whose previous actions are still running is left alone. */
+static gboolean
+skip_deployment (const FleetPlanContext *context, const char *deployment)
 {
-  if (ctx->containers == NULL)
-    return;
-  for (guint i = 0; i < ctx->containers->len; i++)
-    {
-      FleetContainerInfo *info = ctx->containers->pdata[i];
+  return context->skip_deployment
+         && context->skip_deployment (deployment, NULL, context->user_data);
+}
 
-      if (info->deployment != NULL && !g_hash_table_contains (index->recorded, info->id))
+static void
+plan_orphans (FleetPlan *plan, const PlanIndex *index, const FleetPlanContext *context)
+{
+  if (context->containers == NULL)
+    return;
+  for (guint i = 0; i < context->containers->len; i++)
+    {
+      FleetContainerInfo *info = context->containers->pdata[i];
+
+      if (info->deployment != NULL && !g_hash_table_contains (index->recorded, info->id)
+          && !skip_deployment (context, info->deployment))
         add_action (plan, FLEET_PLAN_REMOVE_ORPHAN, info->deployment, info->service, info->id,
                     NULL);
     }
 }
 
 static void
-plan_dropped_services (FleetPlan *plan, FleetDeploymentRecord *record,
+plan_dropped_services (FleetPlan *plan, const FleetDeploymentRecord *record,
                        FleetDeploymentSpec *deployment)
 {
   g_autoptr(GPtrArray) names = fleet_deployment_record_get_service_names (record);
@@ -124,7 +139,7 @@ plan_dropped_services (FleetPlan *plan, FleetDeploymentRecord *record,
   for (guint i = 0; i < names->len; i++)
     {
       const char *name = names->pdata[i];
-      FleetServiceRecord *service = fleet_deployment_record_lookup_service (record, name);
+      const FleetServiceRecord *service = fleet_deployment_record_lookup_service (record, name);
 
       if (deployment && fleet_deployment_spec_lookup_service (deployment, name))
         continue;
@@ -133,7 +148,8 @@ plan_dropped_services (FleetPlan *plan, FleetDeploymentRecord *record,
 }
 
 static void
-plan_rollout (FleetPlan *plan, FleetDeploymentSpec *deployment, FleetDeploymentRecord *record)
+plan_rollout (FleetPlan *plan, FleetDeploymentSpec *deployment,
+              const FleetDeploymentRecord *record)
 {
   g_autoptr(GPtrArray) changed = g_ptr_array_new ();
   g_autoptr(GHashTable) images = g_hash_table_new (g_str_hash, g_str_equal);
@@ -141,7 +157,7 @@ plan_rollout (FleetPlan *plan, FleetDeploymentSpec *deployment, FleetDeploymentR
   for (guint i = 0; i < deployment->services->len; i++)
     {
       FleetServiceSpec *spec = deployment->services->pdata[i];
-      FleetServiceRecord *service =
+      const FleetServiceRecord *service =
         record ? fleet_deployment_record_lookup_service (record, spec->name) : NULL;
 
       if (!fleet_service_record_is_converged (service, spec))
@@ -157,7 +173,7 @@ plan_rollout (FleetPlan *plan, FleetDeploymentSpec *deployment, FleetDeploymentR
   for (guint i = 0; i < changed->len; i++)
     {
       FleetServiceSpec *spec = changed->pdata[i];
-      FleetServiceRecord *service =
+      const FleetServiceRecord *service =
         record ? fleet_deployment_record_lookup_service (record, spec->name) : NULL;
 
       if (service && service->container_id)
@@ -169,13 +185,14 @@ plan_rollout (FleetPlan *plan, FleetDeploymentSpec *deployment, FleetDeploymentR
 }
 
 static void
-plan_liveness (FleetPlan *plan, FleetDeploymentSpec *deployment, FleetDeploymentRecord *record,
+plan_liveness (FleetPlan *plan, FleetDeploymentSpec *deployment,
+               const FleetDeploymentRecord *record,
                const PlanIndex *index, const FleetPlanContext *ctx)
 {
   for (guint i = 0; i < deployment->services->len; i++)
     {
       FleetServiceSpec *spec = deployment->services->pdata[i];
-      FleetServiceRecord *service =
+      const FleetServiceRecord *service =
         record ? fleet_deployment_record_lookup_service (record, spec->name) : NULL;
       FleetContainerInfo *info;
 
@@ -194,6 +211,30 @@ plan_liveness (FleetPlan *plan, FleetDeploymentSpec *deployment, FleetDeployment
         continue;
       add_action (plan, FLEET_PLAN_ENSURE_RUNNING, deployment->name, spec->name,
                   service->container_id, spec);
+    }
+}
+
+/* What each replacement changes, for people reading a plan: the spec of the
+ * applied document, if the recorded container was created from it. */
+static void
+plan_note_previous_specs (FleetPlan *plan, FleetState *state)
+{
+  FleetDocument *applied = fleet_state_get_desired (state);
+
+  for (guint i = 0; applied != NULL && i < plan->actions->len; i++)
+    {
+      FleetPlanAction *action = plan->actions->pdata[i];
+      const FleetServiceRecord *service;
+      FleetServiceSpec *old_spec;
+
+      if (action->kind != FLEET_PLAN_REPLACE
+          || (old_spec = fleet_document_lookup_service (applied, action->deployment,
+                                                        action->service)) == NULL
+          || (service = fleet_state_lookup_service (state, action->deployment,
+                                                    action->service)) == NULL
+          || g_strcmp0 (service->spec_digest, old_spec->digest) != 0)
+        continue;
+      action->previous = fleet_service_spec_ref (old_spec);
     }
 }
 
@@ -224,14 +265,18 @@ fleet_plan_compute (FleetState *state, FleetDocument *desired, const FleetPlanCo
       const char *name = recorded->pdata[i];
 
       if (fleet_document_lookup_deployment (desired, name) == NULL
+          && !skip_deployment (context, name)
           && !(context->skip_rollout && context->skip_rollout (name, NULL, context->user_data)))
         plan_dropped_services (plan, fleet_state_lookup_deployment (state, name), NULL);
     }
   for (guint i = 0; i < desired->deployments->len; i++)
     {
       FleetDeploymentSpec *deployment = desired->deployments->pdata[i];
-      FleetDeploymentRecord *record = fleet_state_lookup_deployment (state, deployment->name);
+      const FleetDeploymentRecord *record = fleet_state_lookup_deployment (state,
+                                                                           deployment->name);
 
+      if (skip_deployment (context, deployment->name))
+        continue;
       if (!(context->skip_rollout
             && context->skip_rollout (deployment->name, NULL, context->user_data)))
         {
@@ -242,6 +287,7 @@ fleet_plan_compute (FleetState *state, FleetDocument *desired, const FleetPlanCo
       plan_liveness (plan, deployment, record, &index, context);
     }
   plan_index_clear (&index);
+  plan_note_previous_specs (plan, state);
   return plan;
 }
 
@@ -298,11 +344,64 @@ add_nullable (JsonBuilder *builder, const char *name, const char *value)
     json_builder_add_null_value (builder);
 }
 
+/* "on-failure:3" */
+static char *
+restart_to_string (FleetServiceSpec *spec)
+{
+  if (spec->restart == FLEET_SERVICE_RESTART_ON_FAILURE && spec->restart_max_retries > 0)
+    return g_strdup_printf ("on-failure:%u", spec->restart_max_retries);
+  return g_strdup (fleet_service_restart_to_string (spec->restart));
+}
+
+/* What a service to be started will do differently from a plain one: its
+ * restart policy, what it waits for and, for a replacement, why. */
+static void
+add_service_details (JsonBuilder *builder, FleetPlanAction *action)
+{
+  g_autofree char *restart = restart_to_string (action->spec);
+
+  json_builder_set_member_name (builder, "restart");
+  json_builder_add_string_value (builder, restart);
+  json_builder_set_member_name (builder, "depends_on");
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < action->spec->depends_on->len; i++)
+    {
+      FleetServiceDependency *dependency = action->spec->depends_on->pdata[i];
+
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "service");
+      json_builder_add_string_value (builder, dependency->service);
+      json_builder_set_member_name (builder, "condition");
+      json_builder_add_string_value (builder,
+                                     fleet_dependency_condition_to_string (dependency->condition));
+      json_builder_end_object (builder);
+    }
+  json_builder_end_array (builder);
+  if (action->kind != FLEET_PLAN_REPLACE)
+    return;
+  json_builder_set_member_name (builder, "changes");
+  if (action->previous != NULL)
+    {
+      g_auto(GStrv) changes = fleet_service_spec_changed_fields (action->previous, action->spec);
+
+      json_builder_begin_array (builder);
+      for (guint i = 0; changes[i] != NULL; i++)
+        json_builder_add_string_value (builder, changes[i]);
+      json_builder_end_array (builder);
+    }
+  else
+    json_builder_add_null_value (builder);
+}
+
 /**
  * fleet_plan_to_json:
  *
  * Returns: (transfer full): `{"actions": [{"action": "replace",
- *   "deployment": ..., "service": ..., "container_id": ..., "image": ...}]}`
+ *   "deployment": ..., "service": ..., "container_id": ..., "image": ...}]}`;
+ *   actions that start a container add its `restart` policy, its
+ *   `depends_on` ([{"service": ..., "condition": ...}]), and for a
+ *   replacement the `changes` that make it one (the service's fields that
+ *   differ, and "lifecycle"), or %NULL when the old spec is not known
  */
 JsonNode *
 fleet_plan_to_json (FleetPlan *plan)
@@ -323,11 +422,58 @@ fleet_plan_to_json (FleetPlan *plan)
       add_nullable (builder, "service", action->service);
       add_nullable (builder, "container_id", action->container_id);
       add_nullable (builder, "image", action->image);
+      if (action->spec != NULL && action->kind != FLEET_PLAN_PULL)
+        add_service_details (builder, action);
       json_builder_end_object (builder);
     }
   json_builder_end_array (builder);
   json_builder_end_object (builder);
   return json_builder_get_root (builder);
+}
+
+/* For people, a second line under the action's:
+ * "          changed: image, cpus; restart no; after migrate (completed), db\n",
+ * or "" for a plain service. */
+static char *
+describe_details (FleetPlanAction *action)
+{
+  GString *out = g_string_new (NULL);
+  g_autofree char *restart = NULL;
+  GPtrArray *depends_on;
+
+  if (action->spec == NULL
+      || (action->kind != FLEET_PLAN_START && action->kind != FLEET_PLAN_REPLACE))
+    return g_string_free (out, FALSE);
+  if (action->previous != NULL)
+    {
+      g_auto(GStrv) changes = fleet_service_spec_changed_fields (action->previous, action->spec);
+      g_autofree char *list = g_strjoinv (", ", changes);
+
+      g_string_append_printf (out, "; changed: %s", list);
+    }
+  if (action->spec->restart != FLEET_SERVICE_RESTART_ALWAYS)
+    {
+      restart = restart_to_string (action->spec);
+      g_string_append_printf (out, "; restart %s", restart);
+    }
+  depends_on = action->spec->depends_on;
+  for (guint i = 0; i < depends_on->len; i++)
+    {
+      FleetServiceDependency *dependency = depends_on->pdata[i];
+
+      g_string_append_printf (out, "%s%s%s", i == 0 ? "; after " : ", ", dependency->service,
+                              dependency->condition
+                                      == FLEET_DEPENDENCY_SERVICE_COMPLETED_SUCCESSFULLY
+                                  ? " (completed)"
+                                  : "");
+    }
+  if (out->len > 0)
+    {
+      g_string_erase (out, 0, 2);
+      g_string_prepend (out, "          ");
+      g_string_append_c (out, '\n');
+    }
+  return g_string_free (out, FALSE);
 }
 
 /**
@@ -345,6 +491,7 @@ fleet_plan_to_text (FleetPlan *plan)
       FleetPlanAction *action = plan->actions->pdata[i];
       g_autofree char *short_id = action->container_id ? g_strndup (action->container_id, 12)
                                                        : NULL;
+      g_autofree char *details = describe_details (action);
 
       switch (action->kind)
         {
@@ -352,12 +499,12 @@ fleet_plan_to_text (FleetPlan *plan)
           g_string_append_printf (out, "pull      %s  %s\n", action->deployment, action->image);
           break;
         case FLEET_PLAN_START:
-          g_string_append_printf (out, "start     %s/%s  %s\n", action->deployment,
-                                  action->service, action->image);
+          g_string_append_printf (out, "start     %s/%s  %s\n%s", action->deployment,
+                                  action->service, action->image, details);
           break;
         case FLEET_PLAN_REPLACE:
-          g_string_append_printf (out, "replace   %s/%s  %s -> %s\n", action->deployment,
-                                  action->service, short_id, action->image);
+          g_string_append_printf (out, "replace   %s/%s  %s -> %s\n%s", action->deployment,
+                                  action->service, short_id, action->image, details);
           break;
         case FLEET_PLAN_STOP:
           g_string_append_printf (out, "stop      %s/%s  %s\n", action->deployment,

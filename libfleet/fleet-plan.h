@@ -42,6 +42,8 @@ typedef enum
  * @container_id: (nullable): the recorded container acted on
  * @image: (nullable): the image pulled or started
  * @spec: (nullable): the spec to start from (START, REPLACE, ENSURE_RUNNING)
+ * @previous: (nullable): for REPLACE, the spec the recorded container was
+ *   created from, when the state still has it: what the replacement changes
  */
 typedef struct
 {
@@ -51,6 +53,7 @@ typedef struct
   char *container_id;
   char *image;
   FleetServiceSpec *spec;
+  FleetServiceSpec *previous;
 } FleetPlanAction;
 
 typedef gboolean (*FleetPlanSkipFunc) (const char *deployment, const char *service,
@@ -63,6 +66,9 @@ typedef gboolean (*FleetPlanSkipFunc) (const char *deployment, const char *servi
  * @skip_rollout: (nullable): TRUE to leave a deployment's rollout for later
  *   (it is backing off after a failure); called with @service %NULL
  * @skip_restart: (nullable): TRUE to leave a dead service for later (crash-loop backoff)
+ * @skip_deployment: (nullable): TRUE to leave a deployment out of the plan
+ *   altogether, its orphans included (its earlier actions are still
+ *   running); called with @service %NULL
  * @user_data: for the callbacks
  * @include_unchanged: also list UNCHANGED services
  */
@@ -71,6 +77,7 @@ typedef struct
   GPtrArray *containers;
   FleetPlanSkipFunc skip_rollout;
   FleetPlanSkipFunc skip_restart;
+  FleetPlanSkipFunc skip_deployment;
   gpointer user_data;
   gboolean include_unchanged;
 } FleetPlanContext;
@@ -88,7 +95,7 @@ guint fleet_plan_count (FleetPlan *plan, FleetPlanActionKind kind);
 const char *fleet_plan_action_kind_to_string (FleetPlanActionKind kind);
 JsonNode *fleet_plan_to_json (FleetPlan *plan);
 char *fleet_plan_to_text (FleetPlan *plan);
-gboolean fleet_service_record_is_converged (FleetServiceRecord *record, FleetServiceSpec *spec);
+gboolean fleet_service_record_is_converged (const FleetServiceRecord *record, FleetServiceSpec *spec);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (FleetPlan, fleet_plan_free)
 

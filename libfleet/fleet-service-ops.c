@@ -2,8 +2,9 @@
  * composed from the runtime's primitives.
  *
  * Naming: a service's container is called "<deployment>_<service>" and
- * carries the fleet labels (deployment, service, spec digest), which is how a
- * restarted agent, or one that lost its state, finds its containers.
+ * carries the document's labels and the fleet labels (deployment, service,
+ * spec digest), which is how a restarted agent, or one that lost its state,
+ * finds its containers.
  *
  * Starting: create, then start; a container that would not start is removed
  * again, so that a failed rollout leaves nothing behind.  When the name is
@@ -44,13 +45,23 @@ _fleet_service_container_name (const char *deployment, const char *service)
  * _fleet_service_labels:
  *
  * Returns: (transfer full) (element-type utf8 utf8): the labels a service's
- *   container carries
+ *   container carries: the document's, and fleet's
  */
 GHashTable *
 _fleet_service_labels (FleetServiceSpec *spec)
 {
   GHashTable *labels = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
 
+  /* The document's own first: never in the fleet.* namespace (the parser
+   * refuses those), and the agent's are set last anyway. */
+  for (guint i = 0; spec->labels != NULL && spec->labels[i] != NULL; i++)
+    {
+      const char *eq = strchr (spec->labels[i], '=');
+
+      if (eq != NULL)
+        g_hash_table_insert (labels, g_strndup (spec->labels[i], eq - spec->labels[i]),
+                             g_strdup (eq + 1));
+    }
   g_hash_table_insert (labels, g_strdup (FLEET_LABEL_DEPLOYMENT), g_strdup (spec->deployment));
   g_hash_table_insert (labels, g_strdup (FLEET_LABEL_SERVICE), g_strdup (spec->name));
   g_hash_table_insert (labels, g_strdup (FLEET_LABEL_SPEC_DIGEST), g_strdup (spec->digest));

@@ -57,6 +57,112 @@ typedef struct
 #define FLEET_MAX_GRACE_PERIOD_SECS 3600
 
 /**
+ * FleetServiceRestart:
+ * @FLEET_SERVICE_RESTART_ALWAYS: restart whenever the container exits (the default)
+ * @FLEET_SERVICE_RESTART_ON_FAILURE: restart only after a non-zero exit
+ * @FLEET_SERVICE_RESTART_NO: a one-shot job: it runs to completion once per spec
+ */
+typedef enum
+{
+  FLEET_SERVICE_RESTART_ALWAYS,
+  FLEET_SERVICE_RESTART_ON_FAILURE,
+  FLEET_SERVICE_RESTART_NO,
+} FleetServiceRestart;
+
+/**
+ * FleetNetworkMode:
+ * @FLEET_NETWORK_MODE_BRIDGE: the container's own network namespace (the default)
+ * @FLEET_NETWORK_MODE_HOST: the host's network namespace
+ * @FLEET_NETWORK_MODE_NONE: a network namespace with only a loopback interface
+ */
+typedef enum
+{
+  FLEET_NETWORK_MODE_BRIDGE,
+  FLEET_NETWORK_MODE_HOST,
+  FLEET_NETWORK_MODE_NONE,
+} FleetNetworkMode;
+
+/**
+ * FleetLogDriver:
+ * @FLEET_LOG_DRIVER_DEFAULT: podman's configured default
+ * @FLEET_LOG_DRIVER_JOURNALD: the systemd journal
+ * @FLEET_LOG_DRIVER_K8S_FILE: a file per container, size-limited with @log_max_size
+ * @FLEET_LOG_DRIVER_NONE: the container's output is discarded
+ */
+typedef enum
+{
+  FLEET_LOG_DRIVER_DEFAULT,
+  FLEET_LOG_DRIVER_JOURNALD,
+  FLEET_LOG_DRIVER_K8S_FILE,
+  FLEET_LOG_DRIVER_NONE,
+} FleetLogDriver;
+
+/**
+ * FleetDeviceMapping:
+ * @host_path: the device node on the host (absolute)
+ * @container_path: where it appears in the container (absolute)
+ * @permissions: the cgroup permissions, a subset of "rwm"
+ */
+typedef struct
+{
+  char *host_path;
+  char *container_path;
+  char *permissions;
+} FleetDeviceMapping;
+
+/**
+ * FleetDeviceCgroupRule:
+ * @type: 'a' (all), 'b' (block) or 'c' (character)
+ * @major: the major number, or -1 for any
+ * @minor: the minor number, or -1 for any
+ * @access: a subset of "rwm"
+ */
+typedef struct
+{
+  char type;
+  gint64 major;
+  gint64 minor;
+  char *access;
+} FleetDeviceCgroupRule;
+
+/**
+ * FleetTmpfsMount:
+ * @destination: the absolute path inside the container
+ * @options: (array zero-terminated=1): mount options such as "size=64m", never %NULL
+ */
+typedef struct
+{
+  char *destination;
+  char **options;
+} FleetTmpfsMount;
+
+/**
+ * FleetDependencyCondition:
+ * @FLEET_DEPENDENCY_SERVICE_STARTED: the dependency's container has started
+ * @FLEET_DEPENDENCY_SERVICE_COMPLETED_SUCCESSFULLY: the dependency ran to completion
+ *   and exited 0
+ */
+typedef enum
+{
+  FLEET_DEPENDENCY_SERVICE_STARTED,
+  FLEET_DEPENDENCY_SERVICE_COMPLETED_SUCCESSFULLY,
+} FleetDependencyCondition;
+
+/**
+ * FleetServiceDependency:
+ * @service: the name of a service of the same deployment
+ * @condition: what it must have done before the dependant starts
+ */
+typedef struct
+{
+  char *service;
+  FleetDependencyCondition condition;
+} FleetServiceDependency;
+
+const char *fleet_service_restart_to_string (FleetServiceRestart policy);
+const char *fleet_dependency_condition_to_string (FleetDependencyCondition condition);
+
+/**
  * FleetServiceSpec:
  * @deployment: the deployment name
  * @name: the service name
@@ -66,6 +172,30 @@ typedef struct
  * @env: "KEY=VALUE" strings sorted by key (never %NULL)
  * @ports: (element-type FleetPortMapping): port mappings
  * @volumes: (element-type FleetVolumeMount): mounts
+ * @restart: the effective restart policy
+ * @restart_is_default: %TRUE when the document does not write `restart`
+ * @restart_max_retries: for %FLEET_SERVICE_RESTART_ON_FAILURE, the most restarts, or 0 for no limit
+ * @devices: (element-type FleetDeviceMapping): host devices
+ * @device_cgroup_rules: (element-type FleetDeviceCgroupRule): extra device access
+ * @privileged: whether the container runs privileged
+ * @cap_add: (array zero-terminated=1): capabilities added, "CAP_*" or "ALL"; never %NULL
+ * @cap_drop: (array zero-terminated=1): capabilities dropped, "CAP_*" or "ALL"; never %NULL
+ * @network_mode: the network namespace
+ * @mem_limit: the memory limit in bytes, or 0 for none
+ * @cpus: how many CPUs' worth of time the container may use, or 0 for no limit
+ * @pids_limit: the most processes, -1 for no limit, or 0 for podman's default
+ * @user: (nullable): "USER[:GROUP]" the process runs as, or %NULL for the image's
+ * @working_dir: (nullable): the process's working directory, or %NULL for the image's
+ * @read_only: whether the root filesystem is mounted read-only
+ * @tmpfs: (element-type FleetTmpfsMount): tmpfs mounts
+ * @labels: "KEY=VALUE" strings sorted by key (never %NULL); the fleet.* labels are not
+ *   among them
+ * @hostname: (nullable): the container's host name, or %NULL for podman's
+ * @log_driver: where the container's output goes
+ * @log_max_size: for %FLEET_LOG_DRIVER_K8S_FILE, the log file's size limit in bytes, or 0
+ * @depends_on: (element-type FleetServiceDependency): the services of the deployment that
+ *   must start (or complete) first, in document order
+ * @canonical: the service object in canonical form, as written (without the lifecycle)
  * @lifecycle: the deployment's effective lifecycle
  * @digest: "sha256:<hex>" of the canonical service object with @lifecycle
  *
@@ -86,6 +216,28 @@ struct _FleetServiceSpec
   char **env;
   GPtrArray *ports;
   GPtrArray *volumes;
+  FleetServiceRestart restart;
+  gboolean restart_is_default;
+  guint restart_max_retries;
+  GPtrArray *devices;
+  GPtrArray *device_cgroup_rules;
+  gboolean privileged;
+  char **cap_add;
+  char **cap_drop;
+  FleetNetworkMode network_mode;
+  gint64 mem_limit;
+  double cpus;
+  gint64 pids_limit;
+  char *user;
+  char *working_dir;
+  gboolean read_only;
+  GPtrArray *tmpfs;
+  char **labels;
+  char *hostname;
+  FleetLogDriver log_driver;
+  gint64 log_max_size;
+  GPtrArray *depends_on;
+  char *canonical;
   FleetLifecycle lifecycle;
   char *digest;
 };
@@ -95,6 +247,8 @@ GType fleet_service_spec_get_type (void) G_GNUC_CONST;
 
 FleetServiceSpec *fleet_service_spec_ref (FleetServiceSpec *spec);
 void fleet_service_spec_unref (FleetServiceSpec *spec);
+char **fleet_service_spec_changed_fields (FleetServiceSpec *old_spec,
+                                          FleetServiceSpec *new_spec);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (FleetServiceSpec, fleet_service_spec_unref)
 

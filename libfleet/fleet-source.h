@@ -1,6 +1,13 @@
-/* fleet-source.h: where the desired-state document comes from.  Implemented
- * by FleetHttpSource (http:// and https://, with ETag) and FleetFileSource
- * (file:// URLs and plain paths).
+/* fleet-source.h: where the desired-state document comes from.
+ *
+ * FleetSource is an abstract class.  Its subclasses only say how to fetch
+ * the document once (FleetHttpSource for http:// and https:// with ETag,
+ * FleetFileSource for file:// URLs and plain paths); the class holds what
+ * every source shares: the validator of the document the caller committed,
+ * the deadline of every fetch, one fetch at a time, and the announcing of
+ * documents to whoever listens.  A source that can be told of a change (a
+ * broker watch) announces documents as they come; the HTTP and file sources
+ * poll for them.
  */
 #pragma once
 
@@ -33,70 +40,72 @@ FleetFetchResult *fleet_fetch_result_ref (FleetFetchResult *result);
 void fleet_fetch_result_unref (FleetFetchResult *result);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (FleetFetchResult, fleet_fetch_result_unref)
 
-/**
- * FleetSourceOptions:
- * @device_id: replaces `{device}` in the URL
- * @max_bytes: the largest document accepted; a larger body is aborted
- * @connect_timeout_secs: connecting (HTTP), 0 for the default
- * @timeout_secs: the whole fetch, 0 for the default
- * @ca_file: (nullable): PEM CA bundle to verify the server with, instead of the system's
- * @client_cert_file: (nullable): PEM client certificate (mutual TLS)
- * @client_key_file: (nullable): PEM key of @client_cert_file
- * @bearer_token_file: (nullable): a file whose contents are sent as
- *   `Authorization: Bearer ...`; read at every fetch, so it can be rotated
- *
- * Initialise with fleet_source_options_init().
- */
-typedef struct
-{
-  const char *device_id;
-  gsize max_bytes;
-  guint connect_timeout_secs;
-  guint timeout_secs;
-  const char *ca_file;
-  const char *client_cert_file;
-  const char *client_key_file;
-  const char *bearer_token_file;
-} FleetSourceOptions;
-
-#define FLEET_DEFAULT_CONNECT_TIMEOUT_SECS 10
 #define FLEET_DEFAULT_FETCH_TIMEOUT_SECS 60
-
-void fleet_source_options_init (FleetSourceOptions *options);
+#define FLEET_DEFAULT_POLL_INTERVAL_SECS 30
+#define FLEET_DEFAULT_RETRY_INITIAL_MSECS 1000
+#define FLEET_DEFAULT_RETRY_MAX_MSECS (5 * 60 * 1000)
 
 #define FLEET_TYPE_SOURCE (fleet_source_get_type ())
-G_DECLARE_INTERFACE (FleetSource, fleet_source, FLEET, SOURCE, GObject)
+G_DECLARE_DERIVABLE_TYPE (FleetSource, fleet_source, FLEET, SOURCE, GObject)
 
 /**
- * FleetSourceInterface:
- * @fetch: fetch the document; report not-modified when it still has the
- *   validator last passed to @commit
- * @commit: the caller applied (or at least validated) the fetched document:
- *   remember its validator for the next fetch
- * @get_uri: the effective location, `{device}` replaced, for messages
+ * FleetSourceClass:
+ * @fetch: fetch the document once.  Return the body and its validator;
+ *   return "not modified" only when the source itself learnt so (an HTTP
+ *   304 to an If-None-Match with fleet_source_get_committed()).  Errors
+ *   name the cause only: the class prefixes where the document comes from.
+ *   The cancellable is cancelled when the deadline passes or the source is
+ *   stopped.
+ * @fetch_finish: complete @fetch
+ * @start: begin announcing documents.  The default polls when the subclass
+ *   asked for it with fleet_source_set_polling() at construction.
+ * @stop: stop announcing documents
+ * @document: class handler of #FleetSource::document
+ * @failed: class handler of #FleetSource::failed
  */
-struct _FleetSourceInterface
+struct _FleetSourceClass
 {
-  GTypeInterface g_iface;
+  GObjectClass parent_class;
 
   void (*fetch) (FleetSource *self, GCancellable *cancellable, GAsyncReadyCallback callback,
                  gpointer user_data);
   FleetFetchResult *(*fetch_finish) (FleetSource *self, GAsyncResult *result, GError **error);
-  void (*commit) (FleetSource *self, const char *validator);
-  const char *(*get_uri) (FleetSource *self);
+  void (*start) (FleetSource *self);
+  void (*stop) (FleetSource *self);
+
+  void (*document) (FleetSource *self, FleetFetchResult *result);
+  void (*failed) (FleetSource *self, const GError *error);
 
   /*< private >*/
   gpointer padding[8];
 };
 
-FleetSource *fleet_source_new_for_uri (const char *uri, const FleetSourceOptions *options,
-                                       GError **error);
+FleetSource *fleet_source_new_for_uri (const char *uri, const char *device_id, GError **error);
+char *fleet_source_expand_uri (const char *uri, const char *device_id);
+
 void fleet_source_fetch_async (FleetSource *self, GCancellable *cancellable,
                                GAsyncReadyCallback callback, gpointer user_data);
 FleetFetchResult *fleet_source_fetch_finish (FleetSource *self, GAsyncResult *result,
                                              GError **error);
+void fleet_source_start (FleetSource *self);
+void fleet_source_stop (FleetSource *self);
+
 void fleet_source_commit (FleetSource *self, const char *validator);
+void fleet_source_reject (FleetSource *self);
+const char *fleet_source_get_committed (FleetSource *self);
+
 const char *fleet_source_get_uri (FleetSource *self);
-char *fleet_source_expand_uri (const char *uri, const char *device_id);
+guint fleet_source_get_fetch_timeout (FleetSource *self);
+void fleet_source_prefix_error (FleetSource *self, GError **error);
+
+void fleet_source_set_poll_interval (FleetSource *self, guint secs);
+void fleet_source_set_retry_backoff (FleetSource *self, guint initial_msecs, guint max_msecs);
+gint64 fleet_source_get_next_poll_in (FleetSource *self);
+
+/* For subclasses. */
+void fleet_source_set_polling (FleetSource *self, gboolean polling);
+void fleet_source_poll_now (FleetSource *self);
+void fleet_source_announce (FleetSource *self, FleetFetchResult *result);
+void fleet_source_announce_failure (FleetSource *self, const GError *error);
 
 G_END_DECLS

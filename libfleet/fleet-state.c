@@ -1,58 +1,16 @@
-/* fleet-state.c: the agent's persisted state, and its files.
+/* fleet-state.c: the agent's records, and the operations that change them.
  *
- * The state directory holds two files.  desired.json is the document being
- * applied, in its canonical form (so its sha256 is the document's digest);
- * it is written once, when a document is accepted.  state.json holds the
- * records: the generation high-water mark, the digest of the document they
- * were written against, and per deployment its phase, last error and the
- * container id and spec digest of each service.  It is small and written,
- * compactly, after every change.
- *
- * Both are written atomically (a temporary file, fsync, rename:
- * g_file_set_contents_full with CONSISTENT | DURABLE), so after a crash or
- * a power cut each holds either its old or its new contents, never a
- * mixture.  They are written synchronously: the reconciler must know a
- * container id is on disk before it moves on.  desired.json goes first, so
- * a crash between the two writes leaves a desired.json newer than the
- * records; that is safe to load, as every service record carries the
- * digest of the spec its container was created from.
- *
- *   state.json:   { "version": 2, "generation": 7, "desired_digest": "sha256:...",
- *                   "deployments": { "hello": { "phase": "Running", "last_error": null,
- *                     "last_event_at": "...", "services": { "web": {
- *                       "container_id": "...", "spec_digest": "sha256:..." } } } } }
- *   desired.json: { ...the document, canonical... }
- *
- * Version 1 was one file, state.json, with the document inline as
- * "desired"; it is still read, and the next save writes both files.
+ * Every operation notes what it changed, so that fleet_state_save() can
+ * persist just that (fleet-state-journal.c) instead of every record again:
+ * an upgrade of n services then writes O(n) bytes, not O(n²).
  */
 #include "config.h"
 
-#include <glib/gstdio.h>
-#include <json-glib/json-glib.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <unistd.h>
 
-#include "fleet-state.h"
+#include "fleet-state-private.h"
 #include "fleet-util-private.h"
-
-#define STATE_FORMAT_VERSION 2
-#define STATE_FORMAT_VERSION_SINGLE_FILE 1
-/* Neither file has any business being this large: a document is 1 MiB by
- * default, and a record per service is a few hundred bytes. */
-#define FLEET_STATE_MAX_BYTES (256 * 1024 * 1024)
-
-/* FleetState and what only this file needs: which document desired.json
- * holds, as far as this state knows, so that a save writes it only when
- * the desired document changed. */
-typedef struct
-{
-  FleetState state;
-  char *saved_desired_dir;
-  char *saved_desired_digest;
-} StatePrivate;
-
-#define STATE_PRIVATE(state) ((StatePrivate *) (state))
 
 static void
 service_record_free (gpointer data)
@@ -61,6 +19,8 @@ service_record_free (gpointer data)
 
   g_free (record->container_id);
   g_free (record->spec_digest);
+  g_free (record->candidate_id);
+  g_free (record->candidate_digest);
   g_free (record);
 }
 
@@ -79,11 +39,14 @@ deployment_record_free (gpointer data)
 FleetState *
 fleet_state_new (void)
 {
-  FleetState *state = (FleetState *) g_new0 (StatePrivate, 1);
+  FleetState *state = g_new0 (FleetState, 1);
 
   state->generation = -1;
   state->deployments = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
                                               deployment_record_free);
+  state->dirty = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  state->full_save_due = TRUE;
+  state->journal_fd = -1;
   return state;
 }
 
@@ -92,21 +55,100 @@ fleet_state_free (FleetState *state)
 {
   if (state == NULL)
     return;
+  fleet_state_journal_close (state);
   g_clear_pointer (&state->desired, fleet_document_unref);
   g_hash_table_unref (state->deployments);
-  g_free (STATE_PRIVATE (state)->saved_desired_dir);
-  g_free (STATE_PRIVATE (state)->saved_desired_digest);
+  g_hash_table_unref (state->dirty);
+  g_free (state->saved_dir);
+  g_free (state->saved_desired_digest);
+  g_free (state->journal_base);
   g_free (state);
 }
 
-FleetDeploymentRecord *
+char *
+fleet_state_journal_key (const char *deployment, const char *service)
+{
+  return service ? g_strconcat (deployment, "\002", service, NULL)
+                 : g_strconcat (deployment, "\001", NULL);
+}
+
+void
+fleet_state_mark_dirty (FleetState *state, const char *deployment, const char *service)
+{
+  g_hash_table_add (state->dirty, fleet_state_journal_key (deployment, service));
+}
+
+/**
+ * fleet_state_get_generation:
+ *
+ * Returns: the highest generation applied, or -1
+ */
+gint64
+fleet_state_get_generation (FleetState *state)
+{
+  g_return_val_if_fail (state != NULL, -1);
+  return state->generation;
+}
+
+/**
+ * fleet_state_get_desired:
+ *
+ * Returns: (transfer none) (nullable): the last accepted document
+ */
+FleetDocument *
+fleet_state_get_desired (FleetState *state)
+{
+  g_return_val_if_fail (state != NULL, NULL);
+  return state->desired;
+}
+
+/**
+ * fleet_state_set_desired:
+ * @document: the accepted document
+ *
+ * Make @document the desired one, and raise the generation to its own.
+ * The next save writes desired.json and every record.
+ */
+void
+fleet_state_set_desired (FleetState *state, FleetDocument *document)
+{
+  g_return_if_fail (state != NULL);
+  g_return_if_fail (document != NULL);
+
+  fleet_document_ref (document);
+  g_clear_pointer (&state->desired, fleet_document_unref);
+  state->desired = document;
+  state->generation = MAX (state->generation, document->generation);
+  state->full_save_due = TRUE;
+}
+
+/* For tests and for readers of old formats: the generation as recorded. */
+void
+fleet_state_set_generation (FleetState *state, gint64 generation)
+{
+  g_return_if_fail (state != NULL);
+
+  state->generation = generation;
+  state->full_save_due = TRUE;
+}
+
+const FleetDeploymentRecord *
 fleet_state_lookup_deployment (FleetState *state, const char *name)
 {
+  g_return_val_if_fail (state != NULL, NULL);
   return g_hash_table_lookup (state->deployments, name);
 }
 
+const FleetServiceRecord *
+fleet_state_lookup_service (FleetState *state, const char *deployment, const char *service)
+{
+  const FleetDeploymentRecord *record = fleet_state_lookup_deployment (state, deployment);
+
+  return record ? g_hash_table_lookup (record->services, service) : NULL;
+}
+
 FleetDeploymentRecord *
-fleet_state_ensure_deployment (FleetState *state, const char *name)
+fleet_state_ensure_deployment_record (FleetState *state, const char *name)
 {
   FleetDeploymentRecord *record = g_hash_table_lookup (state->deployments, name);
 
@@ -118,13 +160,196 @@ fleet_state_ensure_deployment (FleetState *state, const char *name)
       record->services = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                                 service_record_free);
       g_hash_table_insert (state->deployments, record->name, record);
+      fleet_state_mark_dirty (state, name, NULL);
     }
   return record;
+}
+
+FleetServiceRecord *
+fleet_state_ensure_service_record (FleetDeploymentRecord *record, const char *name)
+{
+  FleetServiceRecord *service = g_hash_table_lookup (record->services, name);
+
+  if (service == NULL)
+    {
+      service = g_new0 (FleetServiceRecord, 1);
+      g_hash_table_insert (record->services, g_strdup (name), service);
+    }
+  return service;
+}
+
+/* Returns: whether the deployment is new (Pending, no services) */
+gboolean
+fleet_state_add_deployment (FleetState *state, const char *name)
+{
+  g_return_val_if_fail (state != NULL, FALSE);
+
+  if (g_hash_table_contains (state->deployments, name))
+    return FALSE;
+  fleet_state_ensure_deployment_record (state, name);
+  return TRUE;
+}
+
+static void
+touch (FleetState *state, FleetDeploymentRecord *record)
+{
+  g_free (record->last_event_at);
+  record->last_event_at = fleet_format_timestamp (NULL);
+  fleet_state_mark_dirty (state, record->name, NULL);
+}
+
+/**
+ * fleet_state_set_phase:
+ * @last_error: (nullable): why it failed
+ *
+ * Set the phase and last error of @deployment, creating its record if
+ * needed, and note the time when either changed.
+ *
+ * Returns: whether the phase changed
+ */
+gboolean
+fleet_state_set_phase (FleetState *state, const char *deployment, FleetPhase phase,
+                       const char *last_error)
+{
+  FleetDeploymentRecord *record;
+  gboolean changed;
+
+  g_return_val_if_fail (state != NULL, FALSE);
+
+  record = fleet_state_ensure_deployment_record (state, deployment);
+  changed = record->phase != phase;
+  if (!changed && g_strcmp0 (record->last_error, last_error) == 0)
+    return FALSE;
+  record->phase = phase;
+  g_free (record->last_error);
+  record->last_error = g_strdup (last_error);
+  touch (state, record);
+  return changed;
+}
+
+/* For readers of the records: when the deployment last changed. */
+void
+fleet_state_set_last_event_at (FleetState *state, const char *deployment, const char *timestamp)
+{
+  FleetDeploymentRecord *record;
+
+  g_return_if_fail (state != NULL);
+
+  record = fleet_state_ensure_deployment_record (state, deployment);
+  g_free (record->last_event_at);
+  record->last_event_at = g_strdup (timestamp);
+  fleet_state_mark_dirty (state, deployment, NULL);
+}
+
+static FleetServiceRecord *
+change_service (FleetState *state, const char *deployment, const char *service)
+{
+  FleetDeploymentRecord *record = fleet_state_ensure_deployment_record (state, deployment);
+
+  touch (state, record);
+  fleet_state_mark_dirty (state, deployment, service);
+  return fleet_state_ensure_service_record (record, service);
+}
+
+static void
+replace_string (char **field, const char *value)
+{
+  char *copy = g_strdup (value);
+
+  g_free (*field);
+  *field = copy;
+}
+
+/**
+ * fleet_state_record_container:
+ * @container_id: (nullable): the container now serving @service, or %NULL for none
+ * @spec_digest: (nullable): the digest of its spec
+ */
+void
+fleet_state_record_container (FleetState *state, const char *deployment, const char *service,
+                              const char *container_id, const char *spec_digest)
+{
+  FleetServiceRecord *record;
+
+  g_return_if_fail (state != NULL);
+
+  record = change_service (state, deployment, service);
+  replace_string (&record->container_id, container_id);
+  replace_string (&record->spec_digest, spec_digest);
+}
+
+/* A new container started beside the serving one, not serving yet. */
+void
+fleet_state_record_candidate (FleetState *state, const char *deployment, const char *service,
+                              const char *container_id, const char *spec_digest)
+{
+  FleetServiceRecord *record;
+
+  g_return_if_fail (state != NULL);
+
+  record = change_service (state, deployment, service);
+  replace_string (&record->candidate_id, container_id);
+  replace_string (&record->candidate_digest, spec_digest);
+}
+
+/* The candidate serves now, in place of the old container. */
+void
+fleet_state_promote_candidate (FleetState *state, const char *deployment, const char *service)
+{
+  FleetServiceRecord *record;
+
+  g_return_if_fail (state != NULL);
+
+  record = change_service (state, deployment, service);
+  g_free (record->container_id);
+  g_free (record->spec_digest);
+  record->container_id = g_steal_pointer (&record->candidate_id);
+  record->spec_digest = g_steal_pointer (&record->candidate_digest);
+}
+
+void
+fleet_state_forget_candidate (FleetState *state, const char *deployment, const char *service)
+{
+  FleetServiceRecord *record;
+
+  g_return_if_fail (state != NULL);
+
+  record = change_service (state, deployment, service);
+  g_clear_pointer (&record->candidate_id, g_free);
+  g_clear_pointer (&record->candidate_digest, g_free);
+}
+
+/* @service is gone from @deployment, with its containers. */
+void
+fleet_state_forget_service (FleetState *state, const char *deployment, const char *service)
+{
+  FleetDeploymentRecord *record;
+
+  g_return_if_fail (state != NULL);
+
+  record = g_hash_table_lookup (state->deployments, deployment);
+  if (record == NULL || !g_hash_table_remove (record->services, service))
+    return;
+  touch (state, record);
+  fleet_state_mark_dirty (state, deployment, service);
 }
 
 void
 fleet_state_remove_deployment (FleetState *state, const char *name)
 {
+  FleetDeploymentRecord *record;
+  GHashTableIter iter;
+  gpointer service;
+
+  g_return_if_fail (state != NULL);
+
+  record = g_hash_table_lookup (state->deployments, name);
+  if (record == NULL)
+    return;
+  g_hash_table_iter_init (&iter, record->services);
+  while (g_hash_table_iter_next (&iter, &service, NULL))
+    fleet_state_mark_dirty (state, name, service);
+  fleet_state_mark_dirty (state, name, NULL);
   g_hash_table_remove (state->deployments, name);
 }
 
@@ -157,26 +382,31 @@ sorted_keys (GHashTable *table)
 GPtrArray *
 fleet_state_get_deployment_names (FleetState *state)
 {
+  g_return_val_if_fail (state != NULL, NULL);
   return sorted_keys (state->deployments);
 }
 
-FleetServiceRecord *
-fleet_deployment_record_lookup_service (FleetDeploymentRecord *record, const char *name)
+/* Returns: how many service records there are, in all deployments */
+guint
+fleet_state_count_services (FleetState *state)
 {
-  return g_hash_table_lookup (record->services, name);
+  GHashTableIter iter;
+  FleetDeploymentRecord *record;
+  guint n = 0;
+
+  g_return_val_if_fail (state != NULL, 0);
+
+  g_hash_table_iter_init (&iter, state->deployments);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &record))
+    n += g_hash_table_size (record->services);
+  return n;
 }
 
-FleetServiceRecord *
-fleet_deployment_record_ensure_service (FleetDeploymentRecord *record, const char *name)
+const FleetServiceRecord *
+fleet_deployment_record_lookup_service (const FleetDeploymentRecord *record, const char *name)
 {
-  FleetServiceRecord *service = g_hash_table_lookup (record->services, name);
-
-  if (service == NULL)
-    {
-      service = g_new0 (FleetServiceRecord, 1);
-      g_hash_table_insert (record->services, g_strdup (name), service);
-    }
-  return service;
+  g_return_val_if_fail (record != NULL, NULL);
+  return g_hash_table_lookup (record->services, name);
 }
 
 /**
@@ -186,17 +416,20 @@ fleet_deployment_record_ensure_service (FleetDeploymentRecord *record, const cha
  *   names, sorted
  */
 GPtrArray *
-fleet_deployment_record_get_service_names (FleetDeploymentRecord *record)
+fleet_deployment_record_get_service_names (const FleetDeploymentRecord *record)
 {
+  g_return_val_if_fail (record != NULL, NULL);
   return sorted_keys (record->services);
 }
 
-/* Whether any service record holds @container_id. */
+/* Whether any service record holds @container_id, serving or candidate. */
 gboolean
 fleet_state_has_container_id (FleetState *state, const char *container_id)
 {
   GHashTableIter iter;
   FleetDeploymentRecord *record;
+
+  g_return_val_if_fail (state != NULL, FALSE);
 
   g_hash_table_iter_init (&iter, state->deployments);
   while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &record))
@@ -206,478 +439,9 @@ fleet_state_has_container_id (FleetState *state, const char *container_id)
 
       g_hash_table_iter_init (&siter, record->services);
       while (g_hash_table_iter_next (&siter, NULL, (gpointer *) &service))
-        if (g_strcmp0 (service->container_id, container_id) == 0)
+        if (g_strcmp0 (service->container_id, container_id) == 0
+            || g_strcmp0 (service->candidate_id, container_id) == 0)
           return TRUE;
     }
   return FALSE;
-}
-
-static void
-add_nullable_string (JsonBuilder *builder, const char *name, const char *value)
-{
-  json_builder_set_member_name (builder, name);
-  if (value)
-    json_builder_add_string_value (builder, value);
-  else
-    json_builder_add_null_value (builder);
-}
-
-static void
-add_deployment (JsonBuilder *builder, FleetDeploymentRecord *record)
-{
-  g_autoptr(GPtrArray) names = fleet_deployment_record_get_service_names (record);
-
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "phase");
-  json_builder_add_string_value (builder, fleet_phase_to_string (record->phase));
-  add_nullable_string (builder, "last_error", record->last_error);
-  add_nullable_string (builder, "last_event_at", record->last_event_at);
-  json_builder_set_member_name (builder, "services");
-  json_builder_begin_object (builder);
-  for (guint i = 0; i < names->len; i++)
-    {
-      FleetServiceRecord *service = g_hash_table_lookup (record->services, names->pdata[i]);
-
-      json_builder_set_member_name (builder, names->pdata[i]);
-      json_builder_begin_object (builder);
-      add_nullable_string (builder, "container_id", service->container_id);
-      add_nullable_string (builder, "spec_digest", service->spec_digest);
-      json_builder_end_object (builder);
-    }
-  json_builder_end_object (builder);
-  json_builder_end_object (builder);
-}
-
-/**
- * fleet_state_serialize:
- *
- * Returns: (transfer full): the contents of state.json: the records, compact
- */
-GBytes *
-fleet_state_serialize (FleetState *state)
-{
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
-  g_autoptr(GPtrArray) names = fleet_state_get_deployment_names (state);
-  g_autoptr(JsonNode) root = NULL;
-  g_autoptr(JsonGenerator) generator = json_generator_new ();
-  gsize len;
-  char *text;
-
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "version");
-  json_builder_add_int_value (builder, STATE_FORMAT_VERSION);
-  json_builder_set_member_name (builder, "generation");
-  if (state->generation >= 0)
-    json_builder_add_int_value (builder, state->generation);
-  else
-    json_builder_add_null_value (builder);
-  add_nullable_string (builder, "desired_digest",
-                       state->desired ? state->desired->digest : NULL);
-  json_builder_set_member_name (builder, "deployments");
-  json_builder_begin_object (builder);
-  for (guint i = 0; i < names->len; i++)
-    {
-      json_builder_set_member_name (builder, names->pdata[i]);
-      add_deployment (builder, g_hash_table_lookup (state->deployments, names->pdata[i]));
-    }
-  json_builder_end_object (builder);
-  json_builder_end_object (builder);
-
-  root = json_builder_get_root (builder);
-  json_generator_set_root (generator, root);
-  text = json_generator_to_data (generator, &len);
-  return g_bytes_new_take (text, len);
-}
-
-static const char *
-get_nullable_string (JsonObject *object, const char *name)
-{
-  JsonNode *node = json_object_get_member (object, name);
-
-  if (node == NULL || JSON_NODE_HOLDS_NULL (node) || !JSON_NODE_HOLDS_VALUE (node)
-      || json_node_get_value_type (node) != G_TYPE_STRING)
-    return NULL;
-  return json_node_get_string (node);
-}
-
-static JsonObject *
-get_object (JsonObject *object, const char *name)
-{
-  JsonNode *node = json_object_get_member (object, name);
-
-  return node && JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
-}
-
-static gboolean
-load_deployment (FleetState *state, const char *name, JsonNode *node, GError **error)
-{
-  FleetDeploymentRecord *record;
-  JsonObject *object, *services;
-  g_autoptr(GList) members = NULL;
-
-  if (!JSON_NODE_HOLDS_OBJECT (node))
-    return fleet_throw (error, FLEET_ERROR_STATE_CORRUPT, "deployments.%s: not an object", name);
-  object = json_node_get_object (node);
-  record = fleet_state_ensure_deployment (state, name);
-  if (!fleet_phase_from_string (get_nullable_string (object, "phase"), &record->phase))
-    return fleet_throw (error, FLEET_ERROR_STATE_CORRUPT, "deployments.%s.phase: unknown phase",
-                        name);
-  record->last_error = g_strdup (get_nullable_string (object, "last_error"));
-  record->last_event_at = g_strdup (get_nullable_string (object, "last_event_at"));
-  services = get_object (object, "services");
-  if (services == NULL)
-    return fleet_throw (error, FLEET_ERROR_STATE_CORRUPT, "deployments.%s.services: missing",
-                        name);
-  members = json_object_get_members (services);
-  for (GList *l = members; l != NULL; l = l->next)
-    {
-      JsonObject *s = get_object (services, l->data);
-      FleetServiceRecord *service;
-      const char *id;
-
-      if (s == NULL)
-        return fleet_throw (error, FLEET_ERROR_STATE_CORRUPT,
-                            "deployments.%s.services.%s: not an object", name,
-                            (const char *) l->data);
-      id = get_nullable_string (s, "container_id");
-      if (id != NULL && !fleet_is_container_id (id))
-        return fleet_throw (error, FLEET_ERROR_STATE_CORRUPT,
-                            "deployments.%s.services.%s.container_id: not a container id", name,
-                            (const char *) l->data);
-      service = fleet_deployment_record_ensure_service (record, l->data);
-      service->container_id = g_strdup (id);
-      service->spec_digest = g_strdup (get_nullable_string (s, "spec_digest"));
-    }
-  return TRUE;
-}
-
-/* A document that was valid when it was applied: don't let a smaller limit
- * configured since make it unreadable. */
-static FleetDocument *
-parse_applied_document (const char *data, gssize len, GError **error)
-{
-  FleetLimits limits;
-
-  fleet_limits_init_default (&limits);
-  limits.max_document_bytes = G_MAXSIZE;
-  return fleet_document_new_from_data (data, len, &limits, error);
-}
-
-/* Version 1: the document inline, as "desired". */
-static gboolean
-load_inline_desired (FleetState *state, JsonNode *node, GError **error)
-{
-  g_autofree char *text = NULL;
-
-  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
-    return TRUE;
-  text = json_to_string (node, FALSE);
-  state->desired = parse_applied_document (text, -1, error);
-  if (state->desired == NULL)
-    return fleet_prefix_error (error, "desired");
-  return TRUE;
-}
-
-/* Whether the records say @deployment runs exactly its services, each at
- * its spec's digest. */
-static gboolean
-deployment_record_matches (FleetDeploymentRecord *record, FleetDeploymentSpec *deployment)
-{
-  if (g_hash_table_size (record->services) != deployment->services->len)
-    return FALSE;
-  for (guint i = 0; i < deployment->services->len; i++)
-    {
-      FleetServiceSpec *spec = deployment->services->pdata[i];
-      FleetServiceRecord *service = fleet_deployment_record_lookup_service (record, spec->name);
-
-      if (service == NULL || service->container_id == NULL
-          || g_strcmp0 (service->spec_digest, spec->digest) != 0)
-        return FALSE;
-    }
-  return TRUE;
-}
-
-/* desired.json is newer than the records (the agent stopped between
- * writing one and the other): the deployments it changes are Pending, as
- * accepting it made them; the records' spec digests say what to replace. */
-static void
-mark_changed_deployments_pending (FleetState *state)
-{
-  for (guint i = 0; i < state->desired->deployments->len; i++)
-    {
-      FleetDeploymentSpec *deployment = state->desired->deployments->pdata[i];
-      FleetDeploymentRecord *record = fleet_state_lookup_deployment (state, deployment->name);
-
-      if (record != NULL && deployment_record_matches (record, deployment))
-        continue;
-      record = fleet_state_ensure_deployment (state, deployment->name);
-      record->phase = FLEET_PHASE_PENDING;
-      g_clear_pointer (&record->last_error, g_free);
-    }
-}
-
-/* Version 2: the document is desired.json's (@desired, or %NULL when there
- * is none).  A desired.json that cannot be used leaves the state without a
- * document, which the next fetch brings; the records keep every container
- * where it is meanwhile.  Says why in @desired_error when the records call
- * for a document. */
-static void
-take_desired_file (FleetState *state, const char *recorded_digest, GBytes *desired,
-                   GError **desired_error)
-{
-  g_autoptr(GError) local_error = NULL;
-  gsize len;
-  const char *data;
-
-  if (desired == NULL)
-    {
-      if (recorded_digest != NULL)
-        g_set_error (desired_error, FLEET_ERROR, FLEET_ERROR_STATE_CORRUPT,
-                     "missing, though the records name %s", recorded_digest);
-      return;
-    }
-  data = g_bytes_get_data (desired, &len);
-  state->desired = parse_applied_document (data ? data : "", len, &local_error);
-  if (state->desired == NULL)
-    {
-      g_propagate_error (desired_error, g_steal_pointer (&local_error));
-      return;
-    }
-  g_free (STATE_PRIVATE (state)->saved_desired_digest);
-  STATE_PRIVATE (state)->saved_desired_digest = g_strdup (state->desired->digest);
-  state->generation = MAX (state->generation, state->desired->generation);
-  if (g_strcmp0 (recorded_digest, state->desired->digest) != 0)
-    mark_changed_deployments_pending (state);
-}
-
-static FleetState *
-deserialize (GBytes *bytes, GBytes *desired, GError **desired_error, GError **error)
-{
-  g_autoptr(JsonParser) parser = json_parser_new_immutable ();
-  g_autoptr(FleetState) state = fleet_state_new ();
-  g_autoptr(GError) local_error = NULL;
-  JsonNode *root, *generation;
-  JsonObject *object, *deployments;
-  g_autoptr(GList) members = NULL;
-  gint64 version;
-  gsize len;
-  const char *data = g_bytes_get_data (bytes, &len);
-
-  if (!json_parser_load_from_data (parser, data ? data : "", len, &local_error))
-    return fleet_null_throw (error, FLEET_ERROR_STATE_CORRUPT, "%s", local_error->message);
-  root = json_parser_get_root (parser);
-  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
-    return fleet_null_throw (error, FLEET_ERROR_STATE_CORRUPT, "not a JSON object");
-  object = json_node_get_object (root);
-  version = json_object_get_int_member_with_default (object, "version", 0);
-  if (version != STATE_FORMAT_VERSION && version != STATE_FORMAT_VERSION_SINGLE_FILE)
-    return fleet_null_throw (error, FLEET_ERROR_STATE_CORRUPT, "unknown state format version");
-  generation = json_object_get_member (object, "generation");
-  if (generation && JSON_NODE_HOLDS_VALUE (generation)
-      && json_node_get_value_type (generation) == G_TYPE_INT64)
-    state->generation = json_node_get_int (generation);
-  if (version == STATE_FORMAT_VERSION_SINGLE_FILE
-      && !load_inline_desired (state, json_object_get_member (object, "desired"), &local_error))
-    return fleet_null_throw (error, FLEET_ERROR_STATE_CORRUPT, "%s", local_error->message);
-  deployments = get_object (object, "deployments");
-  if (deployments == NULL)
-    return fleet_null_throw (error, FLEET_ERROR_STATE_CORRUPT, "deployments: missing");
-  members = json_object_get_members (deployments);
-  for (GList *l = members; l != NULL; l = l->next)
-    if (!load_deployment (state, l->data, json_object_get_member (deployments, l->data), error))
-      return NULL;
-  if (version == STATE_FORMAT_VERSION)
-    take_desired_file (state, get_nullable_string (object, "desired_digest"), desired,
-                       desired_error);
-  return g_steal_pointer (&state);
-}
-
-/**
- * fleet_state_deserialize:
- * @bytes: the contents of state.json
- * @desired: (nullable): the contents of desired.json, or %NULL when there is none
- *
- * Read the state from its two files' contents, or from a state.json of the
- * single-file format (version 1), which holds the document itself and
- * makes @desired irrelevant.  A @desired that is not a valid document
- * leaves the state without one.  A @desired newer than the records (the
- * agent stopped between writing one and the other) is taken, with the
- * deployments it changes Pending; the generation is the higher of the two.
- *
- * Returns: (transfer full): the state, or %NULL with
- *   FLEET_ERROR_STATE_CORRUPT when @bytes cannot be read
- */
-FleetState *
-fleet_state_deserialize (GBytes *bytes, GBytes *desired, GError **error)
-{
-  g_return_val_if_fail (bytes != NULL, NULL);
-
-  return deserialize (bytes, desired, NULL, error);
-}
-
-static gboolean
-write_file (const char *path, GBytes *bytes, GError **error)
-{
-  return g_file_set_contents_full (path, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes),
-                                   G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE,
-                                   0600, error);
-}
-
-/**
- * fleet_state_save:
- * @state_dir: the state directory
- *
- * Write the records to state.json, and before them the desired document
- * to desired.json when it is not there already: a document is written
- * once, the records after every change.  Each file is replaced atomically
- * and durably.  When desired.json cannot be written, state.json is left as
- * it was, so the two never disagree the other way round.
- */
-gboolean
-fleet_state_save (FleetState *state, const char *state_dir, GError **error)
-{
-  StatePrivate *priv = STATE_PRIVATE (state);
-  g_autofree char *path = g_build_filename (state_dir, FLEET_STATE_FILE_NAME, NULL);
-  g_autoptr(GBytes) bytes = NULL;
-
-  if (state->desired != NULL
-      && (g_strcmp0 (priv->saved_desired_dir, state_dir) != 0
-          || g_strcmp0 (priv->saved_desired_digest, state->desired->digest) != 0))
-    {
-      g_autofree char *desired_path = g_build_filename (state_dir, FLEET_STATE_DESIRED_FILE_NAME,
-                                                        NULL);
-
-      if (!write_file (desired_path, state->desired->canonical, error))
-        return FALSE;
-      g_free (priv->saved_desired_dir);
-      priv->saved_desired_dir = g_strdup (state_dir);
-      g_free (priv->saved_desired_digest);
-      priv->saved_desired_digest = g_strdup (state->desired->digest);
-    }
-  bytes = fleet_state_serialize (state);
-  return write_file (path, bytes, error);
-}
-
-/* The contents of the file at @path, only if it is a regular file of a sane
- * size: a state file replaced by a device or a huge file must not take the
- * agent down with it.  G_FILE_ERROR_NOENT when there is none. */
-static GBytes *
-read_state_file (const char *path, GError **error)
-{
-  g_autofree char *contents = NULL;
-  gsize len;
-  GStatBuf st;
-
-  if (g_stat (path, &st) == 0 && !S_ISREG (st.st_mode))
-    return fleet_null_throw (error, FLEET_ERROR_STATE_CORRUPT, "%s: not a regular file", path);
-  if (g_stat (path, &st) == 0 && st.st_size > FLEET_STATE_MAX_BYTES)
-    return fleet_null_throw (error, FLEET_ERROR_STATE_CORRUPT,
-                             "%s: %" G_GINT64_FORMAT " bytes, larger than a state file can be",
-                             path, (gint64) st.st_size);
-  if (!g_file_get_contents (path, &contents, &len, error))
-    return NULL;
-  return g_bytes_new_take (g_steal_pointer (&contents), len);
-}
-
-/**
- * fleet_state_load:
- * @state_dir: the state directory
- *
- * Read the state that fleet_state_save() wrote to @state_dir (or that an
- * agent of the single-file format left there).  A desired.json that is
- * missing or cannot be read is logged, and the state has no document
- * until the next one is applied.  A desired.json without a state.json (the
- * agent stopped between writing the two, the first time) gives a state
- * with that document and no records.
- *
- * Returns: (transfer full): the state; %NULL with G_FILE_ERROR_NOENT when
- *   there is none, or with FLEET_ERROR_STATE_CORRUPT when state.json cannot
- *   be read
- */
-FleetState *
-fleet_state_load (const char *state_dir, GError **error)
-{
-  static const char no_records[] = "{\"version\":2,\"deployments\":{}}";
-  g_autofree char *path = g_build_filename (state_dir, FLEET_STATE_FILE_NAME, NULL);
-  g_autofree char *desired_path = g_build_filename (state_dir, FLEET_STATE_DESIRED_FILE_NAME,
-                                                    NULL);
-  g_autoptr(GError) local_error = NULL;
-  g_autoptr(GError) desired_read_error = NULL;
-  g_autoptr(GError) desired_error = NULL;
-  g_autoptr(GBytes) bytes = NULL;
-  g_autoptr(GBytes) desired = NULL;
-  FleetState *state;
-
-  g_return_val_if_fail (state_dir != NULL, NULL);
-
-  bytes = read_state_file (path, &local_error);
-  desired = read_state_file (desired_path, &desired_read_error);
-  if (bytes == NULL)
-    {
-      if (!g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT) || desired == NULL)
-        {
-          g_propagate_error (error, g_steal_pointer (&local_error));
-          return NULL;
-        }
-      bytes = g_bytes_new_static (no_records, strlen (no_records));
-    }
-  state = deserialize (bytes, desired, &desired_error, error);
-  if (state == NULL)
-    {
-      g_prefix_error (error, "%s: ", path);
-      return NULL;
-    }
-  STATE_PRIVATE (state)->saved_desired_dir = g_strdup (state_dir);
-  if (desired_error != NULL)
-    {
-      g_autofree char *why = NULL;
-
-      if (desired_read_error != NULL
-          && !g_error_matches (desired_read_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
-        why = fleet_escape_controls (desired_read_error->message);
-      else
-        {
-          g_autofree char *reason = fleet_escape_controls (desired_error->message);
-
-          why = g_strdup_printf ("%s: %s", desired_path, reason);
-        }
-      g_message ("state: %s; no desired document until the next one is applied, "
-                 "the recorded containers are kept",
-                 why);
-    }
-  return state;
-}
-
-/**
- * fleet_state_load_document:
- * @state_dir: the state directory
- *
- * What is left when state.json cannot be read: a state with the document
- * of desired.json, its generation, and no records.
- *
- * Returns: (transfer full): the state; %NULL with G_FILE_ERROR_NOENT when
- *   desired.json is missing, or with FLEET_ERROR_STATE_CORRUPT when it is
- *   no document
- */
-FleetState *
-fleet_state_load_document (const char *state_dir, GError **error)
-{
-  g_autofree char *path = NULL;
-  g_autoptr(GBytes) desired = NULL;
-  g_autoptr(FleetState) state = NULL;
-  g_autoptr(GError) local_error = NULL;
-
-  g_return_val_if_fail (state_dir != NULL, NULL);
-
-  path = g_build_filename (state_dir, FLEET_STATE_DESIRED_FILE_NAME, NULL);
-  desired = read_state_file (path, error);
-  if (desired == NULL)
-    return NULL;
-  state = fleet_state_new ();
-  take_desired_file (state, NULL, desired, &local_error);
-  if (state->desired == NULL)
-    return fleet_null_throw (error, FLEET_ERROR_STATE_CORRUPT, "%s: %s", path,
-                             local_error->message);
-  STATE_PRIVATE (state)->saved_desired_dir = g_strdup (state_dir);
-  return g_steal_pointer (&state);
 }

@@ -37,7 +37,7 @@ add_nullable (JsonBuilder *builder, const char *name, const char *value)
 }
 
 static void
-add_services (JsonBuilder *builder, FleetDeploymentRecord *record, FleetDeploymentSpec *spec)
+add_services (JsonBuilder *builder, const FleetDeploymentRecord *record, FleetDeploymentSpec *spec)
 {
   g_autoptr(GPtrArray) names = fleet_deployment_record_get_service_names (record);
 
@@ -45,8 +45,8 @@ add_services (JsonBuilder *builder, FleetDeploymentRecord *record, FleetDeployme
   json_builder_begin_object (builder);
   for (guint i = 0; i < names->len; i++)
     {
-      FleetServiceRecord *service = fleet_deployment_record_lookup_service (record,
-                                                                            names->pdata[i]);
+      const FleetServiceRecord *service =
+        fleet_deployment_record_lookup_service (record, names->pdata[i]);
 
       if (service->container_id)
         add_nullable (builder, names->pdata[i], service->container_id);
@@ -58,8 +58,8 @@ add_services (JsonBuilder *builder, FleetDeploymentRecord *record, FleetDeployme
   for (guint i = 0; spec && i < spec->services->len; i++)
     {
       FleetServiceSpec *desired = spec->services->pdata[i];
-      FleetServiceRecord *service = fleet_deployment_record_lookup_service (record,
-                                                                            desired->name);
+      const FleetServiceRecord *service =
+        fleet_deployment_record_lookup_service (record, desired->name);
 
       json_builder_set_member_name (builder, desired->name);
       json_builder_begin_object (builder);
@@ -81,9 +81,11 @@ add_deployments (JsonBuilder *builder, FleetState *state)
   json_builder_begin_object (builder);
   for (guint i = 0; i < names->len; i++)
     {
-      FleetDeploymentRecord *record = fleet_state_lookup_deployment (state, names->pdata[i]);
+      const FleetDeploymentRecord *record = fleet_state_lookup_deployment (state,
+                                                                           names->pdata[i]);
+      FleetDocument *desired = fleet_state_get_desired (state);
       FleetDeploymentSpec *spec =
-        state->desired ? fleet_document_lookup_deployment (state->desired, record->name) : NULL;
+        desired ? fleet_document_lookup_deployment (desired, record->name) : NULL;
 
       json_builder_set_member_name (builder, record->name);
       json_builder_begin_object (builder);
@@ -110,7 +112,7 @@ fleet_status_build (FleetReconciler *reconciler, const char *device_id,
 {
   g_autoptr(JsonBuilder) builder = json_builder_new ();
   FleetState *state = fleet_reconciler_get_state (reconciler);
-  FleetDocument *desired = state->desired;
+  FleetDocument *desired = fleet_state_get_desired (state);
 
   json_builder_begin_object (builder);
   add_nullable (builder, "device_id", device_id);

@@ -120,6 +120,13 @@ fleet_log_quote (const char *value)
   return g_string_free (out, FALSE);
 }
 
+/* A record for the operator, named by @action (FLEET_ACTION): at debug
+ * level, since libfleet never writes to a program's stderr by itself;
+ * fleetd's log writer raises it. */
+#define fleet_log_notice(action, ...)                                                      \
+  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "FLEET_ACTION", (action), "MESSAGE",  \
+                    __VA_ARGS__)
+
 /* Finish a GTask that returns a FleetPhase with g_task_return_int(). */
 static inline gboolean
 fleet_task_propagate_phase (GTask *task, FleetPhase *out_phase, GError **error)

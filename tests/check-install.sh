@@ -218,7 +218,7 @@ check "the installed fleetd.conf sets nothing (every key commented out)" \
 # 18. The example documents.
 check "the example documents are in $docdir/examples" \
   files "$root$docdir/examples/hello-v1.json" "$root$docdir/examples/hello-v2.json" \
-    "$root$docdir/examples/hello-v3.json"
+    "$root$docdir/examples/hello-v3.json" "$root$docdir/examples/edge-gateway.json"
 
 # 19. Nothing else: a new installed file must be added to this list (and to
 # the distribution's packaging) on purpose.
@@ -243,6 +243,7 @@ $sysconfdir/fleet/fleetd.conf
 $docdir/examples/hello-v1.json
 $docdir/examples/hello-v2.json
 $docdir/examples/hello-v3.json
+$docdir/examples/edge-gateway.json
 EOF
 extra=$(grep -v -x -F -f "$tmp/expected" "$tmp/installed" | grep -v -E "^$includedir/fleet-1/fleet/fleet[a-z-]*\.h\$" || true)
 if [ -z "$extra" ]; then

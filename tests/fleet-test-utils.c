@@ -182,8 +182,8 @@ const char *
 fleet_test_recorded_id (FleetReconciler *reconciler, const char *deployment, const char *service)
 {
   FleetState *state = fleet_reconciler_get_state (reconciler);
-  FleetDeploymentRecord *record = fleet_state_lookup_deployment (state, deployment);
-  FleetServiceRecord *s = record ? fleet_deployment_record_lookup_service (record, service) : NULL;
+  const FleetDeploymentRecord *record = fleet_state_lookup_deployment (state, deployment);
+  const FleetServiceRecord *s = record ? fleet_deployment_record_lookup_service (record, service) : NULL;
 
   return s ? s->container_id : NULL;
 }

@@ -424,13 +424,13 @@ test_once_running (Fixture *f, gconstpointer data)
 {
   g_autofree char *err = NULL;
   g_autoptr(FleetState) state = NULL;
-  FleetDeploymentRecord *record;
+  const FleetDeploymentRecord *record;
 
   g_assert_cmpint (fleetd_once (f, NULL, &err, NULL), ==, 0);
   g_assert_nonnull (strstr (err, "action=once result=Running"));
   state = load_state (f);
-  g_assert_nonnull (state->desired);
-  g_assert_cmpint (state->generation, ==, 1);
+  g_assert_nonnull (fleet_state_get_desired (state));
+  g_assert_cmpint (fleet_state_get_generation (state), ==, 1);
   record = fleet_state_lookup_deployment (state, "hello");
   g_assert_nonnull (record);
   g_assert_cmpint (record->phase, ==, FLEET_PHASE_RUNNING);
@@ -475,7 +475,7 @@ test_once_start_failure (Fixture *f, gconstpointer data)
   const char *const env[] = { "FLEET_TEST_FAKE_START_FAILS", "localhost/hello:v1", NULL };
   g_autofree char *err = NULL;
   g_autoptr(FleetState) state = NULL;
-  FleetDeploymentRecord *record;
+  const FleetDeploymentRecord *record;
 
   g_assert_cmpint (fleetd_once (f, env, &err, NULL), ==, 1);
   g_assert_nonnull (strstr (err, "action=once result=Failed"));
@@ -493,7 +493,7 @@ test_once_exits_at_once (Fixture *f, gconstpointer data)
   const char *const env[] = { "FLEET_TEST_FAKE_EXITS", "localhost/hello:v1", NULL };
   g_autofree char *err = NULL;
   g_autoptr(FleetState) state = NULL;
-  FleetDeploymentRecord *record;
+  const FleetDeploymentRecord *record;
 
   g_assert_cmpint (fleetd_once (f, env, &err, NULL), ==, 1);
   g_assert_nonnull (strstr (err, "action=once result=Failed"));
@@ -640,7 +640,7 @@ test_plan (Fixture *f, gconstpointer data)
 
   /* A dry run changes nothing. */
   after = load_state (f);
-  g_assert_true (fleet_document_equal (before->desired, after->desired));
+  g_assert_true (fleet_document_equal (fleet_state_get_desired (before), fleet_state_get_desired (after)));
   g_assert_cmpstr (fleet_deployment_record_lookup_service (
                      fleet_state_lookup_deployment (after, "hello"), "web")->container_id, ==,
                    fleet_deployment_record_lookup_service (
@@ -776,8 +776,8 @@ test_sigterm_and_restart (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (log, "action=stop result=ok"));
 
   state = load_state (f);
-  g_assert_nonnull (state->desired);
-  g_assert_cmpstr (state->desired->digest, ==, digest);
+  g_assert_nonnull (fleet_state_get_desired (state));
+  g_assert_cmpstr (fleet_state_get_desired (state)->digest, ==, digest);
   g_assert_true (fleet_is_container_id (fleet_deployment_record_lookup_service (
     fleet_state_lookup_deployment (state, "hello"), "web")->container_id));
 

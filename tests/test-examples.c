@@ -133,6 +133,71 @@ test_service_digest (void)
   g_assert_cmpstr (web->digest, ==, V1_WEB_DIGEST);
 }
 
+/* The digests the release that shipped these examples computed for them.
+ * A fleetd upgraded in place compares the digests it recorded with the ones
+ * it computes now: if these changed, it would recreate every container. */
+typedef struct
+{
+  const char *file;
+  const char *document_digest;
+  const char *service_digests[3]; /* "service=digest", in document order */
+} PinnedExample;
+
+static const PinnedExample pinned_examples[] = {
+  { "hello-v1.json", "sha256:969d429de5f25d0f1287eba3ffad485539d86c5f43e06be2811afa848f00ebce",
+    { "web=sha256:17a4d4d3aecdcab58c00738563d6648fa815ca45a792690863c4207fc921f894" } },
+  { "hello-v2.json", "sha256:ef79b9326e0a7b0664c5da370039e8c1c4515e5a87584ef73211916d3341e67c",
+    { "web=sha256:1374b48e1ee5ab443847db36e4c36393b4cff158eb46c6c72e5c341a6304c467" } },
+  { "hello-v3.json", "sha256:3df069edf7db6387b4aade751f6b5e0d69a6518cb1c0108c6741cff843d19805",
+    { "web=sha256:5b1e8d64628205e808e15a25e830081688fa5c6792f8752914d35447027db6ea",
+      "api=sha256:136a683e5697a2e543824ab0e59f06fd1f1c65fe4d337b1250a7744b46090765" } },
+};
+
+static void
+test_pinned_digests (void)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (pinned_examples); i++)
+    {
+      const PinnedExample *pinned = &pinned_examples[i];
+      g_autoptr(FleetDocument) document = load_example (pinned->file);
+      FleetDeploymentSpec *hello = fleet_document_lookup_deployment (document, "hello");
+      guint n = 0;
+
+      g_test_message ("%s", pinned->file);
+      g_assert_cmpstr (document->digest, ==, pinned->document_digest);
+      for (; n < G_N_ELEMENTS (pinned->service_digests) && pinned->service_digests[n]; n++)
+        {
+          FleetServiceSpec *service = hello->services->pdata[n];
+          g_autofree char *actual = g_strconcat (service->name, "=", service->digest, NULL);
+
+          g_assert_cmpstr (actual, ==, pinned->service_digests[n]);
+        }
+      g_assert_cmpuint (hello->services->len, ==, n);
+    }
+}
+
+/* The edge example is valid, and shows what it is there to show: a device,
+ * host networking, a memory limit, and an init job its gateway waits for. */
+static void
+test_edge_gateway (void)
+{
+  g_autoptr(FleetDocument) document = load_example ("edge-gateway.json");
+  FleetServiceSpec *gateway = fleet_document_lookup_service (document, "till", "gateway");
+  FleetServiceSpec *migrate = fleet_document_lookup_service (document, "till", "migrate");
+  FleetServiceDependency *dependency;
+
+  g_assert_nonnull (gateway);
+  g_assert_nonnull (migrate);
+  g_assert_cmpuint (gateway->devices->len, >, 0);
+  g_assert_cmpint (gateway->network_mode, ==, FLEET_NETWORK_MODE_HOST);
+  g_assert_cmpint (gateway->mem_limit, >, 0);
+  g_assert_cmpint (migrate->restart, ==, FLEET_SERVICE_RESTART_NO);
+  g_assert_cmpuint (gateway->depends_on->len, ==, 1);
+  dependency = gateway->depends_on->pdata[0];
+  g_assert_cmpstr (dependency->service, ==, "migrate");
+  g_assert_cmpint (dependency->condition, ==, FLEET_DEPENDENCY_SERVICE_COMPLETED_SUCCESSFULLY);
+}
+
 static void
 test_man_page_digest (void)
 {
@@ -158,6 +223,8 @@ main (int argc, char **argv)
   g_test_add_func ("/examples/upgrade-v1-v2-v3", test_upgrade);
   g_test_add_func ("/examples/service-digest", test_service_digest);
   g_test_add_func ("/examples/man-page-digest", test_man_page_digest);
+  g_test_add_func ("/examples/pinned-digests", test_pinned_digests);
+  g_test_add_func ("/examples/edge-gateway", test_edge_gateway);
 
   return g_test_run ();
 }

@@ -8,6 +8,8 @@
 #include "config.h"
 
 #include <glib/gstdio.h>
+#include <libsoup/soup.h>
+#include <sys/stat.h>
 
 #include "fleet-test-utils.h"
 #include "fleet-util-private.h"
@@ -45,27 +47,33 @@ on_fetched (FleetdAgent *agent, gpointer user_data)
   ((Fixture *) user_data)->fetches++;
 }
 
-/* A new agent (as after a restart of fleetd) on the same runtime and state. */
+/* A new agent (as after a restart of fleetd) on the same runtime and state,
+ * with the source at @uri (the fixture's file when NULL), polled every
+ * @poll_secs (the default when 0). */
 static void
-new_agent (Fixture *f, guint poll_secs)
+new_agent_for (Fixture *f, const char *uri, guint poll_secs)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(FleetSource) source = NULL;
-  FleetSourceOptions options;
 
   g_clear_object (&f->agent);
   g_clear_object (&f->reconciler);
-  fleet_source_options_init (&options);
-  options.device_id = "test-device";
-  source = fleet_source_new_for_uri (f->source_uri, &options, &error);
+  source = fleet_source_new_for_uri (uri ? uri : f->source_uri, "test-device", &error);
   g_assert_no_error (error);
   f->reconciler = fleet_reconciler_new (FLEET_CONTAINER_RUNTIME (f->runtime), f->state_dir);
   fleet_reconciler_set_retry_backoff (f->reconciler, 10, 40);
   f->agent = fleetd_agent_new (f->reconciler, source, "test-device", NULL);
-  fleetd_agent_set_intervals (f->agent, poll_secs, 3600);
+  if (poll_secs != 0)
+    fleetd_agent_set_intervals (f->agent, poll_secs, 3600);
   fleetd_agent_set_fetch_backoff (f->agent, 10, 40);
   f->fetches = 0;
   g_signal_connect (f->agent, "fetched", G_CALLBACK (on_fetched), f);
+}
+
+static void
+new_agent (Fixture *f, guint poll_secs)
+{
+  new_agent_for (f, NULL, poll_secs);
 }
 
 static void
@@ -179,7 +187,7 @@ last_fetch (Fixture *f)
 static void
 test_start_applies (Fixture *f, gconstpointer data)
 {
-  fleetd_agent_load_state (f->agent);
+  g_assert_true (fleetd_agent_load_state (f->agent, NULL));
   fleetd_agent_start (f->agent);
   wait_for_fetches (f, 1);
   wait_for_phase (f, FLEET_PHASE_RUNNING);
@@ -301,7 +309,7 @@ test_restart_recreates_nothing (Fixture *f, gconstpointer data)
   g_unlink (f->doc_path);
   new_agent (f, 3600);
   fleet_fake_runtime_clear_calls (f->runtime);
-  fleetd_agent_load_state (f->agent);
+  g_assert_true (fleetd_agent_load_state (f->agent, NULL));
   g_assert_cmpstr (fleet_reconciler_get_desired (f->reconciler)->digest, ==, digest);
   fleetd_agent_start (f->agent);
   wait_for_fetches (f, 1);
@@ -327,7 +335,7 @@ test_corrupt_state (Fixture *f, gconstpointer data)
   g_file_set_contents (state_path, "{ not json", -1, NULL);
   new_agent (f, 3600);
   fleet_fake_runtime_clear_calls (f->runtime);
-  fleetd_agent_load_state (f->agent);
+  g_assert_true (fleetd_agent_load_state (f->agent, NULL));
   fleetd_agent_start (f->agent);
   wait_for_fetches (f, 1);
   wait_for_phase (f, FLEET_PHASE_RUNNING);
@@ -405,7 +413,7 @@ test_shutdown (Fixture *f, gconstpointer data)
   shutdown_agent (f);
   state = fleet_state_load (f->state_dir, &error);
   g_assert_no_error (error);
-  g_assert_nonnull (state->desired);
+  g_assert_nonnull (fleet_state_get_desired (state));
 
   fleet_fake_runtime_clear_calls (f->runtime);
   g_assert_cmpint (reconcile (f, &error), ==, -1);
@@ -438,6 +446,269 @@ test_status_and_plan (Fixture *f, gconstpointer data)
   g_assert_cmpuint (fleet_fake_runtime_get_calls (f->runtime)->len, ==, 0);
 }
 
+static gboolean
+on_late (gpointer user_data)
+{
+  *(gboolean *) user_data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* Run the main loop until the reconciler runs @generation, converged, or
+ * @secs have passed; whether it got there. */
+static gboolean
+wait_for_generation (Fixture *f, gint64 generation, guint secs)
+{
+  gboolean late = FALSE;
+  guint late_id = g_timeout_add_seconds (secs, on_late, &late);
+  FleetDocument *desired;
+
+  while (!late
+         && ((desired = fleet_reconciler_get_desired (f->reconciler)) == NULL
+             || desired->generation != generation
+             || fleet_reconciler_get_phase (f->reconciler) != FLEET_PHASE_RUNNING
+             || fleet_reconciler_is_busy (f->reconciler)))
+    g_main_context_iteration (NULL, TRUE);
+  if (!late)
+    g_source_remove (late_id);
+  return !late;
+}
+
+/* With the default poll interval (30 s), a file edit is applied within
+ * 2 s: the file source watches the file's directory. */
+static void
+test_file_edit_applied_at_once (Fixture *f, gconstpointer data)
+{
+  new_agent (f, 0);
+  fleetd_agent_start (f->agent);
+  wait_for_fetches (f, 1);
+  g_assert_true (wait_for_generation (f, 1, 10));
+
+  write_doc (f, 2, "localhost/hello:v2");
+  g_assert_true (wait_for_generation (f, 2, 2));
+  g_assert_cmpstr (last_fetch (f)->result, ==, "ok");
+}
+
+/* A FIFO at the source path (whose opening would block) is refused at once:
+ * `fleetctl reconcile` answers with the cause, nothing that runs changes,
+ * and the document put back is applied. */
+static void
+test_fifo_at_source (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *fifo = g_build_filename (f->dir, "fifo", NULL);
+
+  new_agent (f, 0);
+  fleetd_agent_start (f->agent);
+  wait_for_fetches (f, 1);
+  g_assert_true (wait_for_generation (f, 1, 10));
+  fleet_fake_runtime_clear_calls (f->runtime);
+
+  g_assert_cmpint (mkfifo (fifo, 0600), ==, 0);
+  g_assert_cmpint (g_rename (fifo, f->doc_path), ==, 0);
+  g_assert_cmpint (reconcile (f, &error), ==, -1);
+  g_assert_error (error, FLEET_ERROR, FLEET_ERROR_FETCH_FAILED);
+  g_assert_nonnull (strstr (error->message, f->doc_path));
+  g_assert_nonnull (strstr (error->message, "is a FIFO, not a regular file"));
+  g_assert_cmpstr (last_fetch (f)->result, ==, "error");
+  g_assert_cmpint (fleet_reconciler_get_phase (f->reconciler), ==, FLEET_PHASE_RUNNING);
+  g_assert_cmpuint (fleet_fake_runtime_count_mutating_calls (f->runtime), ==, 0);
+
+  write_doc (f, 2, "localhost/hello:v2");
+  g_assert_true (wait_for_generation (f, 2, 10));
+  g_assert_cmpstr (last_fetch (f)->result, ==, "ok");
+}
+
+/* A restart with persisted state and the same document at the source
+ * costs the runtime one list: the fetched document joins the queue behind
+ * the recovery instead of asking for a second pass. */
+static void
+test_cold_start_one_list (Fixture *f, gconstpointer data)
+{
+  fleetd_agent_start (f->agent);
+  wait_for_fetches (f, 1);
+  wait_for_phase (f, FLEET_PHASE_RUNNING);
+  shutdown_agent (f);
+
+  new_agent (f, 3600);
+  fleet_fake_runtime_clear_calls (f->runtime);
+  g_assert_true (fleetd_agent_load_state (f->agent, NULL));
+  fleetd_agent_start (f->agent);
+  wait_for_fetches (f, 1);
+  wait_for_phase (f, FLEET_PHASE_RUNNING);
+  g_assert_cmpstr (last_fetch (f)->result, ==, "ok");
+  g_assert_cmpuint (fleet_fake_runtime_count_calls (f->runtime, "list"), ==, 1);
+  g_assert_cmpuint (fleet_fake_runtime_count_mutating_calls (f->runtime), ==, 0);
+}
+
+/* The file goes back to the applied version while a new one is being
+ * applied: once that one is, the file's is applied again, without waiting
+ * for a poll (an hour here).  Same generation, so that it may. */
+static void
+test_revert_during_apply (Fixture *f, gconstpointer data)
+{
+  g_autofree char *v1 = NULL;
+
+  fleetd_agent_start (f->agent);
+  wait_for_fetches (f, 1);
+  g_assert_true (wait_for_generation (f, 1, 10));
+  v1 = g_strdup (fleet_reconciler_get_desired (f->reconciler)->digest);
+
+  fleet_fake_runtime_set_latency (f->runtime, 300);
+  write_doc (f, 1, "localhost/hello:v2");
+  while (g_str_equal (fleet_reconciler_get_desired (f->reconciler)->digest, v1))
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_true (fleet_reconciler_is_busy (f->reconciler));
+  write_doc (f, 1, "localhost/hello:v1");
+  {
+    gboolean late = FALSE;
+    guint late_id = g_timeout_add_seconds (10, on_late, &late);
+
+    while (!late && (!g_str_equal (fleet_reconciler_get_desired (f->reconciler)->digest, v1)
+                     || fleet_reconciler_is_busy (f->reconciler)))
+      g_main_context_iteration (NULL, TRUE);
+    g_assert_false (late);
+    g_source_remove (late_id);
+  }
+  g_assert_cmpint (fleet_reconciler_get_phase (f->reconciler), ==, FLEET_PHASE_RUNNING);
+}
+
+#define TWO_DEPLOYMENTS                                                                    \
+  "{\"generation\":%d,\"deployments\":{"                                                   \
+  "\"fast\":{\"type\":\"PodmanV0\",\"data\":{\"services\":["                               \
+  "{\"name\":\"web\",\"image\":\"localhost/fast:v1\"}]}},"                                 \
+  "\"slow\":{\"type\":\"PodmanV0\",\"data\":{\"services\":["                               \
+  "{\"name\":\"a\",\"image\":\"localhost/slow:%s\"}],"                                     \
+  "\"lifecycle\":{\"grace_period_secs\":3600}}}}}"
+
+/* One deployment's rollout that takes its time does not hold up the ticks
+ * of the others: the request queue hands a document to the reconciler and
+ * goes on, and the next tick brings the other deployment's lost container
+ * back (issue 9, defect 4). */
+static void
+test_ticks_do_not_wait_for_rollouts (Fixture *f, gconstpointer data)
+{
+  g_autofree char *v1 = g_strdup_printf (TWO_DEPLOYMENTS, 1, "v1");
+  g_autofree char *v2 = g_strdup_printf (TWO_DEPLOYMENTS, 2, "v2");
+  g_autofree char *fast = NULL;
+  gint64 deadline;
+
+  g_assert_true (g_file_set_contents (f->doc_path, v1, -1, NULL));
+  fleetd_agent_set_intervals (f->agent, 3600, 1);
+  fleetd_agent_start (f->agent);
+  g_assert_true (wait_for_generation (f, 1, 10));
+  fast = g_strdup (fleet_test_recorded_id (f->reconciler, "fast", "web"));
+
+  fleet_fake_runtime_set_pull_hangs (f->runtime, "localhost/slow:v2", TRUE);
+  fleet_fake_runtime_clear_calls (f->runtime);
+  g_assert_true (g_file_set_contents (f->doc_path, v2, -1, NULL));
+  while (fleet_fake_runtime_count_calls (f->runtime, "pull") == 0)
+    g_main_context_iteration (NULL, TRUE);
+
+  /* gone behind the agent's back, without an event */
+  g_assert_true (fleet_fake_runtime_remove_container (f->runtime, fast));
+  deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+  while (fleet_fake_runtime_count_calls (f->runtime, "create") == 0)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_main_context_iteration (NULL, TRUE);
+    }
+  g_assert_cmpint (fleet_fake_runtime_lookup (f->runtime, "fast_web")->state, ==,
+                   FLEET_CONTAINER_STATE_RUNNING);
+  shutdown_agent (f);
+}
+
+/* An HTTP server that answers what the tests below need. */
+static void
+handle_http (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
+             gpointer user_data)
+{
+  static const char html[] = "<html><body><h1>Please sign in</h1></body></html>";
+  static const char truncated[] = "{\"generation\":1,\"deployments\":{\"hello\":";
+
+  if (g_str_equal (path, "/html"))
+    soup_server_message_set_response (msg, "text/html", SOUP_MEMORY_STATIC, html, strlen (html));
+  else if (g_str_equal (path, "/truncated"))
+    soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_STATIC, truncated,
+                                      strlen (truncated));
+  else if (g_str_equal (path, "/always-304"))
+    {
+      soup_server_message_set_status (msg, SOUP_STATUS_NOT_MODIFIED, NULL);
+      return;
+    }
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+}
+
+static SoupServer *
+start_http_server (char **base)
+{
+  g_autoptr(GError) error = NULL;
+  SoupServer *server = soup_server_new (NULL, NULL);
+  GSList *uris;
+
+  soup_server_add_handler (server, NULL, handle_http, NULL, NULL);
+  g_assert_true (soup_server_listen_local (server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error));
+  g_assert_no_error (error);
+  uris = soup_server_get_uris (server);
+  *base = g_strdup_printf ("http://127.0.0.1:%d", g_uri_get_port (uris->data));
+  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  return server;
+}
+
+static void
+stop_http_server (SoupServer *server)
+{
+  soup_server_disconnect (server);
+  g_object_unref (server);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+}
+
+/* A body that is not a document (a captive portal's page, a cut-off
+ * answer) is reported as transport errors are: naming the source. */
+static void
+test_bad_body_names_source (Fixture *f, gconstpointer data)
+{
+  static const char *const paths[] = { "/html", "/truncated" };
+  g_autofree char *base = NULL;
+  SoupServer *server = start_http_server (&base);
+
+  for (guint i = 0; i < G_N_ELEMENTS (paths); i++)
+    {
+      g_autofree char *uri = g_strconcat (base, paths[i], NULL);
+      g_autofree char *prefix = g_strdup_printf ("fetching %s: document: ", uri);
+      g_autoptr(GError) error = NULL;
+
+      new_agent_for (f, uri, 3600);
+      g_assert_cmpint (reconcile (f, &error), ==, -1);
+      g_assert_error (error, FLEET_ERROR, FLEET_ERROR_INVALID_DOCUMENT);
+      if (!g_str_has_prefix (error->message, prefix))
+        g_error ("expected \"%s\" at the start of \"%s\"", prefix, error->message);
+      g_assert_cmpstr (last_fetch (f)->error, ==, error->message);
+    }
+  g_clear_object (&f->agent);
+  stop_http_server (server);
+}
+
+/* A 304 before fleetd has any document is a failed fetch, not a silent
+ * "not modified" that leaves the device Pending for good. */
+static void
+test_304_with_nothing_cached (Fixture *f, gconstpointer data)
+{
+  g_autofree char *base = NULL;
+  SoupServer *server = start_http_server (&base);
+  g_autofree char *uri = g_strconcat (base, "/always-304", NULL);
+  g_autoptr(GError) error = NULL;
+
+  new_agent_for (f, uri, 3600);
+  g_assert_cmpint (reconcile (f, &error), ==, -1);
+  g_assert_error (error, FLEET_ERROR, FLEET_ERROR_FETCH_FAILED);
+  g_assert_nonnull (strstr (error->message, "HTTP 304 Not Modified"));
+  g_assert_cmpstr (last_fetch (f)->result, ==, "error");
+  g_assert_null (fleet_reconciler_get_desired (f->reconciler));
+  g_clear_object (&f->agent);
+  stop_http_server (server);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -455,6 +726,13 @@ main (int argc, char **argv)
   ADD ("/fleetd-agent/dead-container-restarted", test_dead_container_restarted);
   ADD ("/fleetd-agent/shutdown", test_shutdown);
   ADD ("/fleetd-agent/status-and-plan", test_status_and_plan);
+  ADD ("/fleetd-agent/file-edit-applied-at-once", test_file_edit_applied_at_once);
+  ADD ("/fleetd-agent/fifo-at-source", test_fifo_at_source);
+  ADD ("/fleetd-agent/cold-start-one-list", test_cold_start_one_list);
+  ADD ("/fleetd-agent/revert-during-apply", test_revert_during_apply);
+  ADD ("/fleetd-agent/ticks-do-not-wait-for-rollouts", test_ticks_do_not_wait_for_rollouts);
+  ADD ("/fleetd-agent/bad-body-names-source", test_bad_body_names_source);
+  ADD ("/fleetd-agent/304-with-nothing-cached", test_304_with_nothing_cached);
 #undef ADD
 
   return g_test_run ();

@@ -47,11 +47,8 @@ new_agent (Fixture *f)
   g_autoptr(GError) error = NULL;
   g_autoptr(FleetSource) source = NULL;
   g_autofree char *uri = g_filename_to_uri (f->doc_path, NULL, NULL);
-  FleetSourceOptions options;
 
-  fleet_source_options_init (&options);
-  options.device_id = "test-device";
-  source = fleet_source_new_for_uri (uri, &options, &error);
+  source = fleet_source_new_for_uri (uri, "test-device", &error);
   g_assert_no_error (error);
   f->runtime = fleet_fake_runtime_new ();
   f->reconciler = fleet_reconciler_new (FLEET_CONTAINER_RUNTIME (f->runtime), NULL);

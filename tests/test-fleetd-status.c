@@ -328,13 +328,10 @@ test_credentials (Fixture *f, gconstpointer data)
   g_autofree char *token = g_build_filename (dir, "token", NULL);
   g_autoptr(GError) error = NULL;
   g_autoptr(FleetdStatusReporter) reporter = NULL;
-  FleetSourceOptions options;
-  FleetHttpCredentials *credentials;
+  g_autoptr(FleetHttpCredentials) credentials = NULL;
 
   g_assert_true (g_file_set_contents (token, "t0ken\n", -1, NULL));
-  fleet_source_options_init (&options);
-  options.bearer_token_file = token;
-  credentials = _fleet_http_credentials_new (&options, &error);
+  credentials = fleet_http_credentials_new (NULL, NULL, NULL, token, &error);
   g_assert_no_error (error);
   reporter = fleetd_status_reporter_new (f->url, credentials, build_status, f, NULL);
   fleetd_status_reporter_set_timing (reporter, 50, 60000, 20, 80);

@@ -453,7 +453,7 @@ test_pull_failure (Fixture *f, gconstpointer data)
   g_autoptr(FleetDocument) v2 = service_doc (2, "hello", services, "SIGTERM", 1);
   g_autofree char *id = NULL;
   g_autofree char *marker = NULL;
-  FleetDeploymentRecord *record;
+  const FleetDeploymentRecord *record;
 
   if (f->h == NULL)
     return;

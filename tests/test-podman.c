@@ -206,7 +206,7 @@ test_socket_missing (void)
     g_autoptr(FleetPodmanRuntime) runtime = fleet_podman_runtime_new (missing);
     g_autoptr(FleetReconciler) reconciler
         = fleet_reconciler_new (FLEET_CONTAINER_RUNTIME (runtime), NULL);
-    FleetDeploymentRecord *record;
+    const FleetDeploymentRecord *record;
 
     assert_unavailable (FLEET_CONTAINER_RUNTIME (runtime), spec, missing);
     g_assert_false (fleet_test_apply (reconciler, doc, 0, NULL, &error));

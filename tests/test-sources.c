@@ -1,8 +1,9 @@
-/* test-sources.c: the HTTP(S) and file sources against a real HTTP server
- * on 127.0.0.1 (libsoup's SoupServer, in process) and real files: ETag and
- * 304, errors of every kind with their cause, size limits while streaming,
- * timeouts, TLS with a private CA and a client certificate, the bearer token
- * and {device} substitution.
+/* test-sources.c: the HTTP(S) source against a real HTTP server on
+ * 127.0.0.1 (libsoup's SoupServer, in process): ETag and 304 (and a 304
+ * with nothing cached), a redirect to another origin, errors of every kind
+ * with their cause, size limits while streaming, timeouts, TLS with a
+ * private CA and a client certificate, the bearer token and {device}
+ * substitution; and the factory.  The file source is in test-file-source.c.
  */
 #include "config.h"
 
@@ -23,6 +24,7 @@ typedef struct
   char *last_if_none_match;
   char *last_authorization;
   GPtrArray *paused; /* SoupServerMessage kept unanswered */
+  char *moved_to;    /* where /moving redirects, or NULL to answer itself */
 } Fixture;
 
 static void
@@ -64,6 +66,21 @@ handle (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable
     }
   else if (g_str_equal (path, "/no-etag"))
     {
+      soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+      soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_STATIC, DOC,
+                                        strlen (DOC));
+    }
+  else if (g_str_equal (path, "/always-304"))
+    {
+      /* A broken server (or cache) that answers 304 to anything. */
+      soup_message_headers_replace (response, "ETag", "\"v1\"");
+      soup_server_message_set_status (msg, SOUP_STATUS_NOT_MODIFIED, NULL);
+    }
+  else if (g_str_equal (path, "/moving") && f->moved_to != NULL)
+    soup_server_message_set_redirect (msg, SOUP_STATUS_FOUND, f->moved_to);
+  else if (g_str_equal (path, "/moving"))
+    {
+      soup_message_headers_replace (response, "ETag", "\"v1\"");
       soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
       soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_STATIC, DOC,
                                         strlen (DOC));
@@ -144,6 +161,7 @@ fixture_teardown (Fixture *f, gconstpointer data)
   g_free (f->last_path);
   g_free (f->last_if_none_match);
   g_free (f->last_authorization);
+  g_free (f->moved_to);
   fleet_test_rm_rf (f->dir);
   g_free (f->dir);
 }
@@ -177,14 +195,17 @@ fetch (FleetSource *source, GError **error)
 }
 
 static FleetSource *
-new_source (const char *uri, FleetSourceOptions *options)
+new_source (const char *uri, FleetHttpSourceOptions *options)
 {
   g_autoptr(GError) error = NULL;
-  FleetSource *source = fleet_source_new_for_uri (uri, options, &error);
+  FleetSource *source = options ? fleet_http_source_new (uri, options, &error)
+                                : fleet_source_new_for_uri (uri, NULL, &error);
 
   g_assert_no_error (error);
   return source;
 }
+
+
 
 static void
 test_http_etag (Fixture *f, gconstpointer data)
@@ -251,6 +272,117 @@ assert_fetch_fails (FleetSource *source, int code, const char *substring)
 }
 
 static void
+write_file (const char *path, const char *contents)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_file_set_contents (path, contents, -1, &error);
+  g_assert_no_error (error);
+}
+
+/* A 304 is an answer to If-None-Match: without one (nothing cached) it
+ * keeps nothing, and is an error rather than a silent "not modified"; the
+ * retry asks for the document again, still without If-None-Match. */
+static void
+test_http_304_with_nothing_cached (Fixture *f, gconstpointer data)
+{
+  g_autofree char *uri = g_strconcat (f->base, "/always-304", NULL);
+  g_autoptr(FleetSource) source = new_source (uri, NULL);
+
+  for (guint i = 0; i < 2; i++)
+    {
+      assert_fetch_fails (source, FLEET_ERROR_FETCH_FAILED, "HTTP 304 Not Modified");
+      g_assert_null (f->last_if_none_match);
+    }
+  g_assert_cmpuint (f->requests, ==, 2);
+
+  /* With a document committed, the same answer means "keep it". */
+  fleet_source_commit (source, "\"v1\"");
+  {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(FleetFetchResult) result = fetch (source, &error);
+
+    g_assert_no_error (error);
+    g_assert_true (result->not_modified);
+    g_assert_cmpstr (f->last_if_none_match, ==, "\"v1\"");
+  }
+}
+
+typedef struct
+{
+  guint requests;
+  char *if_none_match;
+  char *authorization;
+} OtherOrigin;
+
+static void
+handle_other_origin (SoupServer *server, SoupServerMessage *msg, const char *path,
+                     GHashTable *query, gpointer user_data)
+{
+  OtherOrigin *other = user_data;
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+
+  other->requests++;
+  g_free (other->if_none_match);
+  other->if_none_match = g_strdup (soup_message_headers_get_one (headers, "If-None-Match"));
+  g_free (other->authorization);
+  other->authorization = g_strdup (soup_message_headers_get_one (headers, "Authorization"));
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg), "ETag",
+                                "\"elsewhere\"");
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_STATIC, DOC,
+                                    strlen (DOC));
+}
+
+/* Redirected to another origin (here another port), the request carries
+ * neither the first server's ETag nor its bearer token, and the other
+ * server's ETag is not taken for a validator of the first. */
+static void
+test_http_cross_origin_redirect (Fixture *f, gconstpointer data)
+{
+  g_autofree char *uri = g_strconcat (f->base, "/moving", NULL);
+  g_autofree char *token_file = g_build_filename (f->dir, "token", NULL);
+  g_autoptr(SoupServer) other_server = soup_server_new (NULL, NULL);
+  OtherOrigin other = { 0, };
+  FleetHttpSourceOptions options;
+  g_autoptr(FleetSource) source = NULL;
+  g_autoptr(FleetFetchResult) first = NULL;
+  g_autoptr(FleetFetchResult) moved = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *other_url = NULL;
+  GSList *uris;
+
+  soup_server_add_handler (other_server, NULL, handle_other_origin, &other, NULL);
+  g_assert_true (soup_server_listen_local (other_server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error));
+  uris = soup_server_get_uris (other_server);
+  other_url = g_strdup_printf ("http://127.0.0.1:%d/doc", g_uri_get_port (uris->data));
+  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+
+  write_file (token_file, "s3cret");
+  fleet_http_source_options_init (&options);
+  options.bearer_token_file = token_file;
+  source = new_source (uri, &options);
+  first = fetch (source, &error);
+  g_assert_no_error (error);
+  fleet_source_commit (source, first->validator);
+
+  f->moved_to = g_strdup (other_url);
+  moved = fetch (source, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (f->last_if_none_match, ==, "\"v1\"");
+  g_assert_cmpstr (f->last_authorization, ==, "Bearer s3cret");
+  g_assert_cmpuint (other.requests, ==, 1);
+  g_assert_null (other.if_none_match);
+  g_assert_null (other.authorization);
+  g_assert_false (moved->not_modified);
+  g_assert_true (g_str_has_prefix (moved->validator, "sha256:"));
+
+  soup_server_disconnect (other_server);
+  g_free (other.if_none_match);
+  g_free (other.authorization);
+}
+
+static void
 test_http_500 (Fixture *f, gconstpointer data)
 {
   g_autofree char *uri = g_strconcat (f->base, "/error", NULL);
@@ -284,11 +416,11 @@ static void
 test_http_stall_times_out (Fixture *f, gconstpointer data)
 {
   g_autofree char *uri = g_strconcat (f->base, "/stall", NULL);
-  FleetSourceOptions options;
+  FleetHttpSourceOptions options;
   g_autoptr(FleetSource) source = NULL;
   gint64 start = g_get_monotonic_time ();
 
-  fleet_source_options_init (&options);
+  fleet_http_source_options_init (&options);
   options.timeout_secs = 1;
   source = new_source (uri, &options);
   assert_fetch_fails (source, FLEET_ERROR_FETCH_FAILED, "timed out after 1 s");
@@ -350,26 +482,17 @@ test_http_truncated (Fixture *f, gconstpointer data)
 }
 
 static void
-write_file (const char *path, const char *contents)
-{
-  g_autoptr(GError) error = NULL;
-
-  g_file_set_contents (path, contents, -1, &error);
-  g_assert_no_error (error);
-}
-
-static void
 test_http_bearer_token (Fixture *f, gconstpointer data)
 {
   g_autofree char *uri = g_strconcat (f->base, "/auth", NULL);
   g_autofree char *token_file = g_build_filename (f->dir, "token", NULL);
-  FleetSourceOptions options;
+  FleetHttpSourceOptions options;
   g_autoptr(FleetSource) source = NULL;
   g_autoptr(FleetFetchResult) result = NULL;
   g_autoptr(GError) error = NULL;
 
   write_file (token_file, "s3cret\n");
-  fleet_source_options_init (&options);
+  fleet_http_source_options_init (&options);
   options.bearer_token_file = token_file;
   source = new_source (uri, &options);
   result = fetch (source, &error);
@@ -394,12 +517,12 @@ static void
 test_http_device_substitution (Fixture *f, gconstpointer data)
 {
   g_autofree char *uri = g_strconcat (f->base, "/devices/{device}.json", NULL);
-  FleetSourceOptions options;
+  FleetHttpSourceOptions options;
   g_autoptr(FleetSource) source = NULL;
   g_autoptr(FleetFetchResult) result = NULL;
   g_autofree char *expected = NULL;
 
-  fleet_source_options_init (&options);
+  fleet_http_source_options_init (&options);
   options.device_id = "edge-042";
   source = new_source (uri, &options);
   result = fetch (source, NULL);
@@ -491,7 +614,7 @@ test_https (Fixture *f, gconstpointer data)
   g_autofree char *client_cert = NULL;
   g_autofree char *client_key = NULL;
   g_autofree char *uri = NULL;
-  FleetSourceOptions options;
+  FleetHttpSourceOptions options;
   g_autoptr(GError) error = NULL;
 
   make_certificates (f);
@@ -511,7 +634,7 @@ test_https (Fixture *f, gconstpointer data)
     assert_fetch_fails (source, FLEET_ERROR_FETCH_FAILED, "fetching https://127.0.0.1:");
   }
   /* with the CA file it verifies */
-  fleet_source_options_init (&options);
+  fleet_http_source_options_init (&options);
   options.ca_file = ca_file;
   {
     g_autoptr(FleetSource) source = new_source (uri, &options);
@@ -524,13 +647,13 @@ test_https (Fixture *f, gconstpointer data)
   }
   /* a certificate without its key is a configuration error, said at once */
   options.client_cert_file = client_cert;
-  g_assert_null (fleet_source_new_for_uri (uri, &options, &error));
+  g_assert_null (fleet_http_source_new (uri, &options, &error));
   g_assert_error (error, FLEET_ERROR, FLEET_ERROR_INVALID_ARGUMENT);
   g_clear_error (&error);
   options.client_cert_file = NULL;
   /* a CA file that does not exist likewise */
   options.ca_file = "/nonexistent/ca.pem";
-  g_assert_null (fleet_source_new_for_uri (uri, &options, &error));
+  g_assert_null (fleet_http_source_new (uri, &options, &error));
   g_assert_true (g_str_has_prefix (error->message, "CA file: "));
   g_clear_error (&error);
 }
@@ -545,12 +668,12 @@ test_https_client_certificate (Fixture *f, gconstpointer data)
   g_autofree char *ca_file = g_build_filename (f->dir, "ca.pem", NULL);
   g_autofree char *client_cert = g_build_filename (f->dir, "client.pem", NULL);
   g_autofree char *client_key = g_build_filename (f->dir, "client.key", NULL);
-  FleetSourceOptions options;
+  FleetHttpSourceOptions options;
   g_autoptr(GError) error = NULL;
 
   make_certificates (f);
   server = start_mtls_server (f, port);
-  fleet_source_options_init (&options);
+  fleet_http_source_options_init (&options);
   options.ca_file = ca_file;
   options.timeout_secs = 10;
   {
@@ -571,66 +694,6 @@ test_https_client_certificate (Fixture *f, gconstpointer data)
   }
   g_subprocess_force_exit (server);
   g_subprocess_wait (server, NULL, NULL);
-}
-
-static void
-test_file_source (Fixture *f, gconstpointer data)
-{
-  g_autofree char *path = g_build_filename (f->dir, "desired.json", NULL);
-  g_autofree char *uri = g_strconcat ("file://", path, NULL);
-  const char *locations[] = { path, uri };
-
-  for (gsize i = 0; i < G_N_ELEMENTS (locations); i++)
-    {
-      g_autoptr(FleetSource) source = new_source (locations[i], NULL);
-      g_autoptr(FleetFetchResult) first = NULL;
-      g_autoptr(FleetFetchResult) second = NULL;
-      g_autoptr(FleetFetchResult) third = NULL;
-      g_autoptr(GError) error = NULL;
-
-      g_assert_true (FLEET_IS_FILE_SOURCE (source));
-      g_assert_cmpstr (fleet_source_get_uri (source), ==, path);
-      g_unlink (path);
-      {
-        g_autoptr(FleetFetchResult) none = fetch (source, &error);
-
-        g_assert_null (none);
-        g_assert_error (error, FLEET_ERROR, FLEET_ERROR_FETCH_FAILED);
-        /* the file is named, once */
-        g_assert_nonnull (strstr (error->message, path));
-        g_assert_null (strstr (strstr (error->message, path) + 1, path));
-        g_clear_error (&error);
-      }
-      write_file (path, DOC);
-      first = fetch (source, &error);
-      g_assert_no_error (error);
-      g_assert_false (first->not_modified);
-      fleet_source_commit (source, first->validator);
-      second = fetch (source, &error);
-      g_assert_true (second->not_modified);
-      write_file (path, "{\"deployments\":{}}");
-      third = fetch (source, &error);
-      g_assert_false (third->not_modified);
-      g_assert_cmpuint (g_bytes_get_size (third->body), ==, strlen ("{\"deployments\":{}}"));
-    }
-}
-
-static void
-test_file_too_large (Fixture *f, gconstpointer data)
-{
-  g_autofree char *path = g_build_filename (f->dir, "big.json", NULL);
-  FleetSourceOptions options;
-  g_autoptr(FleetSource) source = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(FleetFetchResult) result = NULL;
-
-  write_file (path, DOC DOC DOC);
-  fleet_source_options_init (&options);
-  options.max_bytes = strlen (DOC);
-  source = new_source (path, &options);
-  result = fetch (source, &error);
-  g_assert_null (result);
-  g_assert_error (error, FLEET_ERROR, FLEET_ERROR_TOO_LARGE);
 }
 
 static void
@@ -657,6 +720,8 @@ main (int argc, char **argv)
 #define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_setup, func, fixture_teardown)
   ADD ("/sources/http-etag", test_http_etag);
   ADD ("/sources/http-no-etag", test_http_no_etag);
+  ADD ("/sources/http-304-with-nothing-cached", test_http_304_with_nothing_cached);
+  ADD ("/sources/http-cross-origin-redirect", test_http_cross_origin_redirect);
   ADD ("/sources/http-500", test_http_500);
   ADD ("/sources/http-refused", test_http_refused);
   ADD ("/sources/http-stall-times-out", test_http_stall_times_out);
@@ -666,8 +731,6 @@ main (int argc, char **argv)
   ADD ("/sources/http-device-substitution", test_http_device_substitution);
   ADD ("/sources/https", test_https);
   ADD ("/sources/https-client-certificate", test_https_client_certificate);
-  ADD ("/sources/file", test_file_source);
-  ADD ("/sources/file-too-large", test_file_too_large);
   ADD ("/sources/factory", test_factory);
 #undef ADD
 

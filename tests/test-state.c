@@ -22,18 +22,13 @@ static FleetState *
 make_state (void)
 {
   FleetState *state = fleet_state_new ();
-  FleetDeploymentRecord *record;
-  FleetServiceRecord *service;
+  g_autoptr(FleetDocument) doc = fleet_test_document (DOC);
 
-  state->generation = 4;
-  state->desired = fleet_test_document (DOC);
-  record = fleet_state_ensure_deployment (state, "hello");
-  record->phase = FLEET_PHASE_FAILED;
-  record->last_error = g_strdup ("pulling img: \"quoted\"\nnewline");
-  record->last_event_at = g_strdup ("2026-11-27T12:00:01Z");
-  service = fleet_deployment_record_ensure_service (record, "web");
-  service->container_id = g_strdup (ID);
-  service->spec_digest = g_strdup ("sha256:abc");
+  fleet_state_set_desired (state, doc);
+  fleet_state_set_generation (state, 4);
+  fleet_state_set_phase (state, "hello", FLEET_PHASE_FAILED, "pulling img: \"quoted\"\nnewline");
+  fleet_state_record_container (state, "hello", "web", ID, "sha256:abc");
+  fleet_state_set_last_event_at (state, "hello", "2026-11-27T12:00:01Z");
   return state;
 }
 
@@ -104,16 +99,16 @@ test_round_trip (void)
   g_autoptr(FleetState) state = make_state ();
   g_autoptr(GBytes) bytes = fleet_state_serialize (state);
   g_autoptr(GError) error = NULL;
-  g_autoptr(FleetState) loaded = fleet_state_deserialize (bytes, state->desired->canonical,
+  g_autoptr(FleetState) loaded = fleet_state_deserialize (bytes, fleet_state_get_desired (state)->canonical,
                                                           &error);
-  FleetDeploymentRecord *record;
-  FleetServiceRecord *service;
+  const FleetDeploymentRecord *record;
+  const FleetServiceRecord *service;
   g_autoptr(GBytes) again = NULL;
   g_autofree char *text = g_strndup (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
 
   g_assert_no_error (error);
-  g_assert_cmpint (loaded->generation, ==, 4);
-  g_assert_true (fleet_document_equal (loaded->desired, state->desired));
+  g_assert_cmpint (fleet_state_get_generation (loaded), ==, 4);
+  g_assert_true (fleet_document_equal (fleet_state_get_desired (loaded), fleet_state_get_desired (state)));
   record = fleet_state_lookup_deployment (loaded, "hello");
   g_assert_cmpint (record->phase, ==, FLEET_PHASE_FAILED);
   g_assert_cmpstr (record->last_error, ==, "pulling img: \"quoted\"\nnewline");
@@ -128,7 +123,7 @@ test_round_trip (void)
   /* the records are compact, and name the document without holding it */
   g_assert_null (strchr (text, '\n'));
   g_assert_null (strstr (text, "PodmanV0"));
-  g_assert_nonnull (strstr (text, state->desired->digest));
+  g_assert_nonnull (strstr (text, fleet_state_get_desired (state)->digest));
 }
 
 static void
@@ -155,16 +150,16 @@ test_save_load (void)
   g_assert_cmpint (st.st_mode & 0777, ==, 0600);
   /* desired.json is the canonical document: its sha256 is the digest */
   desired = read_file (dir, FLEET_STATE_DESIRED_FILE_NAME);
-  g_assert_cmpmem (desired, strlen (desired), g_bytes_get_data (state->desired->canonical, NULL),
-                   g_bytes_get_size (state->desired->canonical));
+  g_assert_cmpmem (desired, strlen (desired), g_bytes_get_data (fleet_state_get_desired (state)->canonical, NULL),
+                   g_bytes_get_size (fleet_state_get_desired (state)->canonical));
   /* the save replaces, and leaves no temporary file behind */
   g_assert_true (fleet_state_save (state, dir, &error));
   g_assert_cmpuint (count_entries (dir), ==, 2);
 
   loaded = fleet_state_load (dir, &error);
   g_assert_no_error (error);
-  g_assert_cmpint (loaded->generation, ==, 4);
-  g_assert_true (fleet_document_equal (loaded->desired, state->desired));
+  g_assert_cmpint (fleet_state_get_generation (loaded), ==, 4);
+  g_assert_true (fleet_document_equal (fleet_state_get_desired (loaded), fleet_state_get_desired (state)));
   g_assert_cmpint (fleet_state_lookup_deployment (loaded, "hello")->phase, ==,
                    FLEET_PHASE_FAILED);
   g_assert_cmpstr (fleet_deployment_record_lookup_service (
@@ -173,12 +168,15 @@ test_save_load (void)
   fleet_test_rm_rf (dir);
 }
 
-/* The document is written when it changes, not with every record. */
+/* The document is written when it changes, not with every record; a
+ * record that changes is appended to the journal, not written with all
+ * the others into state.json. */
 static void
 test_document_written_once (void)
 {
   g_autofree char *dir = fleet_test_make_tmpdir ();
   g_autofree char *other = fleet_test_make_tmpdir ();
+  g_autofree char *journal = path_in (dir, FLEET_STATE_JOURNAL_FILE_NAME);
   g_autoptr(FleetState) state = make_state ();
   g_autoptr(FleetState) loaded = NULL;
   g_autoptr(GError) error = NULL;
@@ -187,28 +185,107 @@ test_document_written_once (void)
   g_assert_true (fleet_state_save (state, dir, &error));
   desired_ino = inode_of (dir, FLEET_STATE_DESIRED_FILE_NAME);
   state_ino = inode_of (dir, FLEET_STATE_FILE_NAME);
+  g_assert_false (g_file_test (journal, G_FILE_TEST_EXISTS));
 
-  fleet_deployment_record_lookup_service (fleet_state_lookup_deployment (state, "hello"), "web")
-    ->container_id[0] = 'f';
+  fleet_state_record_container (state, "hello", "web", ID2, "sha256:def");
   g_assert_true (fleet_state_save (state, dir, &error));
   g_assert_cmpuint (inode_of (dir, FLEET_STATE_DESIRED_FILE_NAME), ==, desired_ino);
+  g_assert_cmpuint (inode_of (dir, FLEET_STATE_FILE_NAME), ==, state_ino);
+  g_assert_true (g_file_test (journal, G_FILE_TEST_IS_REGULAR));
+
+  /* the journal is read back: the change is there */
+  loaded = fleet_state_load (dir, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (fleet_state_lookup_service (loaded, "hello", "web")->container_id, ==, ID2);
+  g_assert_cmpstr (fleet_state_lookup_service (loaded, "hello", "web")->spec_digest, ==,
+                   "sha256:def");
+  g_clear_pointer (&loaded, fleet_state_free);
+
+  /* compacting folds it into state.json */
+  g_assert_true (fleet_state_compact (state, dir, &error));
   g_assert_cmpuint (inode_of (dir, FLEET_STATE_FILE_NAME), !=, state_ino);
+  g_assert_false (g_file_test (journal, G_FILE_TEST_EXISTS));
 
   /* nor after it was loaded from there */
   loaded = fleet_state_load (dir, &error);
   g_assert_no_error (error);
+  g_assert_cmpstr (fleet_state_lookup_service (loaded, "hello", "web")->container_id, ==, ID2);
   g_assert_true (fleet_state_save (loaded, dir, &error));
   g_assert_cmpuint (inode_of (dir, FLEET_STATE_DESIRED_FILE_NAME), ==, desired_ino);
 
   /* a new document is written, and so is the document in another directory */
-  g_clear_pointer (&loaded->desired, fleet_document_unref);
-  loaded->desired = fleet_test_document ("{\"generation\":5,\"deployments\":{}}");
+  {
+    g_autoptr(FleetDocument) next = fleet_test_document ("{\"generation\":5,\"deployments\":{}}");
+
+    fleet_state_set_desired (loaded, next);
+  }
   g_assert_true (fleet_state_save (loaded, dir, &error));
   g_assert_cmpuint (inode_of (dir, FLEET_STATE_DESIRED_FILE_NAME), !=, desired_ino);
   g_assert_true (fleet_state_save (loaded, other, &error));
   g_assert_cmpuint (count_entries (other), ==, 2);
   fleet_test_rm_rf (dir);
   fleet_test_rm_rf (other);
+}
+
+/* A journal that does not extend the state.json beside it (an older
+ * release rewrote state.json, or the agent stopped between rewriting it
+ * and removing the journal) is ignored; a last line cut short is too. */
+static void
+test_journal_mismatch_and_torn_tail (void)
+{
+  g_autofree char *dir = fleet_test_make_tmpdir ();
+  g_autofree char *journal = path_in (dir, FLEET_STATE_JOURNAL_FILE_NAME);
+  g_autoptr(FleetState) state = make_state ();
+  g_autoptr(FleetState) loaded = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *contents = NULL;
+  g_autofree char *torn = NULL;
+
+  g_assert_true (fleet_state_save (state, dir, &error));
+  fleet_state_record_container (state, "hello", "web", ID2, "sha256:def");
+  g_assert_true (fleet_state_save (state, dir, &error));
+  fleet_state_record_container (state, "hello", "web", ID, "sha256:123");
+  g_assert_true (fleet_state_save (state, dir, &error));
+  g_assert_true (g_file_get_contents (journal, &contents, NULL, NULL));
+
+  /* the last entry cut in the middle: the one before it holds */
+  torn = g_strndup (contents, strlen (contents) - 20);
+  g_assert_true (g_file_set_contents (journal, torn, -1, NULL));
+  loaded = fleet_state_load (dir, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (fleet_state_lookup_service (loaded, "hello", "web")->container_id, ==, ID2);
+  g_clear_pointer (&loaded, fleet_state_free);
+
+  /* state.json rewritten behind the journal's back: the journal is ignored */
+  write_file (dir, FLEET_STATE_FILE_NAME,
+              "{\"version\":2,\"generation\":4,\"deployments\":{}}");
+  g_assert_true (g_file_set_contents (journal, contents, -1, NULL));
+  loaded = fleet_state_load (dir, &error);
+  g_assert_no_error (error);
+  g_assert_null (fleet_state_lookup_service (loaded, "hello", "web"));
+  fleet_test_rm_rf (dir);
+}
+
+/* A state.json of a newer format is refused, and left as it is: a
+ * downgrade of the package never destroys the records. */
+static void
+test_newer_version_refused (void)
+{
+  g_autofree char *dir = fleet_test_make_tmpdir ();
+  g_autofree char *path = path_in (dir, FLEET_STATE_FILE_NAME);
+  static const char newer[] = "{\"version\":3,\"generation\":4,\"deployments\":{}}";
+  g_autoptr(FleetState) loaded = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *after = NULL;
+
+  write_file (dir, FLEET_STATE_FILE_NAME, newer);
+  loaded = fleet_state_load (dir, &error);
+  g_assert_error (error, FLEET_ERROR, FLEET_ERROR_STATE_UNSUPPORTED);
+  g_assert_null (loaded);
+  g_assert_nonnull (strstr (error->message, "newer release"));
+  g_assert_true (g_file_get_contents (path, &after, NULL, NULL));
+  g_assert_cmpstr (after, ==, newer);
+  fleet_test_rm_rf (dir);
 }
 
 #define SINGLE_FILE_STATE                                                                    \
@@ -233,8 +310,8 @@ test_single_file_migrated (void)
   write_file (dir, FLEET_STATE_FILE_NAME, SINGLE_FILE_STATE);
   state = fleet_state_load (dir, &error);
   g_assert_no_error (error);
-  g_assert_cmpint (state->generation, ==, 4);
-  g_assert_true (fleet_document_equal (state->desired, doc));
+  g_assert_cmpint (fleet_state_get_generation (state), ==, 4);
+  g_assert_true (fleet_document_equal (fleet_state_get_desired (state), doc));
   g_assert_cmpint (fleet_state_lookup_deployment (state, "hello")->phase, ==,
                    FLEET_PHASE_RUNNING);
   g_assert_true (fleet_state_has_container_id (state, ID));
@@ -246,8 +323,8 @@ test_single_file_migrated (void)
   g_assert_null (strstr (records, "PodmanV0"));
   again = fleet_state_load (dir, &error);
   g_assert_no_error (error);
-  g_assert_true (fleet_document_equal (again->desired, doc));
-  g_assert_cmpint (again->generation, ==, 4);
+  g_assert_true (fleet_document_equal (fleet_state_get_desired (again), doc));
+  g_assert_cmpint (fleet_state_get_generation (again), ==, 4);
   g_assert_cmpstr (fleet_deployment_record_lookup_service (
                      fleet_state_lookup_deployment (again, "hello"), "web")->container_id,
                    ==, ID);
@@ -268,18 +345,15 @@ converged_state (FleetDocument *doc)
   FleetState *state = fleet_state_new ();
   const char *ids[] = { ID, ID2 };
 
-  state->generation = doc->generation;
-  state->desired = fleet_document_ref (doc);
+  fleet_state_set_generation (state, doc->generation);
+  fleet_state_set_desired (state, doc);
   for (guint i = 0; i < doc->deployments->len; i++)
     {
       FleetDeploymentSpec *deployment = doc->deployments->pdata[i];
-      FleetDeploymentRecord *record = fleet_state_ensure_deployment (state, deployment->name);
       FleetServiceSpec *spec = deployment->services->pdata[0];
-      FleetServiceRecord *service = fleet_deployment_record_ensure_service (record, spec->name);
 
-      record->phase = FLEET_PHASE_RUNNING;
-      service->container_id = g_strdup (ids[i]);
-      service->spec_digest = g_strdup (spec->digest);
+      fleet_state_set_phase (state, deployment->name, FLEET_PHASE_RUNNING, NULL);
+      fleet_state_record_container (state, deployment->name, spec->name, ids[i], spec->digest);
     }
   return state;
 }
@@ -299,16 +373,16 @@ test_crash_between_writes (void)
   g_autoptr(GError) error = NULL;
   g_autofree char *v2_text = g_strndup (g_bytes_get_data (v2->canonical, NULL),
                                         g_bytes_get_size (v2->canonical));
-  FleetDeploymentRecord *hello;
+  const FleetDeploymentRecord *hello;
 
-  fleet_state_lookup_deployment (state, "hello")->last_error = g_strdup ("old trouble");
+  fleet_state_set_phase (state, "hello", FLEET_PHASE_RUNNING, "old trouble");
   g_assert_true (fleet_state_save (state, dir, &error));
   write_file (dir, FLEET_STATE_DESIRED_FILE_NAME, v2_text);
 
   loaded = fleet_state_load (dir, &error);
   g_assert_no_error (error);
-  g_assert_true (fleet_document_equal (loaded->desired, v2));
-  g_assert_cmpint (loaded->generation, ==, 5);
+  g_assert_true (fleet_document_equal (fleet_state_get_desired (loaded), v2));
+  g_assert_cmpint (fleet_state_get_generation (loaded), ==, 5);
   hello = fleet_state_lookup_deployment (loaded, "hello");
   g_assert_cmpint (hello->phase, ==, FLEET_PHASE_PENDING);
   g_assert_null (hello->last_error);
@@ -318,21 +392,21 @@ test_crash_between_writes (void)
 
   /* the records' generation may be the higher one (a document without a
    * generation was accepted after generation 9) */
-  state->generation = 9;
+  fleet_state_set_generation (state, 9);
   g_assert_true (fleet_state_save (state, dir, &error));
   write_file (dir, FLEET_STATE_DESIRED_FILE_NAME, v2_text);
   g_clear_pointer (&loaded, fleet_state_free);
   loaded = fleet_state_load (dir, &error);
   g_assert_no_error (error);
-  g_assert_cmpint (loaded->generation, ==, 9);
+  g_assert_cmpint (fleet_state_get_generation (loaded), ==, 9);
 
   /* the first document ever: no records yet */
   g_assert_cmpint (g_unlink (state_path), ==, 0);
   g_clear_pointer (&loaded, fleet_state_free);
   loaded = fleet_state_load (dir, &error);
   g_assert_no_error (error);
-  g_assert_true (fleet_document_equal (loaded->desired, v2));
-  g_assert_cmpint (loaded->generation, ==, 5);
+  g_assert_true (fleet_document_equal (fleet_state_get_desired (loaded), v2));
+  g_assert_cmpint (fleet_state_get_generation (loaded), ==, 5);
   g_assert_cmpint (fleet_state_lookup_deployment (loaded, "hello")->phase, ==,
                    FLEET_PHASE_PENDING);
   g_assert_null (fleet_deployment_record_lookup_service (
@@ -368,20 +442,24 @@ test_desired_lost (void)
 
       loaded = fleet_state_load (dir, &error);
       g_assert_no_error (error);
-      g_assert_null (loaded->desired);
-      g_assert_cmpint (loaded->generation, ==, 4);
+      g_assert_null (fleet_state_get_desired (loaded));
+      g_assert_cmpint (fleet_state_get_generation (loaded), ==, 4);
       g_assert_cmpint (fleet_state_lookup_deployment (loaded, "hello")->phase, ==,
                        FLEET_PHASE_FAILED);
       g_assert_true (fleet_state_has_container_id (loaded, ID));
 
       /* the next document is written again */
-      loaded->desired = fleet_test_document (DOC);
+      {
+        g_autoptr(FleetDocument) next = fleet_test_document (DOC);
+
+        fleet_state_set_desired (loaded, next);
+      }
       g_assert_true (fleet_state_save (loaded, dir, &error));
       g_assert_no_error (error);
       g_clear_pointer (&loaded, fleet_state_free);
       loaded = fleet_state_load (dir, &error);
       g_assert_no_error (error);
-      g_assert_nonnull (loaded->desired);
+      g_assert_nonnull (fleet_state_get_desired (loaded));
       fleet_test_rm_rf (dir);
     }
 }
@@ -393,7 +471,7 @@ test_corrupt (void)
     "",
     "{",
     "[]",
-    "{\"version\":3,\"deployments\":{}}",
+    "{\"version\":0,\"deployments\":{}}",
     "{\"version\":2}",
     "{\"version\":1}",
     "{\"version\":2,\"deployments\":{\"a\":{\"phase\":\"Sleeping\",\"services\":{}}}}",
@@ -433,8 +511,8 @@ test_records_corrupt (void)
 
   loaded = fleet_state_load_document (dir, &error);
   g_assert_no_error (error);
-  g_assert_true (fleet_document_equal (loaded->desired, state->desired));
-  g_assert_cmpint (loaded->generation, ==, 4);
+  g_assert_true (fleet_document_equal (fleet_state_get_desired (loaded), fleet_state_get_desired (state)));
+  g_assert_cmpint (fleet_state_get_generation (loaded), ==, 4);
   /* the deployment is to be rolled out again, with no container recorded */
   g_assert_false (fleet_state_has_container_id (loaded, ID));
   g_assert_cmpint (fleet_state_lookup_deployment (loaded, "hello")->phase, ==,
@@ -486,6 +564,8 @@ main (int argc, char **argv)
   g_test_add_func ("/state/round-trip", test_round_trip);
   g_test_add_func ("/state/save-load", test_save_load);
   g_test_add_func ("/state/document-written-once", test_document_written_once);
+  g_test_add_func ("/state/journal-mismatch-and-torn-tail", test_journal_mismatch_and_torn_tail);
+  g_test_add_func ("/state/newer-version-refused", test_newer_version_refused);
   g_test_add_func ("/state/single-file-migrated", test_single_file_migrated);
   g_test_add_func ("/state/crash-between-writes", test_crash_between_writes);
   g_test_add_func ("/state/desired-lost", test_desired_lost);

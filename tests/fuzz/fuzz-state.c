@@ -33,12 +33,12 @@ LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
       return 0;
     }
   saved = fleet_state_serialize (state);
-  again = fleet_state_deserialize (saved, state->desired ? state->desired->canonical : NULL,
+  again = fleet_state_deserialize (saved, fleet_state_get_desired (state) ? fleet_state_get_desired (state)->canonical : NULL,
                                    &error);
   g_assert_no_error (error);
-  g_assert_true ((state->desired == NULL) == (again->desired == NULL));
-  g_assert_true (state->desired == NULL || fleet_document_equal (state->desired, again->desired));
-  g_assert_cmpint (state->generation, ==, again->generation);
+  g_assert_true ((fleet_state_get_desired (state) == NULL) == (fleet_state_get_desired (again) == NULL));
+  g_assert_true (fleet_state_get_desired (state) == NULL || fleet_document_equal (fleet_state_get_desired (state), fleet_state_get_desired (again)));
+  g_assert_cmpint (fleet_state_get_generation (state), ==, fleet_state_get_generation (again));
   resaved = fleet_state_serialize (again);
   g_assert_true (g_bytes_equal (saved, resaved));
   return 0;

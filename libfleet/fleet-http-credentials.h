@@ -1,0 +1,25 @@
+/* fleet-http-credentials.h: how a device proves itself to its server: the
+ * CA to verify the server with, a client certificate, a bearer token.
+ * Shared by the HTTP source and anything else that talks to the same
+ * server (fleetd's status reports), so that both do it the same way.
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+typedef struct _FleetHttpCredentials FleetHttpCredentials;
+
+GType fleet_http_credentials_get_type (void) G_GNUC_CONST;
+#define FLEET_TYPE_HTTP_CREDENTIALS (fleet_http_credentials_get_type ())
+
+FleetHttpCredentials *fleet_http_credentials_new (const char *ca_file,
+                                                  const char *client_cert_file,
+                                                  const char *client_key_file,
+                                                  const char *bearer_token_file, GError **error);
+FleetHttpCredentials *fleet_http_credentials_ref (FleetHttpCredentials *credentials);
+void fleet_http_credentials_unref (FleetHttpCredentials *credentials);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (FleetHttpCredentials, fleet_http_credentials_unref)
+
+G_END_DECLS
