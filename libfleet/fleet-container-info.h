@@ -8,9 +8,11 @@ G_BEGIN_DECLS
 /**
  * FleetContainerState:
  * @FLEET_CONTAINER_STATE_UNKNOWN: a state fleet has no name for
- * @FLEET_CONTAINER_STATE_CREATED: created, never started
- * @FLEET_CONTAINER_STATE_RUNNING: running (or paused: it exists and holds its process)
+ * @FLEET_CONTAINER_STATE_CREATED: created (or initialized), not running: never started, or
+ *   left there by a start that failed
+ * @FLEET_CONTAINER_STATE_RUNNING: running
  * @FLEET_CONTAINER_STATE_EXITED: stopped, exited or dead
+ * @FLEET_CONTAINER_STATE_PAUSED: frozen: it holds its process, which does not run
  */
 typedef enum
 {
@@ -18,6 +20,7 @@ typedef enum
   FLEET_CONTAINER_STATE_CREATED,
   FLEET_CONTAINER_STATE_RUNNING,
   FLEET_CONTAINER_STATE_EXITED,
+  FLEET_CONTAINER_STATE_PAUSED,
 } FleetContainerState;
 
 GType fleet_container_state_get_type (void) G_GNUC_CONST;
@@ -33,6 +36,8 @@ GType fleet_container_state_get_type (void) G_GNUC_CONST;
  * @image: (nullable): the image it was created from
  * @state: its state
  * @exit_code: the exit code of its last run, when @state is EXITED
+ * @labels: (element-type utf8 utf8): all its labels, never %NULL; set them with
+ *   fleet_container_info_set_label(), which keeps the three members above in step
  */
 typedef struct
 {
@@ -47,14 +52,20 @@ typedef struct
   char *image;
   FleetContainerState state;
   int exit_code;
+  GHashTable *labels;
 } FleetContainerInfo;
 
 GType fleet_container_info_get_type (void) G_GNUC_CONST;
 #define FLEET_TYPE_CONTAINER_INFO (fleet_container_info_get_type ())
 
 FleetContainerInfo *fleet_container_info_new (const char *id, const char *name);
+FleetContainerInfo *fleet_container_info_copy (const FleetContainerInfo *info);
 FleetContainerInfo *fleet_container_info_ref (FleetContainerInfo *info);
 void fleet_container_info_unref (FleetContainerInfo *info);
+void fleet_container_info_set_label (FleetContainerInfo *info, const char *key,
+                                     const char *value);
+const char *fleet_container_info_get_label (const FleetContainerInfo *info, const char *key);
+gboolean fleet_container_info_matches_label (const FleetContainerInfo *info, const char *filter);
 const char *fleet_container_state_to_string (FleetContainerState state);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (FleetContainerInfo, fleet_container_info_unref)

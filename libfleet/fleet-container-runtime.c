@@ -26,12 +26,15 @@ fleet_container_runtime_default_init (FleetContainerRuntimeInterface *iface)
    * @service: (nullable): its fleet.service label
    *
    * Emitted, once fleet_container_runtime_watch_events() was called, when a
-   * container carrying the fleet labels exits or is killed.
+   * container carrying the fleet.deployment label exits, is stopped or is
+   * killed.
    */
   signals[SIGNAL_CONTAINER_DIED] =
     g_signal_new ("container-died", G_TYPE_FROM_INTERFACE (iface), G_SIGNAL_RUN_LAST, 0, NULL,
                   NULL, NULL, G_TYPE_NONE, 3, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING);
 }
+
+#define IFACE(self) FLEET_CONTAINER_RUNTIME_GET_IFACE (self)
 
 void
 fleet_container_runtime_pull_image (FleetContainerRuntime *self, const char *image,
@@ -39,10 +42,10 @@ fleet_container_runtime_pull_image (FleetContainerRuntime *self, const char *ima
                                     gpointer user_data)
 {
   g_return_if_fail (FLEET_IS_CONTAINER_RUNTIME (self));
-  g_return_if_fail (image != NULL);
+  g_return_if_fail (image != NULL && *image != '\0');
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  FLEET_CONTAINER_RUNTIME_GET_IFACE (self)->pull_image (self, image, cancellable, callback,
-                                                        user_data);
+  IFACE (self)->pull_image (self, image, cancellable, callback, user_data);
 }
 
 gboolean
@@ -50,140 +53,230 @@ fleet_container_runtime_pull_image_finish (FleetContainerRuntime *self, GAsyncRe
                                            GError **error)
 {
   g_return_val_if_fail (FLEET_IS_CONTAINER_RUNTIME (self), FALSE);
+  g_return_val_if_fail (G_IS_ASYNC_RESULT (result), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  return FLEET_CONTAINER_RUNTIME_GET_IFACE (self)->pull_image_finish (self, result, error);
-}
-
-void
-fleet_container_runtime_start_service (FleetContainerRuntime *self, FleetServiceSpec *spec,
-                                       GCancellable *cancellable, GAsyncReadyCallback callback,
-                                       gpointer user_data)
-{
-  g_return_if_fail (FLEET_IS_CONTAINER_RUNTIME (self));
-  g_return_if_fail (spec != NULL);
-
-  FLEET_CONTAINER_RUNTIME_GET_IFACE (self)->start_service (self, spec, cancellable, callback,
-                                                           user_data);
+  return IFACE (self)->pull_image_finish (self, result, error);
 }
 
 /**
- * fleet_container_runtime_start_service_finish:
+ * fleet_container_runtime_create:
+ * @name: the container's name
+ * @spec: what to run
+ * @labels: (nullable) (element-type utf8 utf8): the labels it carries
+ */
+void
+fleet_container_runtime_create (FleetContainerRuntime *self, const char *name,
+                                FleetServiceSpec *spec, GHashTable *labels,
+                                GCancellable *cancellable, GAsyncReadyCallback callback,
+                                gpointer user_data)
+{
+  g_return_if_fail (FLEET_IS_CONTAINER_RUNTIME (self));
+  g_return_if_fail (name != NULL && *name != '\0');
+  g_return_if_fail (spec != NULL);
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  IFACE (self)->create (self, name, spec, labels, cancellable, callback, user_data);
+}
+
+/**
+ * fleet_container_runtime_create_finish:
  *
- * Returns: (transfer full): the id of the new, running container
+ * Returns: (transfer full): the id of the new container
  */
 char *
-fleet_container_runtime_start_service_finish (FleetContainerRuntime *self, GAsyncResult *result,
-                                              GError **error)
+fleet_container_runtime_create_finish (FleetContainerRuntime *self, GAsyncResult *result,
+                                       GError **error)
 {
   g_return_val_if_fail (FLEET_IS_CONTAINER_RUNTIME (self), NULL);
+  g_return_val_if_fail (G_IS_ASYNC_RESULT (result), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  return FLEET_CONTAINER_RUNTIME_GET_IFACE (self)->start_service_finish (self, result, error);
+  return IFACE (self)->create_finish (self, result, error);
 }
 
 void
-fleet_container_runtime_stop_service (FleetContainerRuntime *self, const char *container_id,
-                                      GCancellable *cancellable, GAsyncReadyCallback callback,
-                                      gpointer user_data)
+fleet_container_runtime_start (FleetContainerRuntime *self, const char *id,
+                               GCancellable *cancellable, GAsyncReadyCallback callback,
+                               gpointer user_data)
 {
   g_return_if_fail (FLEET_IS_CONTAINER_RUNTIME (self));
-  g_return_if_fail (container_id != NULL);
+  g_return_if_fail (id != NULL && *id != '\0');
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  FLEET_CONTAINER_RUNTIME_GET_IFACE (self)->stop_service (self, container_id, cancellable,
-                                                          callback, user_data);
+  IFACE (self)->start (self, id, cancellable, callback, user_data);
 }
 
 gboolean
-fleet_container_runtime_stop_service_finish (FleetContainerRuntime *self, GAsyncResult *result,
-                                             GError **error)
+fleet_container_runtime_start_finish (FleetContainerRuntime *self, GAsyncResult *result,
+                                      GError **error)
 {
   g_return_val_if_fail (FLEET_IS_CONTAINER_RUNTIME (self), FALSE);
+  g_return_val_if_fail (G_IS_ASYNC_RESULT (result), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  return FLEET_CONTAINER_RUNTIME_GET_IFACE (self)->stop_service_finish (self, result, error);
-}
-
-void
-fleet_container_runtime_container_status (FleetContainerRuntime *self, const char *container_id,
-                                          GCancellable *cancellable, GAsyncReadyCallback callback,
-                                          gpointer user_data)
-{
-  g_return_if_fail (FLEET_IS_CONTAINER_RUNTIME (self));
-  g_return_if_fail (container_id != NULL);
-
-  FLEET_CONTAINER_RUNTIME_GET_IFACE (self)->container_status (self, container_id, cancellable,
-                                                              callback, user_data);
+  return IFACE (self)->start_finish (self, result, error);
 }
 
 /**
- * fleet_container_runtime_container_status_finish:
+ * fleet_container_runtime_stop:
+ * @signal: the signal to send, or 0 for the container's own stop signal
+ * @grace_secs: how long to wait before SIGKILL, or a negative number for the
+ *   container's own grace period
+ */
+void
+fleet_container_runtime_stop (FleetContainerRuntime *self, const char *id, int signal,
+                              int grace_secs, GCancellable *cancellable,
+                              GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_return_if_fail (FLEET_IS_CONTAINER_RUNTIME (self));
+  g_return_if_fail (id != NULL && *id != '\0');
+  g_return_if_fail (signal >= 0 && signal < 65);
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  IFACE (self)->stop (self, id, signal, grace_secs, cancellable, callback, user_data);
+}
+
+gboolean
+fleet_container_runtime_stop_finish (FleetContainerRuntime *self, GAsyncResult *result,
+                                     GError **error)
+{
+  g_return_val_if_fail (FLEET_IS_CONTAINER_RUNTIME (self), FALSE);
+  g_return_val_if_fail (G_IS_ASYNC_RESULT (result), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return IFACE (self)->stop_finish (self, result, error);
+}
+
+void
+fleet_container_runtime_remove (FleetContainerRuntime *self, const char *id, gboolean force,
+                                GCancellable *cancellable, GAsyncReadyCallback callback,
+                                gpointer user_data)
+{
+  g_return_if_fail (FLEET_IS_CONTAINER_RUNTIME (self));
+  g_return_if_fail (id != NULL && *id != '\0');
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  IFACE (self)->remove (self, id, force, cancellable, callback, user_data);
+}
+
+gboolean
+fleet_container_runtime_remove_finish (FleetContainerRuntime *self, GAsyncResult *result,
+                                       GError **error)
+{
+  g_return_val_if_fail (FLEET_IS_CONTAINER_RUNTIME (self), FALSE);
+  g_return_val_if_fail (G_IS_ASYNC_RESULT (result), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return IFACE (self)->remove_finish (self, result, error);
+}
+
+void
+fleet_container_runtime_inspect (FleetContainerRuntime *self, const char *id,
+                                 GCancellable *cancellable, GAsyncReadyCallback callback,
+                                 gpointer user_data)
+{
+  g_return_if_fail (FLEET_IS_CONTAINER_RUNTIME (self));
+  g_return_if_fail (id != NULL && *id != '\0');
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  IFACE (self)->inspect (self, id, cancellable, callback, user_data);
+}
+
+/**
+ * fleet_container_runtime_inspect_finish:
  *
  * Returns: (transfer full): the container's report
  */
 FleetContainerInfo *
-fleet_container_runtime_container_status_finish (FleetContainerRuntime *self,
-                                                 GAsyncResult *result, GError **error)
+fleet_container_runtime_inspect_finish (FleetContainerRuntime *self, GAsyncResult *result,
+                                        GError **error)
 {
   g_return_val_if_fail (FLEET_IS_CONTAINER_RUNTIME (self), NULL);
+  g_return_val_if_fail (G_IS_ASYNC_RESULT (result), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  return FLEET_CONTAINER_RUNTIME_GET_IFACE (self)->container_status_finish (self, result, error);
-}
-
-void
-fleet_container_runtime_list_services (FleetContainerRuntime *self, GCancellable *cancellable,
-                                       GAsyncReadyCallback callback, gpointer user_data)
-{
-  g_return_if_fail (FLEET_IS_CONTAINER_RUNTIME (self));
-
-  FLEET_CONTAINER_RUNTIME_GET_IFACE (self)->list_services (self, cancellable, callback,
-                                                           user_data);
+  return IFACE (self)->inspect_finish (self, result, error);
 }
 
 /**
- * fleet_container_runtime_list_services_finish:
+ * fleet_container_runtime_list:
+ * @label: (nullable): "KEY" for the containers that have the label, "KEY=VALUE"
+ *   for those where it has that value, %NULL for all
+ */
+void
+fleet_container_runtime_list (FleetContainerRuntime *self, const char *label,
+                              GCancellable *cancellable, GAsyncReadyCallback callback,
+                              gpointer user_data)
+{
+  g_return_if_fail (FLEET_IS_CONTAINER_RUNTIME (self));
+  g_return_if_fail (label == NULL || (*label != '\0' && *label != '='));
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  IFACE (self)->list (self, label, cancellable, callback, user_data);
+}
+
+/**
+ * fleet_container_runtime_list_finish:
  *
- * Returns: (transfer full) (element-type FleetContainerInfo): the agent's containers
+ * Returns: (transfer full) (element-type FleetContainerInfo): the reports
  */
 GPtrArray *
-fleet_container_runtime_list_services_finish (FleetContainerRuntime *self, GAsyncResult *result,
-                                              GError **error)
+fleet_container_runtime_list_finish (FleetContainerRuntime *self, GAsyncResult *result,
+                                     GError **error)
 {
   g_return_val_if_fail (FLEET_IS_CONTAINER_RUNTIME (self), NULL);
+  g_return_val_if_fail (G_IS_ASYNC_RESULT (result), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  return FLEET_CONTAINER_RUNTIME_GET_IFACE (self)->list_services_finish (self, result, error);
+  return IFACE (self)->list_finish (self, result, error);
 }
 
 void
-fleet_container_runtime_ensure_service_running (FleetContainerRuntime *self,
-                                                FleetServiceSpec *spec, const char *container_id,
-                                                GCancellable *cancellable,
-                                                GAsyncReadyCallback callback, gpointer user_data)
+fleet_container_runtime_rename (FleetContainerRuntime *self, const char *id,
+                                const char *new_name, GCancellable *cancellable,
+                                GAsyncReadyCallback callback, gpointer user_data)
 {
   g_return_if_fail (FLEET_IS_CONTAINER_RUNTIME (self));
-  g_return_if_fail (spec != NULL);
-  g_return_if_fail (container_id != NULL);
+  g_return_if_fail (id != NULL && *id != '\0');
+  g_return_if_fail (new_name != NULL && *new_name != '\0');
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  FLEET_CONTAINER_RUNTIME_GET_IFACE (self)->ensure_service_running (self, spec, container_id,
-                                                                    cancellable, callback,
-                                                                    user_data);
+  IFACE (self)->rename (self, id, new_name, cancellable, callback, user_data);
 }
 
-/**
- * fleet_container_runtime_ensure_service_running_finish:
- * @out_action: (out) (optional): what was done
- *
- * Returns: (transfer full): the id of the running container: the same id, or
- *   a new one when it had to be created
- */
-char *
-fleet_container_runtime_ensure_service_running_finish (FleetContainerRuntime *self,
-                                                        GAsyncResult *result,
-                                                        FleetLivenessAction *out_action,
-                                                        GError **error)
+gboolean
+fleet_container_runtime_rename_finish (FleetContainerRuntime *self, GAsyncResult *result,
+                                       GError **error)
 {
-  g_return_val_if_fail (FLEET_IS_CONTAINER_RUNTIME (self), NULL);
+  g_return_val_if_fail (FLEET_IS_CONTAINER_RUNTIME (self), FALSE);
+  g_return_val_if_fail (G_IS_ASYNC_RESULT (result), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  return FLEET_CONTAINER_RUNTIME_GET_IFACE (self)->ensure_service_running_finish (self, result,
-                                                                                  out_action,
-                                                                                  error);
+  return IFACE (self)->rename_finish (self, result, error);
+}
+
+void
+fleet_container_runtime_unpause (FleetContainerRuntime *self, const char *id,
+                                 GCancellable *cancellable, GAsyncReadyCallback callback,
+                                 gpointer user_data)
+{
+  g_return_if_fail (FLEET_IS_CONTAINER_RUNTIME (self));
+  g_return_if_fail (id != NULL && *id != '\0');
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  IFACE (self)->unpause (self, id, cancellable, callback, user_data);
+}
+
+gboolean
+fleet_container_runtime_unpause_finish (FleetContainerRuntime *self, GAsyncResult *result,
+                                        GError **error)
+{
+  g_return_val_if_fail (FLEET_IS_CONTAINER_RUNTIME (self), FALSE);
+  g_return_val_if_fail (G_IS_ASYNC_RESULT (result), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return IFACE (self)->unpause_finish (self, result, error);
 }
 
 /**
@@ -191,7 +284,7 @@ fleet_container_runtime_ensure_service_running_finish (FleetContainerRuntime *se
  *
  * Ask the runtime to watch for containers that die and report them with
  * #FleetContainerRuntime::container-died.  Runtimes without an event source
- * ignore this; the liveness tick still notices.
+ * ignore this.
  */
 void
 fleet_container_runtime_watch_events (FleetContainerRuntime *self)
@@ -200,7 +293,7 @@ fleet_container_runtime_watch_events (FleetContainerRuntime *self)
 
   g_return_if_fail (FLEET_IS_CONTAINER_RUNTIME (self));
 
-  iface = FLEET_CONTAINER_RUNTIME_GET_IFACE (self);
+  iface = IFACE (self);
   if (iface->watch_events)
     iface->watch_events (self);
 }
@@ -212,6 +305,7 @@ fleet_container_runtime_emit_container_died (FleetContainerRuntime *self,
                                              const char *service)
 {
   g_return_if_fail (FLEET_IS_CONTAINER_RUNTIME (self));
+  g_return_if_fail (container_id != NULL);
 
   g_signal_emit (self, signals[SIGNAL_CONTAINER_DIED], 0, container_id, deployment, service);
 }

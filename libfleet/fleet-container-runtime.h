@@ -1,6 +1,11 @@
-/* fleet-container-runtime.h: the interface the reconciler drives containers
- * through.  Implemented by FleetPodmanRuntime (podman's REST API) and
- * FleetFakeRuntime (in memory, for tests and benchmarks).
+/* fleet-container-runtime.h: the primitives a container runtime offers.
+ * Implemented by FleetPodmanRuntime (podman's REST API) and FleetFakeRuntime
+ * (in memory, for tests and benchmarks); tests/test-runtime-conformance.c
+ * holds both to the same observable behaviour.
+ *
+ * Every operation acts on exactly what it is given and decides nothing: what
+ * to call a container, which labels it carries and what to do when something
+ * fails are the caller's business.
  */
 #pragma once
 
@@ -16,36 +21,37 @@ G_DECLARE_INTERFACE (FleetContainerRuntime, fleet_container_runtime, FLEET, CONT
                      GObject)
 
 /**
- * FleetLivenessAction:
- * @FLEET_LIVENESS_NONE: the container was running; nothing was done
- * @FLEET_LIVENESS_STARTED: the container existed but was stopped; it was started by name
- * @FLEET_LIVENESS_CREATED: the container was missing; a new one was created and started
- */
-typedef enum
-{
-  FLEET_LIVENESS_NONE,
-  FLEET_LIVENESS_STARTED,
-  FLEET_LIVENESS_CREATED,
-} FleetLivenessAction;
-
-/**
  * FleetContainerRuntimeInterface:
- * @pull_image: make @image available locally
- * @start_service: create the container `<deployment>_<service>` for a spec,
- *   with the fleet labels and the spec's lifecycle baked in, start it, and
- *   return its id.  A leftover container of the same name is removed first.
- *   If the container cannot be started it is removed again.
- * @stop_service: stop the container with this id gracefully (the stop signal
- *   and grace period it was created with, SIGKILL after the grace) and remove
- *   it.  A container that does not exist counts as stopped.
- * @container_status: report on one container by id; FLEET_ERROR_NOT_FOUND
- *   when it does not exist
- * @list_services: report on every container carrying the fleet.deployment
- *   label, in one request
- * @ensure_service_running: liveness only: running -> nothing; stopped ->
- *   start it by name; missing -> create and start it from the spec.  Returns
- *   the id of the container now running.
+ * @pull_image: make @image available locally; an image already there is used
+ *   as it is.  FLEET_ERROR_PULL_FAILED when it cannot be had.
+ * @create: create (not start) a container called @name from @spec's image,
+ *   command, environment, ports, mounts, stop signal and grace period, with
+ *   exactly @labels, and return its id.  @spec's names and digest are not
+ *   used.  FLEET_ERROR_EXISTS when a container already has that name;
+ *   FLEET_ERROR_START_FAILED when it cannot be created (no such image...).
+ * @start: start a created or exited container (a running one is left as it
+ *   is).  FLEET_ERROR_START_FAILED when it does not run (its command cannot
+ *   be executed, it is paused...); the container is left where it was.
+ * @stop: send @signal (0: the container's own stop signal) to a running or
+ *   paused container, wait up to @grace_secs (negative: the container's own
+ *   grace period) for it to exit, then kill it with SIGKILL; a grace of 0
+ *   kills at once.  A container that is not running is left as it is.
+ * @remove: remove a container that is not running; with @force, kill a
+ *   running or paused one at once (SIGKILL) and remove it.  Without @force, a
+ *   running or paused container makes it fail with FLEET_ERROR_RUNTIME.
+ * @inspect: report on one container
+ * @list: report on every container that passes the label filter ("KEY",
+ *   "KEY=VALUE" or %NULL for all), in one request
+ * @rename: give a container another name.  FLEET_ERROR_EXISTS when another
+ *   container has it.
+ * @unpause: let a paused container run again.  FLEET_ERROR_RUNTIME when it
+ *   is not paused.
  * @watch_events: start emitting #FleetContainerRuntime::container-died
+ *
+ * Every operation on a container takes its id or its name and fails with
+ * FLEET_ERROR_NOT_FOUND when there is no such container; FLEET_ERROR_RUNTIME_UNAVAILABLE when the runtime cannot be
+ * reached or does not answer; FLEET_ERROR_RUNTIME when it refuses otherwise.
+ * Messages are one line.
  */
 struct _FleetContainerRuntimeInterface
 {
@@ -56,34 +62,39 @@ struct _FleetContainerRuntimeInterface
   gboolean (*pull_image_finish) (FleetContainerRuntime *self, GAsyncResult *result,
                                  GError **error);
 
-  void (*start_service) (FleetContainerRuntime *self, FleetServiceSpec *spec,
-                         GCancellable *cancellable, GAsyncReadyCallback callback,
-                         gpointer user_data);
-  char *(*start_service_finish) (FleetContainerRuntime *self, GAsyncResult *result,
-                                 GError **error);
+  void (*create) (FleetContainerRuntime *self, const char *name, FleetServiceSpec *spec,
+                  GHashTable *labels, GCancellable *cancellable, GAsyncReadyCallback callback,
+                  gpointer user_data);
+  char *(*create_finish) (FleetContainerRuntime *self, GAsyncResult *result, GError **error);
 
-  void (*stop_service) (FleetContainerRuntime *self, const char *container_id,
-                        GCancellable *cancellable, GAsyncReadyCallback callback,
-                        gpointer user_data);
-  gboolean (*stop_service_finish) (FleetContainerRuntime *self, GAsyncResult *result,
-                                   GError **error);
+  void (*start) (FleetContainerRuntime *self, const char *id, GCancellable *cancellable,
+                 GAsyncReadyCallback callback, gpointer user_data);
+  gboolean (*start_finish) (FleetContainerRuntime *self, GAsyncResult *result, GError **error);
 
-  void (*container_status) (FleetContainerRuntime *self, const char *container_id,
-                            GCancellable *cancellable, GAsyncReadyCallback callback,
-                            gpointer user_data);
-  FleetContainerInfo *(*container_status_finish) (FleetContainerRuntime *self,
-                                                  GAsyncResult *result, GError **error);
+  void (*stop) (FleetContainerRuntime *self, const char *id, int signal, int grace_secs,
+                GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data);
+  gboolean (*stop_finish) (FleetContainerRuntime *self, GAsyncResult *result, GError **error);
 
-  void (*list_services) (FleetContainerRuntime *self, GCancellable *cancellable,
-                         GAsyncReadyCallback callback, gpointer user_data);
-  GPtrArray *(*list_services_finish) (FleetContainerRuntime *self, GAsyncResult *result,
-                                      GError **error);
+  void (*remove) (FleetContainerRuntime *self, const char *id, gboolean force,
+                  GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data);
+  gboolean (*remove_finish) (FleetContainerRuntime *self, GAsyncResult *result, GError **error);
 
-  void (*ensure_service_running) (FleetContainerRuntime *self, FleetServiceSpec *spec,
-                                  const char *container_id, GCancellable *cancellable,
-                                  GAsyncReadyCallback callback, gpointer user_data);
-  char *(*ensure_service_running_finish) (FleetContainerRuntime *self, GAsyncResult *result,
-                                          FleetLivenessAction *out_action, GError **error);
+  void (*inspect) (FleetContainerRuntime *self, const char *id, GCancellable *cancellable,
+                   GAsyncReadyCallback callback, gpointer user_data);
+  FleetContainerInfo *(*inspect_finish) (FleetContainerRuntime *self, GAsyncResult *result,
+                                         GError **error);
+
+  void (*list) (FleetContainerRuntime *self, const char *label, GCancellable *cancellable,
+                GAsyncReadyCallback callback, gpointer user_data);
+  GPtrArray *(*list_finish) (FleetContainerRuntime *self, GAsyncResult *result, GError **error);
+
+  void (*rename) (FleetContainerRuntime *self, const char *id, const char *new_name,
+                  GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data);
+  gboolean (*rename_finish) (FleetContainerRuntime *self, GAsyncResult *result, GError **error);
+
+  void (*unpause) (FleetContainerRuntime *self, const char *id, GCancellable *cancellable,
+                   GAsyncReadyCallback callback, gpointer user_data);
+  gboolean (*unpause_finish) (FleetContainerRuntime *self, GAsyncResult *result, GError **error);
 
   void (*watch_events) (FleetContainerRuntime *self);
 
@@ -97,42 +108,54 @@ void fleet_container_runtime_pull_image (FleetContainerRuntime *self, const char
 gboolean fleet_container_runtime_pull_image_finish (FleetContainerRuntime *self,
                                                     GAsyncResult *result, GError **error);
 
-void fleet_container_runtime_start_service (FleetContainerRuntime *self, FleetServiceSpec *spec,
-                                            GCancellable *cancellable,
-                                            GAsyncReadyCallback callback, gpointer user_data);
-char *fleet_container_runtime_start_service_finish (FleetContainerRuntime *self,
-                                                    GAsyncResult *result, GError **error);
+void fleet_container_runtime_create (FleetContainerRuntime *self, const char *name,
+                                     FleetServiceSpec *spec, GHashTable *labels,
+                                     GCancellable *cancellable, GAsyncReadyCallback callback,
+                                     gpointer user_data);
+char *fleet_container_runtime_create_finish (FleetContainerRuntime *self, GAsyncResult *result,
+                                             GError **error);
 
-void fleet_container_runtime_stop_service (FleetContainerRuntime *self, const char *container_id,
-                                           GCancellable *cancellable,
-                                           GAsyncReadyCallback callback, gpointer user_data);
-gboolean fleet_container_runtime_stop_service_finish (FleetContainerRuntime *self,
-                                                      GAsyncResult *result, GError **error);
+void fleet_container_runtime_start (FleetContainerRuntime *self, const char *id,
+                                    GCancellable *cancellable, GAsyncReadyCallback callback,
+                                    gpointer user_data);
+gboolean fleet_container_runtime_start_finish (FleetContainerRuntime *self, GAsyncResult *result,
+                                               GError **error);
 
-void fleet_container_runtime_container_status (FleetContainerRuntime *self,
-                                               const char *container_id,
-                                               GCancellable *cancellable,
-                                               GAsyncReadyCallback callback, gpointer user_data);
-FleetContainerInfo *fleet_container_runtime_container_status_finish (FleetContainerRuntime *self,
-                                                                     GAsyncResult *result,
-                                                                     GError **error);
+void fleet_container_runtime_stop (FleetContainerRuntime *self, const char *id, int signal,
+                                   int grace_secs, GCancellable *cancellable,
+                                   GAsyncReadyCallback callback, gpointer user_data);
+gboolean fleet_container_runtime_stop_finish (FleetContainerRuntime *self, GAsyncResult *result,
+                                              GError **error);
 
-void fleet_container_runtime_list_services (FleetContainerRuntime *self,
-                                            GCancellable *cancellable,
-                                            GAsyncReadyCallback callback, gpointer user_data);
-GPtrArray *fleet_container_runtime_list_services_finish (FleetContainerRuntime *self,
-                                                         GAsyncResult *result, GError **error);
+void fleet_container_runtime_remove (FleetContainerRuntime *self, const char *id, gboolean force,
+                                     GCancellable *cancellable, GAsyncReadyCallback callback,
+                                     gpointer user_data);
+gboolean fleet_container_runtime_remove_finish (FleetContainerRuntime *self, GAsyncResult *result,
+                                                GError **error);
 
-void fleet_container_runtime_ensure_service_running (FleetContainerRuntime *self,
-                                                     FleetServiceSpec *spec,
-                                                     const char *container_id,
-                                                     GCancellable *cancellable,
-                                                     GAsyncReadyCallback callback,
-                                                     gpointer user_data);
-char *fleet_container_runtime_ensure_service_running_finish (FleetContainerRuntime *self,
-                                                             GAsyncResult *result,
-                                                             FleetLivenessAction *out_action,
-                                                             GError **error);
+void fleet_container_runtime_inspect (FleetContainerRuntime *self, const char *id,
+                                      GCancellable *cancellable, GAsyncReadyCallback callback,
+                                      gpointer user_data);
+FleetContainerInfo *fleet_container_runtime_inspect_finish (FleetContainerRuntime *self,
+                                                            GAsyncResult *result, GError **error);
+
+void fleet_container_runtime_list (FleetContainerRuntime *self, const char *label,
+                                   GCancellable *cancellable, GAsyncReadyCallback callback,
+                                   gpointer user_data);
+GPtrArray *fleet_container_runtime_list_finish (FleetContainerRuntime *self, GAsyncResult *result,
+                                                GError **error);
+
+void fleet_container_runtime_rename (FleetContainerRuntime *self, const char *id,
+                                     const char *new_name, GCancellable *cancellable,
+                                     GAsyncReadyCallback callback, gpointer user_data);
+gboolean fleet_container_runtime_rename_finish (FleetContainerRuntime *self, GAsyncResult *result,
+                                                GError **error);
+
+void fleet_container_runtime_unpause (FleetContainerRuntime *self, const char *id,
+                                      GCancellable *cancellable, GAsyncReadyCallback callback,
+                                      gpointer user_data);
+gboolean fleet_container_runtime_unpause_finish (FleetContainerRuntime *self,
+                                                 GAsyncResult *result, GError **error);
 
 void fleet_container_runtime_watch_events (FleetContainerRuntime *self);
 

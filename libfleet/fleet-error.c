@@ -26,6 +26,7 @@ static const GDBusErrorEntry fleet_error_entries[] = {
   { FLEET_ERROR_STATE_UNSUPPORTED, "dev.fleet.Error.StateUnsupported" },
   { FLEET_ERROR_BAD_SIGNATURE, "dev.fleet.Error.BadSignature" },
   { FLEET_ERROR_STALE_DOCUMENT, "dev.fleet.Error.StaleDocument" },
+  { FLEET_ERROR_EXISTS, "dev.fleet.Error.Exists" },
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (fleet_error_entries) == FLEET_ERROR_LAST + 1);

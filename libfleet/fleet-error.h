@@ -29,6 +29,7 @@ G_BEGIN_DECLS
  * @FLEET_ERROR_BAD_SIGNATURE: the document's signature is missing where required, malformed,
  *   by a key that is not trusted, or does not match the document
  * @FLEET_ERROR_STALE_DOCUMENT: the document expired, or was issued before the last one accepted
+ * @FLEET_ERROR_EXISTS: the name asked for is already taken (a container's)
  */
 typedef enum
 {
@@ -49,9 +50,10 @@ typedef enum
   FLEET_ERROR_STATE_UNSUPPORTED,
   FLEET_ERROR_BAD_SIGNATURE,
   FLEET_ERROR_STALE_DOCUMENT,
+  FLEET_ERROR_EXISTS,
 } FleetError;
 
-#define FLEET_ERROR_LAST FLEET_ERROR_STALE_DOCUMENT
+#define FLEET_ERROR_LAST FLEET_ERROR_EXISTS
 
 GQuark fleet_error_quark (void);
 

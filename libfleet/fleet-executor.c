@@ -14,6 +14,7 @@
 #include "config.h"
 
 #include "fleet-reconciler-private.h"
+#include "fleet-service-ops.h"
 #include "fleet-util-private.h"
 
 #define RECHECK_AFTER_RESTART_USECS (5 * G_USEC_PER_SEC)
@@ -78,8 +79,7 @@ on_orphan_stopped (GObject *source, GAsyncResult *result, gpointer user_data)
   FleetPlanAction *action = lane->current;
   g_autoptr(GError) error = NULL;
 
-  if (!fleet_container_runtime_stop_service_finish (FLEET_CONTAINER_RUNTIME (source), result,
-                                                    &error))
+  if (!_fleet_service_stop_finish (FLEET_CONTAINER_RUNTIME (source), result, &error))
     {
       g_autofree char *quoted = fleet_log_quote (error->message);
       g_autofree char *detail = g_strdup_printf ("error=%s", quoted);
@@ -95,8 +95,8 @@ run_remove_orphan (FleetLane *lane, FleetPlanAction *action)
 {
   log_action ("remove-orphan", action->deployment, action->service, action->container_id,
               "reason=\"labelled container not recorded by the agent\"");
-  fleet_container_runtime_stop_service (lane_reconciler (lane)->runtime, action->container_id,
-                                        NULL, on_orphan_stopped, lane);
+  _fleet_service_stop (lane_reconciler (lane)->runtime, action->container_id, NULL,
+                       on_orphan_stopped, lane);
 }
 
 /* STOP: the recorded container of a dropped service. */
@@ -108,8 +108,7 @@ on_dropped_stopped (GObject *source, GAsyncResult *result, gpointer user_data)
   FleetPlanAction *action = lane->current;
   g_autoptr(GError) error = NULL;
 
-  if (!fleet_container_runtime_stop_service_finish (FLEET_CONTAINER_RUNTIME (source), result,
-                                                    &error))
+  if (!_fleet_service_stop_finish (FLEET_CONTAINER_RUNTIME (source), result, &error))
     {
       g_autofree char *message = g_strdup_printf ("stopping dropped service %s: %s",
                                                   action->service, error->message);
@@ -125,8 +124,8 @@ run_stop (FleetLane *lane, FleetPlanAction *action)
 {
   log_action ("stop", action->deployment, action->service, action->container_id,
               "reason=\"dropped from the document\"");
-  fleet_container_runtime_stop_service (lane_reconciler (lane)->runtime, action->container_id,
-                                        NULL, on_dropped_stopped, lane);
+  _fleet_service_stop (lane_reconciler (lane)->runtime, action->container_id, NULL,
+                       on_dropped_stopped, lane);
 }
 
 /* PULL: a new image, before anything of the deployment is stopped. */
@@ -174,8 +173,8 @@ on_started (GObject *source, GAsyncResult *result, gpointer user_data)
   FleetLane *lane = user_data;
   FleetPlanAction *action = lane->current;
   g_autoptr(GError) error = NULL;
-  g_autofree char *id = fleet_container_runtime_start_service_finish (
-    FLEET_CONTAINER_RUNTIME (source), result, &error);
+  g_autofree char *id = _fleet_service_start_finish (FLEET_CONTAINER_RUNTIME (source), result,
+                                                     &error);
 
   if (id == NULL)
     {
@@ -197,8 +196,7 @@ on_started (GObject *source, GAsyncResult *result, gpointer user_data)
 static void
 start_new_container (FleetLane *lane, FleetPlanAction *action)
 {
-  fleet_container_runtime_start_service (lane_reconciler (lane)->runtime, action->spec, NULL,
-                                         on_started, lane);
+  _fleet_service_start (lane_reconciler (lane)->runtime, action->spec, NULL, on_started, lane);
 }
 
 static void
@@ -217,8 +215,7 @@ on_replaced_stopped (GObject *source, GAsyncResult *result, gpointer user_data)
   FleetPlanAction *action = lane->current;
   g_autoptr(GError) error = NULL;
 
-  if (!fleet_container_runtime_stop_service_finish (FLEET_CONTAINER_RUNTIME (source), result,
-                                                    &error))
+  if (!_fleet_service_stop_finish (FLEET_CONTAINER_RUNTIME (source), result, &error))
     {
       g_autofree char *message = g_strdup_printf ("stopping old container of %s: %s",
                                                   action->service, error->message);
@@ -242,8 +239,8 @@ run_replace (FleetLane *lane, FleetPlanAction *action)
 {
   log_action ("replace", action->deployment, action->service, action->container_id,
               "reason=\"spec changed\"");
-  fleet_container_runtime_stop_service (lane_reconciler (lane)->runtime, action->container_id,
-                                        NULL, on_replaced_stopped, lane);
+  _fleet_service_stop (lane_reconciler (lane)->runtime, action->container_id, NULL,
+                       on_replaced_stopped, lane);
 }
 
 /* ENSURE_RUNNING: liveness of a converged service. */
@@ -256,8 +253,8 @@ on_ensured (GObject *source, GAsyncResult *result, gpointer user_data)
   FleetPlanAction *action = lane->current;
   g_autoptr(GError) error = NULL;
   FleetLivenessAction what = FLEET_LIVENESS_NONE;
-  g_autofree char *id = fleet_container_runtime_ensure_service_running_finish (
-    FLEET_CONTAINER_RUNTIME (source), result, &what, &error);
+  g_autofree char *id = _fleet_service_ensure_running_finish (FLEET_CONTAINER_RUNTIME (source),
+                                                              result, &what, &error);
 
   if (id == NULL)
     {
@@ -286,8 +283,8 @@ on_ensured (GObject *source, GAsyncResult *result, gpointer user_data)
 static void
 run_ensure_running (FleetLane *lane, FleetPlanAction *action)
 {
-  fleet_container_runtime_ensure_service_running (lane_reconciler (lane)->runtime, action->spec,
-                                                  action->container_id, NULL, on_ensured, lane);
+  _fleet_service_ensure_running (lane_reconciler (lane)->runtime, action->spec,
+                                 action->container_id, NULL, on_ensured, lane);
 }
 
 /* AWAIT_COMPLETION: the job just started must exit 0 before the services

@@ -12,9 +12,11 @@ G_DECLARE_FINAL_TYPE (FleetFakeRuntime, fleet_fake_runtime, FLEET, FAKE_RUNTIME,
 
 FleetFakeRuntime *fleet_fake_runtime_new (void);
 
-/* The call log: one entry per request the runtime received, e.g.
- * "list", "pull IMAGE", "create NAME IMAGE", "start ID", "start NAME",
- * "stop ID SIGNAL GRACE", "kill ID SIGKILL", "remove ID", "inspect ID". */
+/* The call log: one entry per request the runtime received, naming a
+ * container as the caller did: "list", "pull IMAGE", "create NAME IMAGE",
+ * "start ID", "stop ID SIGNAL GRACE" (the signal and grace that apply),
+ * "kill ID SIGKILL" (the grace ran out), "remove ID", "remove ID force",
+ * "inspect ID", "rename ID NAME", "unpause ID". */
 GPtrArray *fleet_fake_runtime_get_calls (FleetFakeRuntime *self);
 guint fleet_fake_runtime_count_calls (FleetFakeRuntime *self, const char *verb);
 guint fleet_fake_runtime_count_mutating_calls (FleetFakeRuntime *self);
@@ -30,12 +32,14 @@ void fleet_fake_runtime_set_ignores_stop_signal (FleetFakeRuntime *self, const c
                                                  gboolean ignores);
 void fleet_fake_runtime_set_exits_at_once (FleetFakeRuntime *self, const char *image,
                                            gboolean exits);
+void fleet_fake_runtime_set_exit_code (FleetFakeRuntime *self, const char *image, int exit_code);
 void fleet_fake_runtime_set_id_salt (FleetFakeRuntime *self, const char *salt);
 void fleet_fake_runtime_set_unreachable (FleetFakeRuntime *self, gboolean unreachable);
 guint fleet_fake_runtime_count_refused (FleetFakeRuntime *self);
 void fleet_fake_runtime_set_latency (FleetFakeRuntime *self, guint msecs);
 gboolean fleet_fake_runtime_kill_container (FleetFakeRuntime *self, const char *id_or_name,
                                             int exit_code);
+gboolean fleet_fake_runtime_pause_container (FleetFakeRuntime *self, const char *id_or_name);
 gboolean fleet_fake_runtime_remove_container (FleetFakeRuntime *self, const char *id_or_name);
 char *fleet_fake_runtime_add_container (FleetFakeRuntime *self, const char *name,
                                         const char *image, const char *deployment,

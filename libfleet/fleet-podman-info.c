@@ -12,8 +12,9 @@
 #include "fleet-podman-private.h"
 #include "fleet-util-private.h"
 
-/* The grace podman uses when a container has none recorded. */
+/* The grace and signal podman uses when a container has none recorded. */
 #define PODMAN_DEFAULT_STOP_TIMEOUT 10
+#define PODMAN_DEFAULT_STOP_SIGNAL 15
 
 /* @member of @object when it is a string, else NULL. */
 const char *
@@ -49,8 +50,8 @@ get_int (JsonObject *object, const char *member, gint64 default_value)
   return json_node_get_int (node);
 }
 
-/* Paused still holds its process, so it counts as running; created and
- * configured containers were never started; the rest have stopped. */
+/* Created, configured and initialized containers do not run (never started,
+ * or left behind by a start that failed); the rest have stopped. */
 FleetContainerState
 _fleet_podman_parse_state (const char *state)
 {
@@ -60,7 +61,7 @@ _fleet_podman_parse_state (const char *state)
     FleetContainerState state;
   } states[] = {
     { "running", FLEET_CONTAINER_STATE_RUNNING },
-    { "paused", FLEET_CONTAINER_STATE_RUNNING },
+    { "paused", FLEET_CONTAINER_STATE_PAUSED },
     { "created", FLEET_CONTAINER_STATE_CREATED },
     { "configured", FLEET_CONTAINER_STATE_CREATED },
     { "initialized", FLEET_CONTAINER_STATE_CREATED },
@@ -75,12 +76,20 @@ _fleet_podman_parse_state (const char *state)
   return FLEET_CONTAINER_STATE_UNKNOWN;
 }
 
+/* Every label whose value is a string. */
 static void
 set_labels (FleetContainerInfo *info, JsonObject *labels)
 {
-  info->deployment = g_strdup (_fleet_podman_json_get_string (labels, FLEET_LABEL_DEPLOYMENT));
-  info->service = g_strdup (_fleet_podman_json_get_string (labels, FLEET_LABEL_SERVICE));
-  info->spec_digest = g_strdup (_fleet_podman_json_get_string (labels, FLEET_LABEL_SPEC_DIGEST));
+  JsonObjectIter iter;
+  const char *key;
+  JsonNode *value;
+
+  if (labels == NULL)
+    return;
+  json_object_iter_init (&iter, labels);
+  while (json_object_iter_next (&iter, &key, &value))
+    if (JSON_NODE_HOLDS_VALUE (value) && json_node_get_value_type (value) == G_TYPE_STRING)
+      fleet_container_info_set_label (info, key, json_node_get_string (value));
 }
 
 static JsonObject *
@@ -196,6 +205,17 @@ _fleet_podman_inspect_get_stop_timeout (JsonNode *node)
                             PODMAN_DEFAULT_STOP_TIMEOUT);
 
   return (guint)CLAMP (timeout, 0, G_MAXINT);
+}
+
+/* The stop signal baked into the container at create (Config.StopSignal). */
+int
+_fleet_podman_inspect_get_stop_signal (JsonNode *node)
+{
+  JsonObject *object = node && JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
+  gint64 signal = get_int (_fleet_podman_json_get_object (object, "Config"), "StopSignal",
+                           PODMAN_DEFAULT_STOP_SIGNAL);
+
+  return signal > 0 && signal < 65 ? (int)signal : PODMAN_DEFAULT_STOP_SIGNAL;
 }
 
 /**

@@ -2,7 +2,9 @@
  * in its own file: the HTTP plumbing to podman's libpod REST API
  * (fleet-podman-client.c), the create request built from a service spec
  * (fleet-podman-spec.c), the container reports read from podman's answers
- * (fleet-podman-info.c) and the died-event stream (fleet-podman-events.c).
+ * (fleet-podman-info.c), the died-event stream (fleet-podman-events.c), the
+ * one-request operations (fleet-podman-ops.c) and the stop
+ * (fleet-podman-stop.c), on the plumbing fleet-podman-runtime.c shares.
  * Not installed; the leading underscores keep these out of libfleet's ABI.
  */
 #pragma once
@@ -11,6 +13,7 @@
 
 #include "fleet-container-info.h"
 #include "fleet-error.h"
+#include "fleet-podman-runtime.h"
 #include "fleet-service-spec.h"
 
 G_BEGIN_DECLS
@@ -75,7 +78,8 @@ GInputStream *_fleet_podman_client_open_stream_finish (FleetPodmanClient *self,
 
 /* fleet-podman-spec.c */
 
-JsonNode *_fleet_podman_spec_to_create_json (FleetServiceSpec *spec);
+JsonNode *_fleet_podman_spec_to_create_json (const char *name, FleetServiceSpec *spec,
+                                             GHashTable *labels);
 
 /* fleet-podman-info.c */
 
@@ -85,7 +89,66 @@ FleetContainerState _fleet_podman_parse_state (const char *state);
 FleetContainerInfo *_fleet_podman_info_from_inspect (JsonNode *node, GError **error);
 GPtrArray *_fleet_podman_info_list_from_json (JsonNode *node, GError **error);
 guint _fleet_podman_inspect_get_stop_timeout (JsonNode *node);
+int _fleet_podman_inspect_get_stop_signal (JsonNode *node);
 char *_fleet_podman_pull_get_error (GBytes *body);
+
+/* fleet-podman-runtime.c: what every operation needs */
+
+GTask *_fleet_podman_runtime_new_task (FleetPodmanRuntime *self, GCancellable *cancellable,
+                                       GAsyncReadyCallback callback, gpointer user_data,
+                                       gpointer source_tag);
+void _fleet_podman_runtime_send (GTask *task, const char *method, const char *path,
+                                 JsonNode *body, guint timeout_secs, GCancellable *cancellable,
+                                 GAsyncReadyCallback callback);
+FleetPodmanResponse *_fleet_podman_runtime_receive (GObject *source, GAsyncResult *result,
+                                                    GError **error);
+void _fleet_podman_return_error (GTask *task, GError *error, const char *format, ...)
+    G_GNUC_PRINTF (3, 4);
+char *_fleet_podman_container_path (const char *id, const char *suffix);
+char *_fleet_podman_describe (const char *id_or_name);
+gboolean _fleet_podman_response_check_container (FleetPodmanResponse *response,
+                                                 FleetError code, GError **error);
+
+/* fleet-podman-ops.c */
+
+void _fleet_podman_pull_image (FleetContainerRuntime *runtime, const char *image,
+                               GCancellable *cancellable, GAsyncReadyCallback callback,
+                               gpointer user_data);
+void _fleet_podman_create (FleetContainerRuntime *runtime, const char *name,
+                           FleetServiceSpec *spec, GHashTable *labels, GCancellable *cancellable,
+                           GAsyncReadyCallback callback, gpointer user_data);
+void _fleet_podman_start (FleetContainerRuntime *runtime, const char *id,
+                          GCancellable *cancellable, GAsyncReadyCallback callback,
+                          gpointer user_data);
+void _fleet_podman_remove (FleetContainerRuntime *runtime, const char *id, gboolean force,
+                           GCancellable *cancellable, GAsyncReadyCallback callback,
+                           gpointer user_data);
+void _fleet_podman_inspect (FleetContainerRuntime *runtime, const char *id,
+                            GCancellable *cancellable, GAsyncReadyCallback callback,
+                            gpointer user_data);
+void _fleet_podman_list (FleetContainerRuntime *runtime, const char *label,
+                         GCancellable *cancellable, GAsyncReadyCallback callback,
+                         gpointer user_data);
+void _fleet_podman_rename (FleetContainerRuntime *runtime, const char *id, const char *new_name,
+                           GCancellable *cancellable, GAsyncReadyCallback callback,
+                           gpointer user_data);
+void _fleet_podman_unpause (FleetContainerRuntime *runtime, const char *id,
+                            GCancellable *cancellable, GAsyncReadyCallback callback,
+                            gpointer user_data);
+gboolean _fleet_podman_finish_boolean (FleetContainerRuntime *runtime, GAsyncResult *result,
+                                       GError **error);
+char *_fleet_podman_finish_id (FleetContainerRuntime *runtime, GAsyncResult *result,
+                               GError **error);
+FleetContainerInfo *_fleet_podman_finish_info (FleetContainerRuntime *runtime,
+                                               GAsyncResult *result, GError **error);
+GPtrArray *_fleet_podman_finish_list (FleetContainerRuntime *runtime, GAsyncResult *result,
+                                      GError **error);
+
+/* fleet-podman-stop.c */
+
+void _fleet_podman_stop (FleetContainerRuntime *runtime, const char *id, int signal,
+                         int grace_secs, GCancellable *cancellable, GAsyncReadyCallback callback,
+                         gpointer user_data);
 
 /* fleet-podman-events.c */
 

@@ -1,11 +1,9 @@
-/* fleet-podman-spec.c: the libpod "specgen" JSON that creates a service's
- * container.
+/* fleet-podman-spec.c: the libpod "specgen" JSON that creates a container
+ * from a service spec, with the name and labels the caller chose.
  *
- * Everything the agent later relies on is baked into the container here: the
- * fleet labels that let a restarted agent (or one that lost its state) find
- * its containers, and the stop signal and grace period, so that a later stop
- * by id uses the lifecycle the container was created with, not whatever the
- * current document says.
+ * The stop signal and grace period are baked into the container here, so
+ * that a later stop with the container's own signal and grace uses the
+ * lifecycle it was created with, not whatever the current document says.
  *
  * The service fields beyond the contract's first release map one to one
  * onto podman 4.x's SpecGenerator (pkg/specgen/specgen.go), and only when
@@ -41,27 +39,20 @@ add_env (JsonBuilder *builder, char **env)
   json_builder_end_object (builder);
 }
 
+/* In the order of their keys, so that the same labels make the same request. */
 static void
-add_labels (JsonBuilder *builder, FleetServiceSpec *spec)
+add_labels (JsonBuilder *builder, GHashTable *labels)
 {
+  g_autoptr(GList) keys = labels ? g_hash_table_get_keys (labels) : NULL;
+
+  keys = g_list_sort (keys, (GCompareFunc)strcmp);
   json_builder_set_member_name (builder, "labels");
   json_builder_begin_object (builder);
-  /* The document's own: never in the fleet.* namespace (the parser refuses
-   * those), so they cannot mask the agent's. */
-  for (guint i = 0; spec->labels != NULL && spec->labels[i] != NULL; i++)
+  for (GList *l = keys; l != NULL; l = l->next)
     {
-      const char *eq = strchr (spec->labels[i], '=');
-      g_autofree char *key = g_strndup (spec->labels[i], eq - spec->labels[i]);
-
-      json_builder_set_member_name (builder, key);
-      json_builder_add_string_value (builder, eq + 1);
+      json_builder_set_member_name (builder, l->data);
+      json_builder_add_string_value (builder, g_hash_table_lookup (labels, l->data));
     }
-  json_builder_set_member_name (builder, FLEET_LABEL_DEPLOYMENT);
-  json_builder_add_string_value (builder, spec->deployment);
-  json_builder_set_member_name (builder, FLEET_LABEL_SERVICE);
-  json_builder_add_string_value (builder, spec->name);
-  json_builder_set_member_name (builder, FLEET_LABEL_SPEC_DIGEST);
-  json_builder_add_string_value (builder, spec->digest);
   json_builder_end_object (builder);
 }
 
@@ -338,17 +329,19 @@ add_service_fields (JsonBuilder *builder, FleetServiceSpec *spec)
 
 /**
  * _fleet_podman_spec_to_create_json:
+ * @labels: (nullable) (element-type utf8 utf8): the container's labels
  *
- * Returns: (transfer full): the body of POST /libpod/containers/create for @spec
+ * Returns: (transfer full): the body of POST /libpod/containers/create for a
+ *   container called @name that runs @spec
  */
 JsonNode *
-_fleet_podman_spec_to_create_json (FleetServiceSpec *spec)
+_fleet_podman_spec_to_create_json (const char *name, FleetServiceSpec *spec, GHashTable *labels)
 {
   g_autoptr(JsonBuilder) builder = json_builder_new ();
 
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "name");
-  json_builder_add_string_value (builder, spec->container_name);
+  json_builder_add_string_value (builder, name);
   json_builder_set_member_name (builder, "image");
   json_builder_add_string_value (builder, spec->image);
   /* The document's command is the container's full argv: as podman's
@@ -363,7 +356,7 @@ _fleet_podman_spec_to_create_json (FleetServiceSpec *spec)
       json_builder_end_array (builder);
     }
   add_env (builder, spec->env);
-  add_labels (builder, spec);
+  add_labels (builder, labels);
   add_ports (builder, spec->ports);
   add_mounts (builder, spec, FALSE);
   add_mounts (builder, spec, TRUE);

@@ -234,8 +234,8 @@ on_listed (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr(GPtrArray) containers = NULL;
   FleetPlanContext context = { 0, };
 
-  containers = fleet_container_runtime_list_services_finish (FLEET_CONTAINER_RUNTIME (source),
-                                                             result, &pass->error);
+  containers = fleet_container_runtime_list_finish (FLEET_CONTAINER_RUNTIME (source), result,
+                                                    &pass->error);
   self->planning = NULL;
   if (containers == NULL)
     {
@@ -317,7 +317,8 @@ start_pass (gpointer user_data)
     }
   if (self->retry_now)
     retry_now (self);
-  fleet_container_runtime_list_services (self->runtime, self->cancellable, on_listed, pass);
+  fleet_container_runtime_list (self->runtime, FLEET_LABEL_DEPLOYMENT, self->cancellable, on_listed,
+                                pass);
   return G_SOURCE_REMOVE;
 }
 

@@ -447,3 +447,45 @@ fleet_podman_harness_reset (FleetPodmanHarness *h)
   fleet_podman_harness_podman (h, NULL, &error, "volume", "rm", "--all", "--force", NULL);
   g_assert_no_error (error);
 }
+
+/* TRUE when the process @pid catches or ignores SIGTERM. */
+static gboolean
+handles_sigterm (gint64 pid)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%" G_GINT64_FORMAT "/status", pid);
+  g_autofree char *status = NULL;
+  g_auto(GStrv) lines = NULL;
+  const guint64 sigterm_bit = G_GUINT64_CONSTANT (1) << (15 - 1);
+
+  if (!g_file_get_contents (path, &status, NULL, NULL))
+    return FALSE;
+  lines = g_strsplit (status, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    if (g_str_has_prefix (lines[i], "SigCgt:") || g_str_has_prefix (lines[i], "SigIgn:"))
+      if ((g_ascii_strtoull (lines[i] + 7, NULL, 16) & sigterm_bit) != 0)
+        return TRUE;
+  return FALSE;
+}
+
+/* Wait until the container's first process has set up its signal handling
+ * (its shell has run its `trap`s): a signal sent before would be lost, as
+ * PID 1 has no default handlers.  Read from /proc, so no guesswork about
+ * how long a shell takes to start. */
+void
+fleet_podman_harness_wait_for_signal_handlers (FleetPodmanHarness *h, const char *id)
+{
+  g_autofree char *path = g_strdup_printf ("/containers/%s/json", id);
+  gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+
+  while (g_get_monotonic_time () < deadline)
+    {
+      g_autoptr(JsonNode) node = fleet_podman_harness_get_json (h, path);
+      JsonObject *state = json_object_get_object_member (json_node_get_object (node), "State");
+      gint64 pid = json_object_get_int_member_with_default (state, "Pid", 0);
+
+      if (pid > 0 && handles_sigterm (pid))
+        return;
+      g_usleep (20 * 1000);
+    }
+  g_error ("container %s did not set up its signal handlers within 30 s", id);
+}

@@ -26,5 +26,6 @@ int fleet_podman_harness_exit_code (FleetPodmanHarness *h, const char *container
 guint fleet_podman_harness_count_events (FleetPodmanHarness *h, const char *event,
                                          const char *container_name);
 void fleet_podman_harness_reset (FleetPodmanHarness *h);
+void fleet_podman_harness_wait_for_signal_handlers (FleetPodmanHarness *h, const char *id);
 
 G_END_DECLS

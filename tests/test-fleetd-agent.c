@@ -607,7 +607,7 @@ test_ticks_do_not_wait_for_rollouts (Fixture *f, gconstpointer data)
   /* gone behind the agent's back, without an event */
   g_assert_true (fleet_fake_runtime_remove_container (f->runtime, fast));
   deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
-  while (fleet_fake_runtime_count_calls (f->runtime, "create") == 0)
+  while (fleet_fake_runtime_count_calls (f->runtime, "start") == 0)
     {
       g_assert_cmpint (g_get_monotonic_time (), <, deadline);
       g_main_context_iteration (NULL, TRUE);

@@ -12,6 +12,7 @@
 
 #include "fleet-podman-harness.h"
 #include "fleet-podman-private.h"
+#include "fleet-test-runtime.h"
 #include "fleet-test-utils.h"
 #include "fleet-util-private.h"
 
@@ -41,24 +42,12 @@ fixture_teardown (Fixture *f, gconstpointer data)
     fleet_podman_harness_reset (f->h);
 }
 
-static void
-on_done (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  *(GAsyncResult **) user_data = g_object_ref (result);
-}
-
 /* The one use of the runtime's API here: create and start @spec's
  * container, as the reconciler has it done. */
 static char *
 start_container (Fixture *f, FleetServiceSpec *spec, GError **error)
 {
-  FleetContainerRuntime *runtime = FLEET_CONTAINER_RUNTIME (f->runtime);
-  g_autoptr(GAsyncResult) result = NULL;
-
-  fleet_container_runtime_start_service (runtime, spec, NULL, on_done, &result);
-  while (result == NULL)
-    g_main_context_iteration (NULL, TRUE);
-  return fleet_container_runtime_start_service_finish (runtime, result, error);
+  return fleet_test_service_start (FLEET_CONTAINER_RUNTIME (f->runtime), spec, error);
 }
 
 /* Service @name from localhost/fleet-test:@image with @fields (members to
@@ -126,12 +115,13 @@ test_unit_create_json (void)
       "\"tmpfs\":[\"/run:size=1m\"],\"labels\":{\"shop\":\"42\"},\"hostname\":\"gw-1\","
       "\"logging\":{\"driver\":\"k8s-file\",\"options\":{\"max-size\":\"1m\"}}}]}}}}");
   FleetServiceSpec *spec = fleet_document_lookup_service (doc, "spec", "gw");
-  g_autoptr(JsonNode) node = _fleet_podman_spec_to_create_json (spec);
+  g_autoptr(GHashTable) labels = _fleet_service_labels (spec);
+  g_autoptr(JsonNode) node = _fleet_podman_spec_to_create_json ("spec_gw", spec, labels);
   g_autofree char *json = NULL;
   g_autofree char *expected = g_strdup_printf (
       "{\"name\":\"spec_gw\",\"image\":\"img\",\"env\":{},"
-      "\"labels\":{\"shop\":\"42\",\"fleet.deployment\":\"spec\",\"fleet.service\":\"gw\","
-      "\"fleet.spec-digest\":\"%s\"},\"portmappings\":[],"
+      "\"labels\":{\"fleet.deployment\":\"spec\",\"fleet.service\":\"gw\","
+      "\"fleet.spec-digest\":\"%s\",\"shop\":\"42\"},\"portmappings\":[],"
       "\"mounts\":[{\"type\":\"tmpfs\",\"source\":\"tmpfs\",\"destination\":\"/run\","
       "\"options\":[\"size=1m\"]}],\"volumes\":[],"
       "\"restart_policy\":\"on-failure\",\"restart_tries\":3,"

@@ -8,7 +8,11 @@
 #                                  and exits 0
 #   localhost/fleet-test:ignore-term  ignores SIGTERM and SIGINT (only
 #                                  SIGKILL ends it)
+#   localhost/fleet-test:signals   exits with 128 + the number of the signal
+#                                  it got (HUP, INT, QUIT, USR1, USR2, TERM),
+#                                  as a process killed by it would
 #   localhost/fleet-test:exits     exits with status 3 at once
+#   localhost/fleet-test:broken    cannot start: its command does not exist
 #   localhost/fleet-test:entrypoint  has an ENTRYPOINT (that only echoes and
 #                                  exits) besides its CMD: a document's
 #                                  command must replace both
@@ -42,6 +46,13 @@ for tag in v1 v2; do
   import "$tag" "trap 'echo $tag TERM >> /data/marker; exit 0' TERM; trap 'echo $tag INT >> /data/marker; exit 0' INT; $loop" "$@"
 done
 import ignore-term "trap '' TERM INT; $loop" "$@"
+traps=
+for sig in HUP:1 INT:2 QUIT:3 USR1:10 USR2:12 TERM:15; do
+  traps="$traps trap 'exit $((128 + ${sig#*:}))' ${sig%:*};"
+done
+import signals "$traps $loop" "$@"
+podman "$@" import --quiet --change 'CMD ["/nonexistent"]' "$work/rootfs.tar" \
+  localhost/fleet-test:broken >/dev/null
 import exits "exit 3" "$@"
 podman "$@" import --quiet --change 'ENTRYPOINT ["/bin/echo", "ENTRYPOINT-RAN"]' \
   --change "CMD [\"/bin/sh\", \"-c\", \"$loop\"]" "$work/rootfs.tar" \

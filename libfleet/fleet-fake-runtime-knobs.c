@@ -1,0 +1,292 @@
+/* fleet-fake-runtime-knobs.c: what tests see of FleetFakeRuntime and do to
+ * it behind the caller's back: the call log, faults injected per image, and
+ * containers that crash, pause, vanish or appear.
+ */
+#include "config.h"
+
+#include <signal.h>
+
+#include "fleet-fake-runtime-private.h"
+#include "fleet-util-private.h"
+
+/**
+ * fleet_fake_runtime_get_calls:
+ *
+ * Returns: (transfer none) (element-type utf8): the call log
+ */
+GPtrArray *
+fleet_fake_runtime_get_calls (FleetFakeRuntime *self)
+{
+  g_return_val_if_fail (FLEET_IS_FAKE_RUNTIME (self), NULL);
+
+  return self->calls;
+}
+
+/* How many logged calls start with the word @verb. */
+guint
+fleet_fake_runtime_count_calls (FleetFakeRuntime *self, const char *verb)
+{
+  gsize len = strlen (verb);
+  guint n = 0;
+
+  g_return_val_if_fail (FLEET_IS_FAKE_RUNTIME (self), 0);
+
+  for (guint i = 0; i < self->calls->len; i++)
+    {
+      const char *call = self->calls->pdata[i];
+
+      if (strncmp (call, verb, len) == 0 && (call[len] == ' ' || call[len] == '\0'))
+        n++;
+    }
+  return n;
+}
+
+/* Calls that change containers: create, start, stop, kill, remove, rename,
+ * unpause. */
+guint
+fleet_fake_runtime_count_mutating_calls (FleetFakeRuntime *self)
+{
+  static const char *const verbs[]
+      = { "create", "start", "stop", "kill", "remove", "rename", "unpause" };
+  guint n = 0;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (verbs); i++)
+    n += fleet_fake_runtime_count_calls (self, verbs[i]);
+  return n;
+}
+
+void
+fleet_fake_runtime_clear_calls (FleetFakeRuntime *self)
+{
+  g_return_if_fail (FLEET_IS_FAKE_RUNTIME (self));
+
+  g_ptr_array_set_size (self->calls, 0);
+}
+
+/* The call log as text, one call a line, for test failure messages. */
+char *
+fleet_fake_runtime_format_calls (FleetFakeRuntime *self)
+{
+  GString *s = g_string_new (NULL);
+
+  for (guint i = 0; i < self->calls->len; i++)
+    g_string_append_printf (s, "  %s\n", (const char *) self->calls->pdata[i]);
+  return g_string_free (s, FALSE);
+}
+
+static void
+set_flag (GHashTable *table, const char *key, gboolean on)
+{
+  if (on)
+    g_hash_table_add (table, g_strdup (key));
+  else
+    g_hash_table_remove (table, key);
+}
+
+/* Pulling @image fails. */
+void
+fleet_fake_runtime_set_pull_fails (FleetFakeRuntime *self, const char *image, gboolean fails)
+{
+  g_return_if_fail (FLEET_IS_FAKE_RUNTIME (self));
+  set_flag (self->pull_fails, image, fails);
+}
+
+/* Pulling @image never finishes: it fails with G_IO_ERROR_CANCELLED when
+ * the caller cancels it, and hangs when it cannot. */
+void
+fleet_fake_runtime_set_pull_hangs (FleetFakeRuntime *self, const char *image, gboolean hangs)
+{
+  g_return_if_fail (FLEET_IS_FAKE_RUNTIME (self));
+  set_flag (self->pull_hangs, image, hangs);
+}
+
+/* Containers of @image are created but fail to start, and stay where they
+ * were (created), as when their command cannot be executed. */
+void
+fleet_fake_runtime_set_start_fails (FleetFakeRuntime *self, const char *image, gboolean fails)
+{
+  g_return_if_fail (FLEET_IS_FAKE_RUNTIME (self));
+  set_flag (self->start_fails, image, fails);
+}
+
+/* Containers of @image ignore every signal but SIGKILL: a stop waits out the
+ * grace period and ends with SIGKILL ("kill ID SIGKILL" in the log, exit code
+ * 137). */
+void
+fleet_fake_runtime_set_ignores_stop_signal (FleetFakeRuntime *self, const char *image,
+                                            gboolean ignores)
+{
+  g_return_if_fail (FLEET_IS_FAKE_RUNTIME (self));
+  set_flag (self->ignores_stop, image, ignores);
+}
+
+/* Containers of @image start, then exit with code 1 at once. */
+void
+fleet_fake_runtime_set_exits_at_once (FleetFakeRuntime *self, const char *image, gboolean exits)
+{
+  g_return_if_fail (FLEET_IS_FAKE_RUNTIME (self));
+  g_return_if_fail (image != NULL);
+
+  if (exits)
+    fleet_fake_runtime_set_exit_code (self, image, FAKE_EXIT_CODE_DEFAULT);
+  else
+    g_hash_table_remove (self->exits_at_once, image);
+}
+
+/* Containers of @image start, then exit with @exit_code at once. */
+void
+fleet_fake_runtime_set_exit_code (FleetFakeRuntime *self, const char *image, int exit_code)
+{
+  g_return_if_fail (FLEET_IS_FAKE_RUNTIME (self));
+  g_return_if_fail (image != NULL);
+
+  g_hash_table_insert (self->exits_at_once, g_strdup (image), GINT_TO_POINTER (exit_code));
+}
+
+/* Container ids are derived from a counter, so two fake runtimes give
+ * the same ids; a salt (e.g. the time) keeps runs of `fleetd --runtime
+ * fake` apart, where a replacement would otherwise get its old id. */
+void
+fleet_fake_runtime_set_id_salt (FleetFakeRuntime *self, const char *salt)
+{
+  g_return_if_fail (FLEET_IS_FAKE_RUNTIME (self));
+  g_free (self->id_salt);
+  self->id_salt = g_strdup (salt);
+}
+
+/* Every request fails with FLEET_ERROR_RUNTIME_UNAVAILABLE. */
+void
+fleet_fake_runtime_set_unreachable (FleetFakeRuntime *self, gboolean unreachable)
+{
+  g_return_if_fail (FLEET_IS_FAKE_RUNTIME (self));
+  self->unreachable = unreachable;
+}
+
+/* How many requests were refused while unreachable. */
+guint
+fleet_fake_runtime_count_refused (FleetFakeRuntime *self)
+{
+  g_return_val_if_fail (FLEET_IS_FAKE_RUNTIME (self), 0);
+  return self->refused;
+}
+
+/* Every request completes @msecs after it was made. */
+void
+fleet_fake_runtime_set_latency (FleetFakeRuntime *self, guint msecs)
+{
+  g_return_if_fail (FLEET_IS_FAKE_RUNTIME (self));
+  self->latency_msecs = msecs;
+}
+
+/* The container's process dies with @exit_code, as if it crashed; emits
+ * ::container-died when events are watched. */
+gboolean
+fleet_fake_runtime_kill_container (FleetFakeRuntime *self, const char *id_or_name, int exit_code)
+{
+  FakeContainer *c;
+
+  g_return_val_if_fail (FLEET_IS_FAKE_RUNTIME (self), FALSE);
+
+  c = _fleet_fake_find (self, id_or_name, NULL);
+  if (c == NULL
+      || (c->info->state != FLEET_CONTAINER_STATE_RUNNING
+          && c->info->state != FLEET_CONTAINER_STATE_PAUSED))
+    return FALSE;
+  _fleet_fake_exit (self, c, exit_code);
+  return TRUE;
+}
+
+/* The running container is frozen, as by `podman pause`. */
+gboolean
+fleet_fake_runtime_pause_container (FleetFakeRuntime *self, const char *id_or_name)
+{
+  FakeContainer *c;
+
+  g_return_val_if_fail (FLEET_IS_FAKE_RUNTIME (self), FALSE);
+
+  c = _fleet_fake_find (self, id_or_name, NULL);
+  if (c == NULL || c->info->state != FLEET_CONTAINER_STATE_RUNNING)
+    return FALSE;
+  c->info->state = FLEET_CONTAINER_STATE_PAUSED;
+  return TRUE;
+}
+
+/* The container disappears, as after `podman rm -f` by someone else. */
+gboolean
+fleet_fake_runtime_remove_container (FleetFakeRuntime *self, const char *id_or_name)
+{
+  guint index;
+
+  g_return_val_if_fail (FLEET_IS_FAKE_RUNTIME (self), FALSE);
+
+  if (!_fleet_fake_find (self, id_or_name, &index))
+    return FALSE;
+  g_ptr_array_remove_index (self->containers, index);
+  return TRUE;
+}
+
+/**
+ * fleet_fake_runtime_add_container:
+ * @deployment: (nullable): the fleet.deployment label, or %NULL for a
+ *   container fleet did not create
+ *
+ * Add a container behind the agent's back, not logged.
+ *
+ * Returns: (transfer full): its id
+ */
+char *
+fleet_fake_runtime_add_container (FleetFakeRuntime *self, const char *name, const char *image,
+                                  const char *deployment, const char *service,
+                                  const char *spec_digest, gboolean running)
+{
+  FakeContainer *c;
+
+  g_return_val_if_fail (FLEET_IS_FAKE_RUNTIME (self), NULL);
+
+  c = _fleet_fake_add (self, name, image);
+  fleet_container_info_set_label (c->info, FLEET_LABEL_DEPLOYMENT, deployment);
+  fleet_container_info_set_label (c->info, FLEET_LABEL_SERVICE, service);
+  fleet_container_info_set_label (c->info, FLEET_LABEL_SPEC_DIGEST, spec_digest);
+  c->info->state = running ? FLEET_CONTAINER_STATE_RUNNING : FLEET_CONTAINER_STATE_EXITED;
+  return g_strdup (c->info->id);
+}
+
+/**
+ * fleet_fake_runtime_lookup:
+ *
+ * Returns: (transfer none) (nullable): the container's report, live
+ */
+FleetContainerInfo *
+fleet_fake_runtime_lookup (FleetFakeRuntime *self, const char *id_or_name)
+{
+  FakeContainer *c;
+
+  g_return_val_if_fail (FLEET_IS_FAKE_RUNTIME (self), NULL);
+
+  c = _fleet_fake_find (self, id_or_name, NULL);
+  return c ? c->info : NULL;
+}
+
+/**
+ * fleet_fake_runtime_lookup_spec:
+ *
+ * Returns: (transfer none) (nullable): the spec the container was created from
+ */
+FleetServiceSpec *
+fleet_fake_runtime_lookup_spec (FleetFakeRuntime *self, const char *id)
+{
+  FakeContainer *c;
+
+  g_return_val_if_fail (FLEET_IS_FAKE_RUNTIME (self), NULL);
+
+  c = _fleet_fake_find (self, id, NULL);
+  return c ? c->spec : NULL;
+}
+
+guint
+fleet_fake_runtime_count_containers (FleetFakeRuntime *self)
+{
+  g_return_val_if_fail (FLEET_IS_FAKE_RUNTIME (self), 0);
+
+  return self->containers->len;
+}

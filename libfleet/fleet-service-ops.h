@@ -1,0 +1,51 @@
+/* fleet-service-ops.h: what the reconciler does to a service's container,
+ * composed from the runtime's primitives.  The one place that knows what a
+ * service's container is called, which labels it carries, what to do with a
+ * container that holds its name, and how liveness is kept.  Not installed.
+ */
+#pragma once
+
+#include "fleet-container-runtime.h"
+
+G_BEGIN_DECLS
+
+/**
+ * FleetLivenessAction:
+ * @FLEET_LIVENESS_NONE: the container was running; nothing was done
+ * @FLEET_LIVENESS_STARTED: it existed but was not running; it was started again, by id
+ * @FLEET_LIVENESS_CREATED: it was missing; a new one was created and started
+ * @FLEET_LIVENESS_UNPAUSED: it was paused; it was let run again
+ * @FLEET_LIVENESS_RECREATED: it could not be started; it was removed, and a new one was
+ *   created and started
+ */
+typedef enum
+{
+  FLEET_LIVENESS_NONE,
+  FLEET_LIVENESS_STARTED,
+  FLEET_LIVENESS_CREATED,
+  FLEET_LIVENESS_UNPAUSED,
+  FLEET_LIVENESS_RECREATED,
+} FleetLivenessAction;
+
+char *_fleet_service_container_name (const char *deployment, const char *service);
+GHashTable *_fleet_service_labels (FleetServiceSpec *spec);
+
+void _fleet_service_start (FleetContainerRuntime *runtime, FleetServiceSpec *spec,
+                           GCancellable *cancellable, GAsyncReadyCallback callback,
+                           gpointer user_data);
+char *_fleet_service_start_finish (FleetContainerRuntime *runtime, GAsyncResult *result,
+                                   GError **error);
+
+void _fleet_service_stop (FleetContainerRuntime *runtime, const char *container_id,
+                          GCancellable *cancellable, GAsyncReadyCallback callback,
+                          gpointer user_data);
+gboolean _fleet_service_stop_finish (FleetContainerRuntime *runtime, GAsyncResult *result,
+                                     GError **error);
+
+void _fleet_service_ensure_running (FleetContainerRuntime *runtime, FleetServiceSpec *spec,
+                                    const char *container_id, GCancellable *cancellable,
+                                    GAsyncReadyCallback callback, gpointer user_data);
+char *_fleet_service_ensure_running_finish (FleetContainerRuntime *runtime, GAsyncResult *result,
+                                            FleetLivenessAction *out_action, GError **error);
+
+G_END_DECLS
