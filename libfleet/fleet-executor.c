@@ -313,7 +313,7 @@ on_await_status (GObject *source, GAsyncResult *result, gpointer user_data)
   FleetPlanAction *action = lane->current;
   g_autoptr(GError) error = NULL;
   g_autoptr(FleetContainerInfo) info =
-    fleet_container_runtime_container_status_finish (FLEET_CONTAINER_RUNTIME (source), result,
+    fleet_container_runtime_inspect_finish (FLEET_CONTAINER_RUNTIME (source), result,
                                                      &error);
   g_autofree char *message = NULL;
 
@@ -354,7 +354,7 @@ await_poll (FleetLane *lane)
       lane_next (lane);
       return;
     }
-  fleet_container_runtime_container_status (self->runtime, service->container_id, NULL,
+  fleet_container_runtime_inspect (self->runtime, service->container_id, NULL,
                                             on_await_status, lane);
 }
 
