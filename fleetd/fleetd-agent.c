@@ -243,15 +243,17 @@ note_fetch_failed (FleetdAgent *self, const GError *error)
     level = G_LOG_LEVEL_DEBUG;
   quoted = fleet_log_quote (error->message);
   if (self->started && retry_in >= 0)
-    fleetd_log_event (level, "fetch",
-                      "source=%s result=error error=%s retry_in=%" G_GINT64_FORMAT "ms (running "
-                      "containers are left as they are%s)",
-                      fleet_source_get_uri (self->source), quoted, retry_in,
-                      level == G_LOG_LEVEL_DEBUG ? "" : "; not logged again while it persists");
+    fleetd_log_event_with_id (level, "fetch", fleetd_log_message_id_for_error (error),
+                              "source=%s result=error error=%s retry_in=%" G_GINT64_FORMAT
+                              "ms (running containers are left as they are%s)",
+                              fleet_source_get_uri (self->source), quoted, retry_in,
+                              level == G_LOG_LEVEL_DEBUG ? ""
+                                                         : "; not logged again while it persists");
   else
-    fleetd_log_event (level, "fetch",
-                      "source=%s result=error error=%s (running containers are left as they are)",
-                      fleet_source_get_uri (self->source), quoted);
+    fleetd_log_event_with_id (level, "fetch", fleetd_log_message_id_for_error (error),
+                              "source=%s result=error error=%s (running containers are left as "
+                              "they are)",
+                              fleet_source_get_uri (self->source), quoted);
   g_free (self->logged_fetch_error);
   self->logged_fetch_error = g_strdup (error->message);
   record_fetch (self, "error", error->message);

@@ -16,6 +16,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <fleet.h>
+
 #include "fleetd-log.h"
 
 static void
@@ -58,6 +60,27 @@ fleetd_log_event_with_id (GLogLevelFlags level, const char *action, const char *
   detail = g_strdup_vprintf (format, args);
   va_end (args);
   log_event (level, action, message_id, detail);
+}
+
+/**
+ * fleetd_log_message_id_for_error:
+ *
+ * Returns: (nullable): the MESSAGE_ID for a fetch that failed with @error:
+ *   a document refused as it is (invalid, too large, stale, badly signed)
+ *   has one; a source that could not be read has none
+ */
+const char *
+fleetd_log_message_id_for_error (const GError *error)
+{
+  static const FleetError rejections[] = {
+    FLEET_ERROR_INVALID_DOCUMENT, FLEET_ERROR_GENERATION_BACKWARDS, FLEET_ERROR_TOO_LARGE,
+    FLEET_ERROR_BAD_SIGNATURE,    FLEET_ERROR_STALE_DOCUMENT,
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (rejections); i++)
+    if (g_error_matches (error, FLEET_ERROR, rejections[i]))
+      return FLEETD_MESSAGE_ID_REJECTED;
+  return NULL;
 }
 
 static const char *

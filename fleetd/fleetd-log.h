@@ -16,6 +16,7 @@ void fleetd_log_event (GLogLevelFlags level, const char *action, const char *for
 void fleetd_log_event_with_id (GLogLevelFlags level, const char *action, const char *message_id,
                                const char *format, ...) G_GNUC_PRINTF (4, 5);
 
+const char *fleetd_log_message_id_for_error (const GError *error);
 GLogField *fleetd_log_journal_fields (GLogLevelFlags level, const GLogField *fields,
                                       gsize n_fields, gsize *n_out);
 GLogWriterOutput fleetd_log_writer (GLogLevelFlags level, const GLogField *fields, gsize n_fields,

@@ -245,6 +245,19 @@ run_replace (FleetLane *lane, FleetPlanAction *action)
 
 /* ENSURE_RUNNING: liveness of a converged service. */
 
+/* How the log tells what liveness did. */
+static const struct
+{
+  const char *action;
+  const char *reason;
+} liveness_actions[] = {
+  [FLEET_LIVENESS_NONE] = { "running", NULL },
+  [FLEET_LIVENESS_STARTED] = { "restarted", "reason=\"container was not running\"" },
+  [FLEET_LIVENESS_CREATED] = { "recreated-missing", "reason=\"container was missing\"" },
+  [FLEET_LIVENESS_UNPAUSED] = { "unpaused", "reason=\"container was paused\"" },
+  [FLEET_LIVENESS_RECREATED] = { "recreated", "reason=\"container could not be started\"" },
+};
+
 static void
 on_ensured (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -267,10 +280,8 @@ on_ensured (GObject *source, GAsyncResult *result, gpointer user_data)
   else if (what != FLEET_LIVENESS_NONE)
     {
       fleet_restart_policy_restarted (self->policy, action->deployment, action->service);
-      log_action (what == FLEET_LIVENESS_CREATED ? "recreated-missing" : "restarted",
-                  action->deployment, action->service, id,
-                  what == FLEET_LIVENESS_CREATED ? "reason=\"container was missing\""
-                                                 : "reason=\"container was not running\"");
+      log_action (liveness_actions[what].action, action->deployment, action->service, id,
+                  liveness_actions[what].reason);
       if (g_strcmp0 (id, action->container_id) != 0)
         record (lane, action, id, action->spec->digest);
       /* Look again shortly: if it stays up, the deployment is Running

@@ -105,6 +105,18 @@ test_journal_fields (void)
   g_assert_null (find (out, n, "MESSAGE_ID"));
 }
 
+static void
+test_rejected_id (void)
+{
+  g_autoptr(GError) invalid = g_error_new (FLEET_ERROR, FLEET_ERROR_INVALID_DOCUMENT, "x");
+  g_autoptr(GError) stale = g_error_new (FLEET_ERROR, FLEET_ERROR_STALE_DOCUMENT, "x");
+  g_autoptr(GError) unreachable = g_error_new (FLEET_ERROR, FLEET_ERROR_FETCH_FAILED, "x");
+
+  g_assert_cmpstr (fleetd_log_message_id_for_error (invalid), ==, FLEETD_MESSAGE_ID_REJECTED);
+  g_assert_cmpstr (fleetd_log_message_id_for_error (stale), ==, FLEETD_MESSAGE_ID_REJECTED);
+  g_assert_null (fleetd_log_message_id_for_error (unreachable));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -115,5 +127,6 @@ main (int argc, char **argv)
   g_test_add_func ("/fleetd-log/library-is-quiet", test_library_is_quiet);
   g_test_add_func ("/fleetd-log/writer-raises", test_writer_raises);
   g_test_add_func ("/fleetd-log/journal-fields", test_journal_fields);
+  g_test_add_func ("/fleetd-log/rejected-id", test_rejected_id);
   return g_test_run ();
 }
