@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Bootstrap the build from a git checkout.
 #
 #   ./autogen.sh [--install-deps] [CONFIGURE-ARGS...]

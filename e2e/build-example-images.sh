@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # build-example-images.sh [PODMAN-GLOBAL-ARGS...]: import the example images
 # localhost/fleet-example:v1, :v2 and :v3 that data/examples/hello-v*.json
 # name, without any registry, from busybox-static.  Used by the quick start

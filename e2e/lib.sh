@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # e2e/lib.sh: the parts of e2e/run-host.sh that are not its steps: TAP
 # output, checks, and starting and stopping the real parts (podman
 # service, D-Bus daemon, HTTP server, fleetd).  Sourced by run-host.sh,

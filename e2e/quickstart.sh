@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # e2e/quickstart.sh: the README's quick start demo.  Runs the built fleetd
 # on the example documents data/examples/hello-v1.json, -v2 and -v3 against
 # real podman, and shows each version converge: fleetctl's plan, reconcile

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # e2e/run-host.sh: fleet's end-to-end upgrade test, on this host, with real
 # parts only: the built (or installed) fleetd and fleetctl, a real podman API
 # service, a real HTTP server serving the desired-state document and a real

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleetd-agent-once.c: `fleetd --once`: fetch, then reconcile until the
  * device has converged or failed, through the agent's request queue like
  * everything else.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleetd-agent-private.h: what the agent's files share. */
 #pragma once
 

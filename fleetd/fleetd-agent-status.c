@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleetd-agent-status.c: what the agent tells without changing anything:
  * a dry run of a candidate document (verified and validated as a fetched
  * one), and the status document, with the key that signed the document

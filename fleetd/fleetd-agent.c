@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleetd-agent.c: what fleetd does, without the process around it (options,
  * D-Bus, signals), so that tests can drive it directly.
  *

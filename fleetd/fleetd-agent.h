@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleetd-agent.h: the agent: fetch, validate, apply, tick, through one
  * request queue. */
 #pragma once

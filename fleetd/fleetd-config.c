@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleetd-config.c: fleetd's settings.  Every option of contract §4 (and the
  * extensions for the HTTP source) is described once, in the table below,
  * and from it come the command-line options, the config file keys (named

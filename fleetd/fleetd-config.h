@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleetd-config.h: fleetd's settings, from the command line and the
  * GKeyFile config file (contract §4); the command line wins.
  */

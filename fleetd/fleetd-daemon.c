@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleetd-daemon.c: the fleetd process around the agent: build the runtime,
  * reconciler, source and agent from the settings, publish the D-Bus API,
  * report status, talk to systemd, and stop cleanly on SIGTERM/SIGINT.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleetd-daemon.h: the fleetd process. */
 #pragma once
 

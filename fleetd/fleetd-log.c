@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleetd-log.c: fleetd's structured action log: one line per action, with
  * the action also as a journal field (FLEET_ACTION), like the reconciler's.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleetd-log.h: fleetd's structured action log, and the log writer that
  * sends it (and libfleet's action records) to the journal or stderr. */
 #pragma once

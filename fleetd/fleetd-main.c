@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleetd-main.c: the entry point of fleetd, the edge-device container
  * agent: read the settings, then hand over to fleetd-daemon.c.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleetd-notify.c: the sd_notify protocol, without libsystemd.  When
  * systemd starts fleetd with Type=notify it sets $NOTIFY_SOCKET to a unix
  * datagram socket (a path, or an abstract name written with a leading '@');

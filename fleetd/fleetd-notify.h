@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleetd-notify.h: tell systemd how fleetd is doing (sd_notify protocol). */
 #pragma once
 

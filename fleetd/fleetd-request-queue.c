@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleetd-request-queue.c: one request runs at a time; requests that come
  * meanwhile merge into the one queued behind it.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleetd-request-queue.h: one queue for everything that asks the agent to
  * fetch, apply or check: a document from the source, the tick, a D-Bus
  * call, `--once`.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleetd-runtime.c: the container runtime fleetd drives: podman, through
  * its REST API socket, or the in-memory fake runtime of libfleet.
  *

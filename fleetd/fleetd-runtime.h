@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleetd-runtime.h: the container runtime fleetd drives, from its settings. */
 #pragma once
 

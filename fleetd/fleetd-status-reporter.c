@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleetd-status-reporter.c: PUT the status document (contract §3) to the
  * status URL after each change and at least every minute.
  *

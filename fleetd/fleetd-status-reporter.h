@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleetd-status-reporter.h: PUT the status document to the status URL. */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-backoff.c: capped exponential backoff with jitter, as used for
  * retrying failed rollouts, fetches and status reports.  The jitter keeps a
  * fleet of devices that failed together (a registry or server outage) from

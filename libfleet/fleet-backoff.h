@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-backoff.h: capped exponential backoff with jitter. */
 #pragma once
 

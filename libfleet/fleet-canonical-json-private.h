@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-canonical-json-private.h: the canonical form of a strict-JSON tree,
  * for the document parser.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-canonical-json.c: serialise a JSON tree canonically.
  *
  * Object members are sorted by key (byte order), there is no insignificant

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-canonical-json.h: the canonical JSON form that digests are taken of. */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-capabilities-private.h: the Linux capability names a document may
  * add to or drop from a container.
  */

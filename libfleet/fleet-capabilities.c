@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-capabilities.c: the kernel's capability names (capabilities(7),
  * include/uapi/linux/capability.h), so that a document naming one that
  * does not exist is refused when it is validated rather than when podman

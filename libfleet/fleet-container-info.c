@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-container-info.c: the container report value object. */
 #include "config.h"
 

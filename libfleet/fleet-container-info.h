@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-container-info.h: what a runtime reports about one container. */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-container-runtime.c: the runtime interface's public wrappers, which
  * check arguments and dispatch to the implementation.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-container-runtime.h: the primitives a container runtime offers.
  * Implemented by FleetPodmanRuntime (podman's REST API) and FleetFakeRuntime
  * (in memory, for tests and benchmarks); tests/test-runtime-conformance.c

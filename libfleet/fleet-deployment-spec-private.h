@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-deployment-spec-private.h: construction, for the document parser. */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-deployment-spec.c: the deployment value object. */
 #include "config.h"
 

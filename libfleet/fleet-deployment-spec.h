@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-deployment-spec.h: one validated deployment of a document. */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-document-container.c: the fields about a service's own process
  * and filesystem: the user it runs as, its working directory, a read-only
  * root with tmpfs mounts, its labels and its host name.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-document-depends.c: `depends_on`, the start order within a
  * deployment, in compose's two forms:
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-document-fields.c: the fields a service object may have, one entry
  * each (its JSON name, whether it is required, its parser), and the rules
  * that tie several of them together.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-document-host.c: the fields that say what of the host a service's
  * container may reach: devices, device cgroup rules, privileges,
  * capabilities and the network namespace.

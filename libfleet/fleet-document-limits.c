@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-document-limits.c: the fields that bound what a service's
  * container may use up on a small device (memory, CPU time, processes,
  * log space) and how it is restarted.

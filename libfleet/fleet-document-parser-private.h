@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-document-parser-private.h: what the two halves of the document
  * parser share: fleet-document-parser.c reads the document's structure,
  * fleet-document-values.c the rules of its values.

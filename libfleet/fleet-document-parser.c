@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-document-parser.c: parse and validate a desired-state document.
  *
  * Validation is strict and atomic: every member must be known (a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-document-private.h: construction, for the document parser. */
 #pragma once
 

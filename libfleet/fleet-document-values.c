@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-document-values.c: the rules a desired-state document's values
  * must follow: their JSON types, names, paths, the lifecycle, and the
  * syntax of a service's command, env, ports and volumes (the fields added

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-document-verifier-private.h: what tests may do to a verifier. */
 #pragma once
 

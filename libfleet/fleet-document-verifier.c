@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-document-verifier.c: a device runs only what its owner signed,
  * whatever carried the document.  Every fetched document passes through
  * fleet_document_verifier_open() before anything else looks at it:

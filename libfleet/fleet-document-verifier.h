@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-document-verifier.h: signed desired-state documents: the signature,
  * the device's trusted keys, and the freshness rules.
  */

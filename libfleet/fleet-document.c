@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-document.c: the document value object.  Documents are built by the
  * parser (fleet-document-parser.c), which validates them completely first,
  * so a FleetDocument is always a valid one.

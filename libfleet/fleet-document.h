@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-document.h: the desired-state document, parsed and validated. */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-error.c: the FLEET_ERROR domain.  Every code has a D-Bus error name,
  * registered with the domain, so an error raised in fleetd reaches fleetctl
  * as the same domain and code with the daemon's message.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-error.h: the FLEET_ERROR domain shared by the library, the daemon
  * and the CLI, and its mapping to D-Bus error names.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-executor.c: lanes, and how each kind of action runs.
  *
  * A lane holds one deployment's actions of one pass and runs them in

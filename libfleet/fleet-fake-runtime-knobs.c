@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-fake-runtime-knobs.c: what tests see of FleetFakeRuntime and do to
  * it behind the caller's back: the call log, faults injected per image, and
  * containers that crash, pause, vanish or appear.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-fake-runtime-ops.c: the primitives of FleetFakeRuntime.
  *
  * Each request is logged when it takes effect ("create NAME IMAGE", "start

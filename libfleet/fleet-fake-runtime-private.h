@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-fake-runtime-private.h: the pieces FleetFakeRuntime is built from:
  * its model of containers and the call log (fleet-fake-runtime.c), the
  * primitives a caller uses (fleet-fake-runtime-ops.c) and the knobs and

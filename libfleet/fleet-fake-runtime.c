@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-fake-runtime.c: an in-memory FleetContainerRuntime.
  *
  * It models what podman does closely enough that

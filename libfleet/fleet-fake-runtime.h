@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-fake-runtime.h: an in-memory container runtime for tests and
  * benchmarks (and `fleetd --runtime fake`).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-file-source.c: the desired-state document from a `file://` URL or a
  * plain path — the embedded default for a single machine with no server.
  *

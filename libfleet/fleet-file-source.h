@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-file-source.h: the desired-state document from a local file. */
 #pragma once
 

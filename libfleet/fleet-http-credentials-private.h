@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-http-credentials-private.h: applying FleetHttpCredentials to
  * libsoup sessions and messages (libsoup stays out of the public headers).
  */

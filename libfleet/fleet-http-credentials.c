@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-http-credentials.c: the TLS trust, client certificate and bearer
  * token fleetd uses towards its server.  The CA file and the certificate
  * are loaded once (a bad one is a configuration error, said at start); the

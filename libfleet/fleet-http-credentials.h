@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-http-credentials.h: how a device proves itself to its server: the
  * CA to verify the server with, a client certificate, a bearer token.
  * Shared by the HTTP source and anything else that talks to the same

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-http-source.c: the desired-state document over HTTP(S) with
  * libsoup 3.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-json-tree-private.h: a strict JSON (RFC 8259) reader and the
  * read-only tree it builds, for the document parser.
  */

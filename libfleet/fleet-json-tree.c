@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-json-tree.c: a strict JSON (RFC 8259) reader for documents, which
  * builds a compact read-only tree of what it read in the same walk.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-phase.c: phase names as the status document spells them. */
 #include "config.h"
 

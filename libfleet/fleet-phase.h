@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-phase.h: the phases a deployment, and the agent, report. */
 #pragma once
 

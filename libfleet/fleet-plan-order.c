@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-plan-order.c: the start order within a deployment (depends_on),
  * and the one-shot jobs that others wait for.
  *

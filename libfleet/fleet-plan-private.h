@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-plan-private.h: what fleet-plan.c, fleet-plan-order.c and the
  * reconciler share about start order and jobs. */
 #pragma once

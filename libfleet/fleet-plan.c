@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-plan.c: compute the actions of a reconcile pass.
  *
  * Identity is what the agent recorded: a service is converged when its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-plan.h: what a reconcile pass will do, computed without side
  * effects from the recorded state, the desired document and (optionally)
  * the runtime's view.  The reconciler executes plans; `fleetctl plan` prints

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-podman-client.c: the HTTP plumbing under FleetPodmanRuntime.
  *
  * Talks to podman's libpod REST API over its unix socket with libsoup,

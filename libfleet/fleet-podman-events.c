@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-podman-events.c: follow podman's event stream and report the fleet
  * containers that die.
  *

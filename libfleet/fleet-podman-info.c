@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-podman-info.c: reading podman's answers into fleet's terms.
  *
  * Podman's JSON has two shapes for the same facts: a container's inspect

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-podman-ops.c: the primitives that are one request to podman.
  *
  * Each is a row of the same pattern: send a request, map a refusal onto a

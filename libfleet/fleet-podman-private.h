@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-podman-private.h: the pieces FleetPodmanRuntime is built from, each
  * in its own file: the HTTP plumbing to podman's libpod REST API
  * (fleet-podman-client.c), the create request built from a service spec

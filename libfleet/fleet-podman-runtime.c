@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-podman-runtime.c: FleetContainerRuntime on podman's libpod REST API.
  *
  * Each primitive is one request (fleet-podman-ops.c), or for a stop a short

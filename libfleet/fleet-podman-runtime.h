@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-podman-runtime.h: the FleetContainerRuntime that drives podman,
  * through its libpod REST API on a unix socket.
  */

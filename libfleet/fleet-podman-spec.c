@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-podman-spec.c: the libpod "specgen" JSON that creates a container
  * from a service spec, with the name and labels the caller chose.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-podman-stop.c: the stop primitive on podman, a short chain of
  * requests.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-probe.c: HTTP and TCP health probes; see fleet-probe.h.
  *
  * A probe succeeds or fails with a one-line output that says what was

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-probe.h: health probes fleetd runs itself, for images without a
  * shell: an HTTP GET that must answer with a status in a range, and a TCP
  * connect.  Each is asynchronous and cut at its timeout, so that probes of

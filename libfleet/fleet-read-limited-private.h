@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-read-limited-private.h: read a whole stream, refusing to buffer
  * more than a limit.
  */

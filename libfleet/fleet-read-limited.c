@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-read-limited.c: read a stream to its end asynchronously, aborting
  * with FLEET_ERROR_TOO_LARGE as soon as it exceeds a limit, so that an
  * oversized document is never held in memory whole.

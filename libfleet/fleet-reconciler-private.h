@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-reconciler-private.h: the reconciler's parts, and what they share.
  *
  *   fleet-reconciler.c          the object and its API

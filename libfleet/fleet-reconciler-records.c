@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-reconciler-records.c: what a reconcile pass observes and records.
  *
  * The state is changed here and in no other part of the reconciler:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-reconciler.c: keep the runtime's containers as the desired document
  * says.  This file holds the object and its API; fleet-reconciler-private.h
  * says where the other parts are.

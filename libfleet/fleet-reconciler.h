@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-reconciler.h: keeps the runtime's containers as the desired document
  * says, per the contract's reconcile semantics.
  */

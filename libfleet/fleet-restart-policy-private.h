@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-restart-policy-private.h: when the reconciler may try again.
  *
  * Two kinds of retry, both capped exponential backoffs: a deployment whose

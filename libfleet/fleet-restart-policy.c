@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-restart-policy.c: retry and crash-loop backoff, per deployment and
  * per service.  See fleet-restart-policy-private.h.
  */

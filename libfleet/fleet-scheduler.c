@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-scheduler.c: the reconciler's passes: when one starts, what it
  * does before the executor takes over, when it is over, and who learns
  * its outcome.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-service-ops.c: a service's container, as the reconciler handles it,
  * composed from the runtime's primitives.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-service-ops.h: what the reconciler does to a service's container,
  * composed from the runtime's primitives.  The one place that knows what a
  * service's container is called, which labels it carries, what to do with a

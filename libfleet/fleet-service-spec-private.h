@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-service-spec-private.h: construction of service specs, for the
  * document parser only.
  */

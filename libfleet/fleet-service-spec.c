@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-service-spec.c: the service value object.  Built only by the
  * document parser, so every instance is a validated one.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-service-spec.h: one validated service of a deployment, as the
  * runtimes need it to create a container.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-signals-private.h: signal names as documents spell them. */
 #pragma once
 

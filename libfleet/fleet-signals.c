@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-signals.c: the table of signal names a document may use for a
  * service's stop signal.  Real-time signals have no stable name and are not
  * accepted.

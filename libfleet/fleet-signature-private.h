@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-signature-private.h: OpenBSD signify's public keys and Ed25519
  * signatures (signify(1)), read strictly, and checked with GnuTLS.
  */

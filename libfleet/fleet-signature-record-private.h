@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-signature-record-private.h: what the device remembers of the last
  * document it accepted, for the replay and clock rules of signed documents.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-signature-record.c: `signature.json` in the state directory: the
  * issued_at, signing key and digest of the last document accepted.  The
  * replay rule (nothing issued before it) and the clock rule ("now" is never

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-signature.c: the file formats of OpenBSD's signify(1), so that
  * operators sign documents with an existing, audited tool
  * (`signify -S -e -s KEY.sec -m device.json -x device.json.sig`), and the

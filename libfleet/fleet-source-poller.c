@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-source-poller.c: when a source that cannot be told of a change
  * looks at it again.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-source-private.h: the poller behind FleetSource: when to look at
  * the source again (the poll interval, or capped backoff with jitter while
  * fetches fail or their documents are rejected).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-source.c: what every source of the desired-state document shares.
  *
  * One fetch at a time: a fetch asked for while one is in flight gets the

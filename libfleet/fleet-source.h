@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-source.h: where the desired-state document comes from.
  *
  * FleetSource is an abstract class.  Its subclasses only say how to fetch

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-state-file.c: the state directory's files.
  *
  * desired.json is the document being applied, in its canonical form (so its

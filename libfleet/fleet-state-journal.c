@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-state-journal.c: state.journal, the changes since state.json.
  *
  * Rewriting every record after each change made an upgrade of n services

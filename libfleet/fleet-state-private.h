@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-state-private.h: FleetState's insides, shared by the files that
  * implement it: fleet-state.c (the records and their operations),
  * fleet-state-file.c (state.json and desired.json) and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-state.c: the agent's records, and the operations that change them.
  *
  * Every operation notes what it changed, so that fleet_state_save() can

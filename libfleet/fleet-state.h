@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-state.h: what the agent knows and persists: the last applied
  * document, the generation high-water mark, and per deployment its phase,
  * last error and the containers recorded for each service.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-status.c: build the status document (contract §3) from the
  * reconciler's state.  Members beyond the contract's are additions only:
  * per deployment a "services" object with each service's image and digests,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-status.h: the status document of the contract (§3). */
 #pragma once
 

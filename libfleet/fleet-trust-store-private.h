@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-trust-store-private.h: the public keys a device trusts, from a
  * directory of signify public key files, looked up by key number.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-trust-store.c: the keys whose signatures a device accepts: every
  * `*.pub` file (signify's public key format) in one directory,
  * /etc/fleet/trusted.d by default.  A signature names its key by signify's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-util-private.h: small helpers used across libfleet, fleetd and
  * fleetctl.  Not installed; everything here is static inline so that none of
  * it becomes part of libfleet's ABI.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet.h: the umbrella header of libfleet, the library behind fleetd.
  *
  *   #include <fleet/fleet.h>

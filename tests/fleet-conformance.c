@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-conformance.c: the two backends of tests/test-runtime-conformance.c
  * and what its cases share.
  *

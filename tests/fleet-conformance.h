@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-conformance.h: the backends tests/test-runtime-conformance.c runs
  * every case against, and the helpers its cases share. */
 #pragma once

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-podman-harness.c: a private, real podman for integration tests.
  *
  * Each test program that asks for it gets its own `podman system service`

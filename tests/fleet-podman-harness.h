@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-podman-harness.h: a private, real podman for integration tests. */
 #pragma once
 

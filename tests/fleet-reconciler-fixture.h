@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-reconciler-fixture.h: what the reconciler's test programs share:
  * a reconciler over the fake runtime with a state directory, a document,
  * and looks at the fake runtime's call log. */

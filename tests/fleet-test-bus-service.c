@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-test-bus-service.c: a stand-in for fleetd on a private bus, for
  * tests/check-dbus-policy.sh.  It owns dev.fleet.Agent1 and answers every
  * method and property of the interface described in the given XML with a

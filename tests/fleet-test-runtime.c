@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-test-runtime.c: the runtime's primitives and the service operations
  * run to completion on the main context, for tests.  A call that never
  * completes fails the test after a while instead of hanging the suite.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-test-runtime.h: the runtime's primitives and the service operations
  * run to completion, for tests. */
 #pragma once

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-test-signify.c: run the real signify-openbsd to make keys and
  * signatures, so that what fleet verifies is what operators produce.
  * Without the tool the tests are skipped, except in CI (CI=true), where

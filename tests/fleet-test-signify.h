@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-test-signify.h: keys and signatures made by the real signify
  * (Debian's signify-openbsd), for the tests of signed documents.
  */

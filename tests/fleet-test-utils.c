@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-test-utils.c: helpers shared by the GLib test programs: run async
  * calls to completion on the main context, parse fixture documents, scratch
  * directories, and quiet logs (set FLEET_TEST_VERBOSE=1 to see them).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-test-utils.h: helpers shared by the GLib test programs. */
 #pragma once
 

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Make a throwaway CA, a server certificate for 127.0.0.1 and a client
 # certificate in DIR, for the HTTPS source tests.  Valid for two days.
 set -eu

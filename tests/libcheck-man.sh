@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # libcheck-man.sh: sourced by the man page checks.  Renders pages as plain
 # text and tells whether a section documents an option, a command or a key,
 # as the head of an item of the section's list (not merely a mention).

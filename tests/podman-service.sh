@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # podman-service.sh DIR: a private podman API service for one test program.
 #
 # Serves unix://DIR/podman.sock with its storage, run and tmp directories

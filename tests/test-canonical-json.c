@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test-canonical-json.c: the canonical form digests are taken of, and the
  * digests of documents, pinned to what the released parser computed.
  */

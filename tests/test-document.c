@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test-document.c: parsing and validation of desired-state documents
  * (contract §1): the valid forms, the digests, and the invalid forms with the
  * exact JSON path each error must name.

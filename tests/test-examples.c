@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test-examples.c: the example documents shipped in data/examples/ are
  * valid, and walking them v1 -> v2 -> v3 does what the documentation says;
  * the worked digest example in fleet-desired-state(5) matches the code.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test-file-source.c: the file source against real files — read whole or
  * "not modified", too large; a FIFO, a directory, a device and a socket
  * refused without blocking; an edit seen at once through the directory

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test-fleetd-agent.c: fleetd's agent in-process, with the file source and
  * the fake runtime: polling, "not modified" costing nothing, bad documents
  * and failed fetches changing nothing (and backing off), restarts from the

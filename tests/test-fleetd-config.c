@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test-fleetd-config.c: fleetd's settings: defaults, the config file, the
  * command line winning over it, and one-line errors that name the option,
  * or the file and key, a bad value came from.

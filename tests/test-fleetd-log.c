@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test-fleetd-log.c: what reaches an operator's log.  libfleet says
  * nothing on a program's stderr by itself; fleetd's writer raises its
  * action records, makes failures warnings, and gives journal records

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test-fleetd-notify.c: the sd_notify messages fleetd sends, received on a
  * real unix datagram socket, as systemd would receive them: at a path and
  * at an abstract address, plus the watchdog and the environment.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test-fleetd-status.c: the status reporter against a real HTTP server (an
  * in-process SoupServer on 127.0.0.1): the PUT carries the contract's
  * status document, bursts of changes are coalesced, failures are retried

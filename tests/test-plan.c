@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test-plan.c: dry-run plans: what a document would start, replace and
  * stop, computed from the recorded state alone.
  */

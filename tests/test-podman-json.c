@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test-podman-json.c: the JSON either side of podman, read and written by
  * FleetPodmanRuntime's parts: the create request built from a spec, inspect
  * and list answers, pull streams and events.  No podman needed: the answers

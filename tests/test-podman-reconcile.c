@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test-podman-reconcile.c: the real FleetReconciler on a real podman (a
  * private `podman system service` per run, see fleet-podman-harness.c): the
  * contract's reconcile scenarios, and the faults of issue 9 that involve

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test-podman-spec.c: every service field reaches the container a real
  * podman creates (a private `podman system service`, see
  * fleet-podman-harness.c): what podman's inspect reports, and what the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test-podman.c: FleetPodmanRuntime against a real podman (a private
  * `podman system service` per run, see fleet-podman-harness.c): what only
  * podman has (its socket, the create request's effect, its event stream), and

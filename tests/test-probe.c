@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test-probe.c: fleetd's own HTTP and TCP health probes, against real
  * servers on 127.0.0.1: healthy, unhealthy by status, refused, and a
  * server that never answers, cut at the probe's timeout. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test-reconciler-lanes.c: deployments in lanes of their own, shutdown in the middle of
  * a rollout, and init jobs that others wait for. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test-reconciler-state.c: what the reconciler persists and reads back: restarts
  * that recreate nothing, lost or corrupt state, journal writes, changes
  * that cannot be written, and records of a newer release. */

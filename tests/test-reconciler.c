@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test-reconciler.c: the reconcile semantics of contract §2, asserted on the
  * FakeRuntime's call log.  The first four are the tests from the product's
  * origin (the bug where env-bearing services were recreated every tick).

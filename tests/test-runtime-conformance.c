@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test-runtime-conformance.c: one suite, every case run against every
  * FleetContainerRuntime: /runtime/fake/<case> and /runtime/podman/<case>
  * (a private `podman system service`, see fleet-podman-harness.c; skipped

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test-service-fields.c: the service fields added after the contract's
  * first release (restart, devices, capabilities, network mode, resources,
  * user, tmpfs, labels, hostname, logging, depends_on): their valid forms and

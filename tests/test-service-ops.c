@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test-service-ops.c: the service operations (fleet-service-ops.c) over the
  * fake runtime, asserted on its call log: the name and labels a service's
  * container gets, the leftover rule, and liveness by the recorded id.  The

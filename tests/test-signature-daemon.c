@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test-signature-daemon.c: the real fleetd and fleetctl with signed
  * documents (made by signify-openbsd), the fake runtime and a file source:
  * `fleetd --once` accepts a signed document and remembers who signed it;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test-signature.c: signed documents, verified by FleetDocumentVerifier,
  * with keys and signatures made by the real signify-openbsd: valid
  * (embedded and detached), a flipped byte in the document or in the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test-sources.c: the HTTP(S) source against a real HTTP server on
  * 127.0.0.1 (libsoup's SoupServer, in process): ETag and 304 (and a 304
  * with nothing cached), a redirect to another origin, errors of every kind

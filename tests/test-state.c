@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test-state.c: the persisted state: round trip, the two files and what
  * is written when, reading the single-file format of version 1, and
  * surviving a crash between the two writes, a lost or corrupt desired.json

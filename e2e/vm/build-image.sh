@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # build-image.sh [--cache DIR] [--force]: build (once) the Debian 12 guest
 # that e2e/vm/run.sh boots under qemu.
 #

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # guest-hook.sh: what the guest runs at the end of every boot, as hook.sh
 # of the 9p share that e2e/vm/run.sh gives it (the image's
 # fleet-e2e-hook.service runs /mnt/fleet-e2e/hook.sh when it exists).

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # guest-upgrade.sh --stage DIR --results DIR: the v1 -> v2 -> v3 upgrade on a
 # real Debian 12 machine, with fleet installed as a package would install it
 # and fleetd running as the real fleetd.service (Type=notify, on the system

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # run.sh [--cache DIR] [--tarball FILE] [--timeout SECONDS] [--keep]
 # [--host-mode]: the flagged VM mode of fleet's end-to-end test
 # (`make e2e-vm`; never part of `make check`).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* bench-parse.c: what parsing and validating a document of the contract's
  * largest size costs, against Python's json.loads of the same bytes timed
  * in the same run, so that the ratio means the same on any machine.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* bench-podman-tick.c: what an idle liveness tick costs with real podman.
  *
  * For 1, 10 and 50 real containers (a private podman, as in the tests), the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* bench-reconciler.c: what the agent's own work costs, without a container
  * runtime in the way (the fake runtime answers at once): parsing and
  * validating documents up to the contract's limits, applying them, an idle

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* bench-upgrade.c: what an upgrade costs the agent as the device grows,
  * with the state persisted as fleetd persists it (fake runtime, so only
  * the agent's own work is measured), and what a cold start with persisted

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fuzz-document.c: libFuzzer target for the desired-state document parser
  * (`make fuzz`), also replayed over its corpus by `make check`.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fuzz-replay.c: run a fuzz target over every file of its corpus, as a
  * GLib test, so that `make check` (built with gcc, no libFuzzer needed)
  * keeps every input that once found a bug fixed.

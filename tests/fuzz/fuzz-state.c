@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fuzz-state.c: libFuzzer target for the persisted state's reader (`make
  * fuzz`), also replayed over its corpus by `make check`.  An input is the
  * contents of state.json, optionally followed by a NUL byte and the

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # build-images.sh PODMAN-GLOBAL-ARGS...: import the images the podman tests
 # run, without any registry: a root filesystem made of busybox-static and its
 # applet links, imported once per tag with a different command.
