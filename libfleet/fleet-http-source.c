@@ -13,6 +13,11 @@
  * source's deadline.  TLS verifies against the system CAs or a configured
  * CA file; a client certificate (mutual TLS) and a bearer token file are
  * optional.  The token file is read at every fetch so it can be rotated.
+ *
+ * A document that is not in signify's embedded form may have a detached
+ * signature beside it, URL.sig: it is fetched after each new document;
+ * 404, 410, or a body that is not a signify signature (a server's page
+ * for any path), means none.
  */
 #include "config.h"
 
@@ -43,6 +48,13 @@ typedef struct
 } FetchData;
 
 G_DEFINE_FINAL_TYPE (FleetHttpSource, fleet_http_source, FLEET_TYPE_SOURCE)
+
+/* signify's embedded form begins so; a detached signature is about 150
+ * bytes. */
+#define EMBEDDED_PREFIX "untrusted comment: "
+#define MAX_SIGNATURE_BYTES 4096
+
+static void fetch_detached_signature (GTask *task, GBytes *body, const char *validator);
 
 static void
 fleet_http_source_finalize (GObject *object)
@@ -125,8 +137,170 @@ on_body (GObject *source, GAsyncResult *result, gpointer user_data)
     etag = soup_message_headers_get_one (soup_message_get_response_headers (d->message), "ETag");
   validator = etag ? g_strdup (etag)
                    : fleet_sha256_digest (g_bytes_get_data (body, NULL), g_bytes_get_size (body));
-  g_task_return_pointer (task, fleet_fetch_result_new (FALSE, body, validator),
-                         (GDestroyNotify) fleet_fetch_result_unref);
+  /* signify's embedded form carries its signature; otherwise one may be
+   * beside the document. */
+  if (g_bytes_get_size (body) >= strlen (EMBEDDED_PREFIX)
+      && memcmp (g_bytes_get_data (body, NULL), EMBEDDED_PREFIX, strlen (EMBEDDED_PREFIX)) == 0)
+    {
+      g_task_return_pointer (task, fleet_fetch_result_new (FALSE, body, validator),
+                             (GDestroyNotify) fleet_fetch_result_unref);
+      return;
+    }
+  fetch_detached_signature (g_steal_pointer (&task), body, validator);
+}
+
+/* The detached signature URL.sig, fetched after a document came (200):
+ * 404 or 410 means there is none; anything else fails the fetch.  With a
+ * signature, the version is the digest of both (so a new signature alone
+ * is seen, and no If-None-Match is sent for such a document). */
+
+typedef struct
+{
+  GTask *task; /* the document's fetch */
+  GBytes *body;
+  char *validator;
+  SoupMessage *message;
+  char *uri;
+} SignatureFetch;
+
+static void
+signature_fetch_free (SignatureFetch *sf)
+{
+  g_clear_object (&sf->task);
+  g_clear_pointer (&sf->body, g_bytes_unref);
+  g_free (sf->validator);
+  if (sf->message)
+    g_signal_handlers_disconnect_by_data (sf->message, sf);
+  g_clear_object (&sf->message);
+  g_free (sf->uri);
+  g_free (sf);
+}
+
+static void
+return_with_signature (SignatureFetch *sf, GBytes *signature)
+{
+  FleetFetchResult *result;
+
+  if (signature != NULL)
+    {
+      g_autofree char *of_body = fleet_sha256_digest (g_bytes_get_data (sf->body, NULL),
+                                                      g_bytes_get_size (sf->body));
+      g_autofree char *of_signature = fleet_sha256_digest (g_bytes_get_data (signature, NULL),
+                                                           g_bytes_get_size (signature));
+
+      g_free (sf->validator);
+      sf->validator = g_strconcat (of_body, ";sig=", of_signature, NULL);
+    }
+  result = fleet_fetch_result_new (FALSE, sf->body, sf->validator);
+  result->signature = signature ? g_bytes_ref (signature) : NULL;
+  g_task_return_pointer (sf->task, result, (GDestroyNotify) fleet_fetch_result_unref);
+  signature_fetch_free (sf);
+}
+
+static void
+on_signature_body (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  SignatureFetch *sf = user_data;
+  GError *error = NULL;
+  g_autoptr(GBytes) signature = _fleet_read_limited_finish (result, &error);
+
+  g_input_stream_close_async (G_INPUT_STREAM (source), G_PRIORITY_DEFAULT, NULL, NULL, NULL);
+  /* far larger than a signature: some page of the server's, not one */
+  if (g_error_matches (error, FLEET_ERROR, FLEET_ERROR_TOO_LARGE))
+    {
+      g_clear_error (&error);
+      return_with_signature (sf, NULL);
+      return;
+    }
+  if (signature == NULL)
+    {
+      g_prefix_error (&error, "%s: ", sf->uri);
+      g_task_return_error (sf->task, error);
+      signature_fetch_free (sf);
+      return;
+    }
+  /* Servers that answer 200 to any path (a page of their own) have no
+   * signature there: what is not in signify's form counts as none; a
+   * device that requires signatures refuses the document all the same. */
+  if (g_bytes_get_size (signature) < strlen (EMBEDDED_PREFIX)
+      || memcmp (g_bytes_get_data (signature, NULL), EMBEDDED_PREFIX, strlen (EMBEDDED_PREFIX)))
+    g_clear_pointer (&signature, g_bytes_unref);
+  return_with_signature (sf, signature);
+}
+
+static void
+on_signature_sent (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  SignatureFetch *sf = user_data;
+  GError *error = NULL;
+  g_autoptr(GInputStream) stream = soup_session_send_finish (SOUP_SESSION (source), result, &error);
+  guint status;
+
+  if (stream == NULL)
+    {
+      g_prefix_error (&error, "%s: ", sf->uri);
+      g_task_return_error (sf->task, error);
+      signature_fetch_free (sf);
+      return;
+    }
+  status = soup_message_get_status (sf->message);
+  if (status == SOUP_STATUS_NOT_FOUND || status == SOUP_STATUS_GONE)
+    {
+      g_input_stream_close_async (stream, G_PRIORITY_DEFAULT, NULL, NULL, NULL);
+      return_with_signature (sf, NULL);
+      return;
+    }
+  if (status != SOUP_STATUS_OK)
+    {
+      g_input_stream_close_async (stream, G_PRIORITY_DEFAULT, NULL, NULL, NULL);
+      g_task_return_new_error (sf->task, FLEET_ERROR, FLEET_ERROR_FETCH_FAILED, "%s: HTTP %u %s",
+                               sf->uri, status, soup_message_get_reason_phrase (sf->message));
+      signature_fetch_free (sf);
+      return;
+    }
+  _fleet_read_limited_async (stream, MAX_SIGNATURE_BYTES, g_task_get_cancellable (sf->task),
+                             on_signature_body, sf);
+}
+
+/* As for the document: credentials only for the configured server. */
+static void
+on_signature_starting (SoupMessage *message, gpointer user_data)
+{
+  SignatureFetch *sf = user_data;
+  FleetHttpSource *self = g_task_get_source_object (sf->task);
+
+  if (!same_origin (soup_message_get_uri (message), self->uri))
+    soup_message_headers_remove (soup_message_get_request_headers (message), "Authorization");
+}
+
+static void
+fetch_detached_signature (GTask *task, GBytes *body, const char *validator)
+{
+  FleetHttpSource *self = g_task_get_source_object (task);
+  FetchData *d = g_task_get_task_data (task);
+  GUri *where = soup_message_get_uri (d->message);
+  SignatureFetch *sf = g_new0 (SignatureFetch, 1);
+  g_autofree char *path = g_strconcat (g_uri_get_path (where), ".sig", NULL);
+  g_autoptr(GUri) uri = g_uri_build (G_URI_FLAGS_ENCODED, g_uri_get_scheme (where), NULL,
+                                     g_uri_get_host (where), g_uri_get_port (where), path,
+                                     g_uri_get_query (where), NULL);
+  GError *error = NULL;
+
+  sf->task = task;
+  sf->body = g_bytes_ref (body);
+  sf->validator = g_strdup (validator);
+  sf->uri = g_uri_to_string_partial (uri, G_URI_HIDE_PASSWORD);
+  sf->message = soup_message_new_from_uri (SOUP_METHOD_GET, uri);
+  g_signal_connect (sf->message, "starting", G_CALLBACK (on_signature_starting), sf);
+  if (same_origin (uri, self->uri)
+      && !_fleet_http_credentials_authorize (self->credentials, sf->message, &error))
+    {
+      g_task_return_error (sf->task, error);
+      signature_fetch_free (sf);
+      return;
+    }
+  soup_session_send_async (self->session, sf->message, G_PRIORITY_DEFAULT,
+                           g_task_get_cancellable (task), on_signature_sent, sf);
 }
 
 /* Whether the response is one to read on: 200, or 304 to a conditional

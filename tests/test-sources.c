@@ -15,12 +15,16 @@
 
 #define DOC "{\"generation\":1,\"deployments\":{}}"
 
+/* What a detached signature looks like; the source does not verify it. */
+#define DETACHED_SIG "untrusted comment: signature from signify secret key\nRWS...\n"
+
 typedef struct
 {
   SoupServer *server;
   char *base; /* "http://127.0.0.1:PORT" */
   char *dir;
   guint requests;
+  guint signature_requests;
   char *last_path;
   char *last_if_none_match;
   char *last_authorization;
@@ -33,6 +37,12 @@ record_request (Fixture *f, SoupServerMessage *msg, const char *path)
 {
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
 
+  /* the documents' requests; their detached signatures' apart */
+  if (g_str_has_suffix (path, ".sig"))
+    {
+      f->signature_requests++;
+      return;
+    }
   f->requests++;
   g_free (f->last_path);
   f->last_path = g_strdup (path);
@@ -110,6 +120,21 @@ handle (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable
         soup_message_headers_set_encoding (response, SOUP_ENCODING_CHUNKED);
       soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_TAKE, body, size);
     }
+  else if (g_str_equal (path, "/signed") || g_str_equal (path, "/bad-sig"))
+    {
+      soup_message_headers_replace (response, "ETag", "\"s1\"");
+      soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+      soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_STATIC, DOC,
+                                        strlen (DOC));
+    }
+  else if (g_str_equal (path, "/signed.sig"))
+    {
+      soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+      soup_server_message_set_response (msg, "text/plain", SOUP_MEMORY_STATIC, DETACHED_SIG,
+                                        strlen (DETACHED_SIG));
+    }
+  else if (g_str_equal (path, "/bad-sig.sig"))
+    soup_server_message_set_status (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, NULL);
   else if (g_str_equal (path, "/stall"))
     {
       /* Never answer. */
@@ -323,6 +348,13 @@ handle_other_origin (SoupServer *server, SoupServerMessage *msg, const char *pat
   OtherOrigin *other = user_data;
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
 
+  /* a detached signature looked for beside the document: none here */
+  if (g_str_has_suffix (path, ".sig"))
+    {
+      g_assert_null (soup_message_headers_get_one (headers, "Authorization"));
+      soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
+      return;
+    }
   other->requests++;
   g_free (other->if_none_match);
   other->if_none_match = g_strdup (soup_message_headers_get_one (headers, "If-None-Match"));
@@ -713,6 +745,47 @@ test_factory (Fixture *f, gconstpointer data)
     }
 }
 
+/* A document with a detached signature beside it (URL.sig): the signature
+ * comes with the document, and is part of its version; without one (404)
+ * the ETag stays the version; a .sig that cannot be fetched fails the
+ * fetch, naming it. */
+static void
+test_http_detached_signature (Fixture *f, gconstpointer data)
+{
+  g_autofree char *signed_uri = g_strconcat (f->base, "/signed", NULL);
+  g_autofree char *plain_uri = g_strconcat (f->base, "/doc", NULL);
+  g_autofree char *bad_uri = g_strconcat (f->base, "/bad-sig", NULL);
+  g_autoptr(FleetSource) signed_source = new_source (signed_uri, NULL);
+  g_autoptr(FleetSource) plain = new_source (plain_uri, NULL);
+  g_autoptr(FleetSource) bad = new_source (bad_uri, NULL);
+  g_autoptr(FleetFetchResult) result = NULL;
+  g_autoptr(FleetFetchResult) again = NULL;
+  g_autoptr(FleetFetchResult) unsigned_result = NULL;
+  g_autoptr(GError) error = NULL;
+
+  result = fetch (signed_source, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (result->signature);
+  g_assert_cmpmem (g_bytes_get_data (result->signature, NULL),
+                   g_bytes_get_size (result->signature), DETACHED_SIG, strlen (DETACHED_SIG));
+  g_assert_true (g_str_has_prefix (result->validator, "sha256:"));
+  g_assert_nonnull (strstr (result->validator, ";sig=sha256:"));
+  g_assert_cmpuint (f->signature_requests, ==, 1);
+  fleet_source_commit (signed_source, result->validator);
+  again = fetch (signed_source, &error);
+  g_assert_no_error (error);
+  g_assert_true (again->not_modified);
+
+  unsigned_result = fetch (plain, &error);
+  g_assert_no_error (error);
+  g_assert_null (unsigned_result->signature);
+  g_assert_cmpstr (unsigned_result->validator, ==, "\"v1\"");
+
+  g_assert_null (fetch (bad, &error));
+  g_assert_error (error, FLEET_ERROR, FLEET_ERROR_FETCH_FAILED);
+  g_assert_nonnull (strstr (error->message, "/bad-sig.sig: HTTP 500"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -720,6 +793,7 @@ main (int argc, char **argv)
 
 #define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_setup, func, fixture_teardown)
   ADD ("/sources/http-etag", test_http_etag);
+  ADD ("/sources/http-detached-signature", test_http_detached_signature);
   ADD ("/sources/http-no-etag", test_http_no_etag);
   ADD ("/sources/http-304-with-nothing-cached", test_http_304_with_nothing_cached);
   ADD ("/sources/http-cross-origin-redirect", test_http_cross_origin_redirect);
