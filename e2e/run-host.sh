@@ -4,7 +4,8 @@
 # parts only: the built (or installed) fleetd and fleetctl, a real podman API
 # service, a real HTTP server serving the desired-state document and a real
 # D-Bus daemon.  It walks a device v1 -> v2 -> v3, through a failed upgrade
-# and its fix, a restart of fleetd, bad documents and fleetctl's commands,
+# and its fix, a restart of fleetd, bad documents, signed and tampered
+# documents (signify-openbsd) and fleetctl's commands,
 # and checks each step against the contract (docs: contract §2, fleetd(8)).
 #
 # Output is TAP: one "ok N - STEP" per step, the first failing step is
@@ -138,7 +139,10 @@ write_documents () {
   # web and api are replaced, each stopped with the signal it was created with.
   document 5 "$(web_service v4 'hello from v4'), $(api_service)" >"$d/v5.json"
   document 6 "$(web_service v4 'hello from v6'), $(api_service)" >"$d/v6.json"
-  printf '{"generation": 7, "deployments": {}}\n' >"$d/empty.json"
+  # v7, v8: signed (and v8 tampered with after signing).
+  document 7 "$(web_service v4 'hello from v7'), $(api_service)" >"$d/v7.json"
+  document 8 "$(web_service v4 'hello from v8'), $(api_service)" >"$d/v8.json"
+  printf '{"generation": 9, "deployments": {}}\n' >"$d/empty.json"
   # Invalid: a port that is not a number, deep in an otherwise good document.
   sed 's/"127.0.0.1:'"$api_port"':8080"/"127.0.0.1:'"$api_port"':http"/' "$d/v6.json" \
     >"$d/invalid.json"
@@ -279,7 +283,7 @@ check_only_reads_since () { # MARK WHAT
 
 prerequisites () {
   [ "$(id -u)" = 0 ] || skip_or_bail "needs root (rootful podman)"
-  for program in podman curl jq busybox touch; do
+  for program in podman curl jq busybox touch signify-openbsd; do
     command -v "$program" >/dev/null 2>&1 || skip_or_bail "$program is not installed"
   done
   if [ -z "${E2E_PODMAN_SOCKET:-}" ]; then
@@ -564,15 +568,50 @@ check_eq "fleetctl version" "$(tr '\n' ' ' <"$tmp/version.out")" \
   "fleetctl ${version#fleetd } $version "
 pass
 
-begin "an empty document stops and removes every container gracefully"
-web6=$(recorded_id hello web)
-serve "$tmp/docs/empty.json"
+begin "signed documents: with a trusted key a signed v7 runs; a tampered v8 is refused, v7 keeps serving"
+keys=$tmp/trusted.d
+mkdir -p "$keys"
+signify-openbsd -G -n -c "fleet e2e" -p "$keys/fleet.pub" -s "$tmp/fleet.sec" >"$tmp/signify.log" 2>&1 ||
+  fail "signify-openbsd -G: $(cat "$tmp/signify.log")"
+for doc in v7 v8 empty; do
+  signify-openbsd -S -e -s "$tmp/fleet.sec" -m "$tmp/docs/$doc.json" -x "$tmp/docs/$doc.signed" \
+    >"$tmp/signify.log" 2>&1 || fail "signify-openbsd -S: $(cat "$tmp/signify.log")"
+done
+sed 's/hello from v8/hello from an attacker/' "$tmp/docs/v8.signed" >"$tmp/docs/v8.tampered"
+kill -TERM "$fleetd_pid"
+wait_up_to 20 "fleetd to exit" exited "$fleetd_pid"
+wait "$fleetd_pid" || true
+fleetd_pid=
+printf '[fleetd]\ntrusted-keys-dir=%s\n' "$keys" >"$tmp/fleetd.conf"
+serve "$tmp/docs/v7.signed"
+start_fleetd
 wait_until "generation 7 Running" status_is 7 Running
+refresh_status
+check "the status names the key that signed v7" test -n "$(st .signed_by)"
+check_eq "the page" "$(page "$web_port")" "fleet-example v4 hello from v7"
+web7=$(recorded_id hello web)
+mark=$(log_mark)
+creates=$(events create | wc -l)
+serve "$tmp/docs/v8.tampered"
+wait_until "the fetch to fail on the signature" fetch_error_mentions "does not match the document"
+say "last_fetch.error: $(st .last_fetch.error)"
+check_eq "the generation" "$(st .generation)" 7
+check_eq "the phase" "$(st .phase)" Running
+check_eq "web's recorded id" "$(recorded_id hello web)" "$web7"
+check_eq "the page" "$(page "$web_port")" "fleet-example v4 hello from v7"
+check_eq "podman's create events" "$(events create | wc -l)" "$creates"
+check_only_reads_since "$mark" "the tampered document was refused"
+pass
+
+begin "an empty document stops and removes every container gracefully"
+web_last=$(recorded_id hello web)
+serve "$tmp/docs/empty.signed"
+wait_until "generation 9 Running" status_is 9 Running
 wait_until "no fleet containers" no_fleet_containers
-check_eq "the signals web got" "$(signals_of "$web6")" TERM
+check_eq "the signals web got" "$(signals_of "$web_last")" TERM
 check_eq "the signals api got" "$(signals_of "$api5")" TERM
 check_eq "the signals worker got" "$(signals_of "$worker5")" TERM
-for id in "$web6" "$api5" "$worker5"; do
+for id in "$web_last" "$api5" "$worker5"; do
   check_eq "the exit code of $id" "$(exit_code "$id")" 0
 done
 pass
