@@ -9,8 +9,10 @@
  */
 #include "config.h"
 
+#include <fcntl.h>
 #include <glib-unix.h>
 #include <glib/gstdio.h>
+#include <unistd.h>
 
 #include "fleetd-daemon.h"
 #include "fleetd-agent.h"
@@ -116,6 +118,35 @@ new_source (FleetdConfig *config, GError **error)
   return fleet_source_new_for_uri (config->source, config->device_id, error);
 }
 
+/* Create the state directory, and refuse one fleetd cannot write (read-only,
+ * not its own): otherwise it would start containers that no record holds.
+ * The probe file is empty, so a full disk is not refused: fleetd reports
+ * failed saves and retries them, and the containers keep being watched. */
+static gboolean
+prepare_state_dir (const char *dir, GError **error)
+{
+  g_autofree char *probe = g_build_filename (dir, ".fleetd-probe-XXXXXX", NULL);
+  int fd;
+  int saved_errno = 0;
+
+  if (g_mkdir_with_parents (dir, 0700) < 0)
+    return fleet_throw (error, FLEET_ERROR_FAILED, "cannot create the state directory %s: %s",
+                        dir, g_strerror (errno));
+  fd = g_mkstemp_full (probe, O_RDWR | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return fleet_throw (error, FLEET_ERROR_FAILED, "cannot write to the state directory %s: %s",
+                        dir, g_strerror (errno));
+  if (fsync (fd) < 0)
+    saved_errno = errno;
+  close (fd);
+  if (g_unlink (probe) < 0 && saved_errno == 0)
+    saved_errno = errno;
+  if (saved_errno != 0)
+    return fleet_throw (error, FLEET_ERROR_FAILED, "cannot write to the state directory %s: %s",
+                        dir, g_strerror (saved_errno));
+  return TRUE;
+}
+
 static gboolean
 build_agent (Daemon *daemon, GError **error)
 {
@@ -130,9 +161,8 @@ build_agent (Daemon *daemon, GError **error)
   source = new_source (config, error);
   if (source == NULL)
     return fleet_prefix_error (error, "--source");
-  if (g_mkdir_with_parents (config->state_dir, 0700) < 0)
-    return fleet_throw (error, FLEET_ERROR_FAILED, "cannot create the state directory %s: %s",
-                        config->state_dir, g_strerror (errno));
+  if (!prepare_state_dir (config->state_dir, error))
+    return FALSE;
   fleet_limits_init_default (&limits);
   if (config->max_document_bytes)
     limits.max_document_bytes = config->max_document_bytes;
