@@ -9,6 +9,8 @@
  */
 #include "config.h"
 
+#include <string.h>
+
 #include "fleet-podman-private.h"
 #include "fleet-podman-runtime.h"
 #include "fleet-util-private.h"
@@ -117,7 +119,11 @@ _fleet_podman_response_check_container (FleetPodmanResponse *response, FleetErro
   if (_fleet_podman_response_is_success (response))
     return TRUE;
   text = _fleet_podman_response_describe_error (response);
-  if (_fleet_podman_response_is_not_found (response))
+  /* A container podman lost in the middle of removing it (podman was
+   * killed then) is still listed, but "not known" to everything else. */
+  if (_fleet_podman_response_is_not_found (response)
+      || (response->status == 500 && text != NULL
+          && (strstr (text, "container not known") || strstr (text, "no such container"))))
     return fleet_throw (error, FLEET_ERROR_NOT_FOUND, "%s", text);
   if (_fleet_podman_response_is_name_conflict (response))
     return fleet_throw (error, FLEET_ERROR_EXISTS, "%s", text);

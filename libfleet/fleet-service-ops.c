@@ -110,13 +110,17 @@ on_stopped (GObject *source, GAsyncResult *result, gpointer user_data)
 
   if (!fleet_container_runtime_stop_finish (runtime, result, &error))
     {
-      if (g_error_matches (error, FLEET_ERROR, FLEET_ERROR_NOT_FOUND))
+      if (!g_error_matches (error, FLEET_ERROR, FLEET_ERROR_NOT_FOUND))
         {
-          g_error_free (error);
-          g_task_return_boolean (task, TRUE);
+          g_task_return_error (task, error);
+          return;
         }
-      else
-        g_task_return_error (task, error);
+      /* Gone, or half gone: a container podman lost while removing it
+       * (podman was killed then) is still listed, and only a forced
+       * removal clears it.  Nothing runs in it to stop gracefully. */
+      g_error_free (error);
+      fleet_container_runtime_remove (runtime, id, TRUE, cancellable, on_stopped_removed,
+                                      g_steal_pointer (&task));
       return;
     }
   fleet_container_runtime_remove (runtime, id, FALSE, cancellable, on_stopped_removed,
