@@ -302,7 +302,7 @@ main (int argc, char **argv)
   /* A podman killed while removing a container leaves it half-removed,
    * and fleetd then never replaces it (test-faults-crash.c): the loop needs
    * that fix to pass every time. */
-  static const FaultScenario loop = { "removal", FAULT_NEEDS_PODMAN };
+  static const FaultScenario loop = { "storage-leftover", FAULT_NEEDS_PODMAN };
   int ret;
 
   fleet_test_init (&argc, &argv);
