@@ -292,7 +292,9 @@ do_stop (FleetFakeRuntime *self, GTask *task)
   /* It ignores the signal: SIGKILL once the grace is over, for real. */
   g_free (r->name);
   r->name = g_strdup (c->info->id);
-  timer = g_timeout_source_new_seconds (grace);
+  /* Precise, as in the podman runtime: the coarse seconds timer may fire
+   * up to a second early. */
+  timer = g_timeout_source_new (grace * 1000);
   g_task_attach_source (task, timer, on_grace_over);
 }
 

@@ -169,7 +169,9 @@ wait_for_exit (GTask *task, guint within_secs)
                                              g_object_ref (d->wait_cancellable), g_object_unref);
   if (within_secs > 0)
     {
-      d->grace_timer = g_timeout_source_new_seconds (within_secs);
+      /* Not the coarse seconds timer: that may fire up to a second early,
+       * and the grace is a promise to the workload. */
+      d->grace_timer = g_timeout_source_new ((guint)within_secs * 1000);
       g_task_attach_source (task, d->grace_timer, on_grace_over);
     }
   _fleet_podman_runtime_send (task, "POST", path, NULL,
