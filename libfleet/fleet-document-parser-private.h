@@ -55,6 +55,15 @@ gboolean _fleet_document_require_array (const FleetJsonValue *value,
                                         const FleetDocumentPath *path, GError **error);
 const char *_fleet_document_require_string (FleetParseContext *ctx, const FleetJsonValue *value,
                                             const FleetDocumentPath *path, GError **error);
+/* Called by _fleet_document_for_each_string() for the element @index of an
+ * array, @s, at @path. */
+typedef gboolean (*FleetDocumentStringFunc) (FleetParseContext *ctx, const char *s, guint index,
+                                             const FleetDocumentPath *path, gpointer data,
+                                             GError **error);
+gboolean _fleet_document_for_each_string (FleetParseContext *ctx, const FleetJsonValue *value,
+                                          const FleetDocumentPath *path,
+                                          FleetDocumentStringFunc func, gpointer data,
+                                          GError **error);
 gboolean _fleet_document_require_int (const FleetJsonValue *value,
                                       const FleetDocumentPath *path, gint64 min, gint64 max,
                                       gint64 *out, GError **error);
