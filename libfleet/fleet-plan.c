@@ -10,11 +10,14 @@
  * Order: orphans, dropped deployments, then per deployment (by name): its
  * dropped services, the pulls of all its new images (so that nothing is
  * stopped before every image is there), starts and replacements in document
- * order, and liveness restarts.
+ * order, and liveness restarts (and the network a running container of an
+ * earlier release has yet to join).  A dropped deployment's network goes
+ * after its containers.
  */
 #include "config.h"
 
 #include "fleet-plan-private.h"
+#include "fleet-service-ops.h"
 #include "fleet-state-private.h"
 
 static void
@@ -211,6 +214,13 @@ plan_liveness (FleetPlan *plan, FleetDeploymentSpec *deployment,
         continue;
       info = index->containers ? g_hash_table_lookup (index->containers, service->container_id)
                                : NULL;
+      if (info && info->state == FLEET_CONTAINER_STATE_RUNNING
+          && _fleet_service_needs_to_join (spec, info))
+        {
+          add_action (plan, FLEET_PLAN_JOIN_NETWORK, deployment->name, spec->name,
+                      service->container_id, spec);
+          continue;
+        }
       if (ctx->containers == NULL || (info && info->state == FLEET_CONTAINER_STATE_RUNNING)
           || fleet_plan_job_completed (spec, info))
         {
@@ -279,7 +289,10 @@ fleet_plan_compute (FleetState *state, FleetDocument *desired, const FleetPlanCo
       if (fleet_document_lookup_deployment (desired, name) == NULL
           && !skip_deployment (context, name)
           && !(context->skip_rollout && context->skip_rollout (name, NULL, context->user_data)))
-        plan_dropped_services (plan, fleet_state_lookup_deployment (state, name), NULL);
+        {
+          plan_dropped_services (plan, fleet_state_lookup_deployment (state, name), NULL);
+          add_action (plan, FLEET_PLAN_REMOVE_NETWORK, name, NULL, NULL, NULL);
+        }
     }
   for (guint i = 0; i < desired->deployments->len; i++)
     {
@@ -343,6 +356,10 @@ fleet_plan_action_kind_to_string (FleetPlanActionKind kind)
       return "ensure-running";
     case FLEET_PLAN_AWAIT_COMPLETION:
       return "await-completion";
+    case FLEET_PLAN_JOIN_NETWORK:
+      return "join-network";
+    case FLEET_PLAN_REMOVE_NETWORK:
+      return "remove-network";
     case FLEET_PLAN_UNCHANGED:
     default:
       return "unchanged";
@@ -536,6 +553,14 @@ fleet_plan_to_text (FleetPlan *plan)
         case FLEET_PLAN_AWAIT_COMPLETION:
           g_string_append_printf (out, "await     %s/%s  (runs to completion, exit 0)\n",
                                   action->deployment, action->service);
+          break;
+        case FLEET_PLAN_JOIN_NETWORK:
+          g_string_append_printf (out, "join      %s/%s  %s  (network fleet-%s)\n",
+                                  action->deployment, action->service, short_id,
+                                  action->deployment);
+          break;
+        case FLEET_PLAN_REMOVE_NETWORK:
+          g_string_append_printf (out, "remove    network fleet-%s\n", action->deployment);
           break;
         case FLEET_PLAN_UNCHANGED:
         default:

@@ -151,6 +151,24 @@ void _fleet_podman_stop (FleetContainerRuntime *runtime, const char *id, int sig
                          int grace_secs, GCancellable *cancellable, GAsyncReadyCallback callback,
                          gpointer user_data);
 
+/* fleet-podman-network.c */
+
+void _fleet_podman_network_ensure (FleetContainerRuntime *runtime, const char *name,
+                                   GHashTable *labels, GCancellable *cancellable,
+                                   GAsyncReadyCallback callback, gpointer user_data);
+gboolean _fleet_podman_network_ensure_finish (FleetContainerRuntime *runtime,
+                                              GAsyncResult *result, gboolean *out_dns_enabled,
+                                              GError **error);
+void _fleet_podman_network_connect (FleetContainerRuntime *runtime, const char *network,
+                                    const char *id, const char *const *aliases,
+                                    GCancellable *cancellable, GAsyncReadyCallback callback,
+                                    gpointer user_data);
+void _fleet_podman_network_remove (FleetContainerRuntime *runtime, const char *name,
+                                   GCancellable *cancellable, GAsyncReadyCallback callback,
+                                   gpointer user_data);
+char **_fleet_podman_networks_from_inspect (JsonObject *inspect);
+char **_fleet_podman_networks_from_list_entry (JsonObject *entry);
+
 /* fleet-podman-events.c */
 
 typedef void (*FleetPodmanDiedFunc) (const char *container_id, const char *deployment,

@@ -173,6 +173,12 @@ fleet_podman_runtime_iface_init (FleetContainerRuntimeInterface *iface)
   iface->unpause = _fleet_podman_unpause;
   iface->unpause_finish = _fleet_podman_finish_boolean;
   iface->watch_events = podman_watch_events;
+  iface->network_ensure = _fleet_podman_network_ensure;
+  iface->network_ensure_finish = _fleet_podman_network_ensure_finish;
+  iface->network_connect = _fleet_podman_network_connect;
+  iface->network_connect_finish = _fleet_podman_finish_boolean;
+  iface->network_remove = _fleet_podman_network_remove;
+  iface->network_remove_finish = _fleet_podman_finish_boolean;
 }
 
 /* GObject */
