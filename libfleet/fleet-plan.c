@@ -8,7 +8,7 @@
  * reports about env, volumes or image never makes a container "changed".
  *
  * Order: orphans, dropped deployments, then per deployment (by name): its
- * dropped services, the pulls of all its new images (so that nothing is
+ * dropped services (dependants before their dependencies), the pulls of all its new images (so that nothing is
  * stopped before every image is there), starts and replacements in document
  * order, and liveness restarts (and the network a running container of an
  * earlier release has yet to join).  A dropped deployment's network goes
@@ -134,12 +134,26 @@ plan_orphans (FleetPlan *plan, const PlanIndex *index, const FleetPlanContext *c
     }
 }
 
+/* The document the recorded containers were created from: the state's own
+ * in a dry run, the one before @desired once @desired was accepted. */
+static FleetDocument *
+applied_before (FleetState *state, FleetDocument *desired)
+{
+  FleetDocument *current = fleet_state_get_desired (state);
+
+  return current != desired ? current : fleet_state_get_previous_desired (state);
+}
+
+/* Dependants first, as the applied document has them (@applied). */
 static void
 plan_dropped_services (FleetPlan *plan, const FleetDeploymentRecord *record,
-                       FleetDeploymentSpec *deployment)
+                       FleetDeploymentSpec *deployment, FleetDocument *applied)
 {
   g_autoptr(GPtrArray) names = fleet_deployment_record_get_service_names (record);
 
+  fleet_plan_order_stops (applied ? fleet_document_lookup_deployment (applied, record->name)
+                                  : NULL,
+                          names);
   for (guint i = 0; i < names->len; i++)
     {
       const char *name = names->pdata[i];
@@ -290,7 +304,8 @@ fleet_plan_compute (FleetState *state, FleetDocument *desired, const FleetPlanCo
           && !skip_deployment (context, name)
           && !(context->skip_rollout && context->skip_rollout (name, NULL, context->user_data)))
         {
-          plan_dropped_services (plan, fleet_state_lookup_deployment (state, name), NULL);
+          plan_dropped_services (plan, fleet_state_lookup_deployment (state, name), NULL,
+                                 applied_before (state, desired));
           add_action (plan, FLEET_PLAN_REMOVE_NETWORK, name, NULL, NULL, NULL);
         }
     }
@@ -307,7 +322,7 @@ fleet_plan_compute (FleetState *state, FleetDocument *desired, const FleetPlanCo
             && context->skip_rollout (deployment->name, NULL, context->user_data)))
         {
           if (record)
-            plan_dropped_services (plan, record, deployment);
+            plan_dropped_services (plan, record, deployment, applied_before (state, desired));
           started = plan_rollout (plan, deployment, record);
         }
       plan_liveness (plan, deployment, record, started, &index, context);
