@@ -150,6 +150,7 @@ on_auth_file_read (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr(GTask) task = user_data;
   PullData *d = g_task_get_task_data (task);
   FleetPodmanRuntime *runtime = g_task_get_source_object (task);
+  GCancellable *cancellable = g_task_get_cancellable (task);
   g_autoptr(GError) error = NULL;
   g_autofree char *contents = NULL;
   g_autofree char *header = NULL;
@@ -166,9 +167,10 @@ on_auth_file_read (GObject *source, GAsyncResult *result, gpointer user_data)
                                error->message);
       return;
     }
-  _fleet_podman_client_request_with_header_async (
-      _fleet_podman_runtime_get_client (runtime), "POST", d->path, "X-Registry-Auth", header,
-      d->timeout_secs, g_task_get_cancellable (task), on_pulled, g_steal_pointer (&task));
+  _fleet_podman_client_request_with_header_async (_fleet_podman_runtime_get_client (runtime),
+                                                  "POST", d->path, "X-Registry-Auth", header,
+                                                  d->timeout_secs, cancellable, on_pulled,
+                                                  g_steal_pointer (&task));
 }
 
 /**
