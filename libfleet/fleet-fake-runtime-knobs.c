@@ -43,12 +43,12 @@ fleet_fake_runtime_count_calls (FleetFakeRuntime *self, const char *verb)
 }
 
 /* Calls that change containers: create, start, stop, kill, remove, rename,
- * unpause. */
+ * unpause, network-connect. */
 guint
 fleet_fake_runtime_count_mutating_calls (FleetFakeRuntime *self)
 {
   static const char *const verbs[]
-      = { "create", "start", "stop", "kill", "remove", "rename", "unpause" };
+      = { "create", "start", "stop", "kill", "remove", "rename", "unpause", "network-connect" };
   guint n = 0;
 
   for (gsize i = 0; i < G_N_ELEMENTS (verbs); i++)
@@ -163,6 +163,15 @@ fleet_fake_runtime_set_unreachable (FleetFakeRuntime *self, gboolean unreachable
   self->unreachable = unreachable;
 }
 
+/* New networks do not resolve names, as under podman's CNI backend without
+ * the dnsname plugin. */
+void
+fleet_fake_runtime_set_networks_without_dns (FleetFakeRuntime *self, gboolean without_dns)
+{
+  g_return_if_fail (FLEET_IS_FAKE_RUNTIME (self));
+  self->networks_without_dns = without_dns;
+}
+
 /* How many requests were refused while unreachable. */
 guint
 fleet_fake_runtime_count_refused (FleetFakeRuntime *self)
@@ -252,7 +261,8 @@ fleet_fake_runtime_hold_name (FleetFakeRuntime *self, const char *name)
  * @deployment: (nullable): the fleet.deployment label, or %NULL for a
  *   container fleet did not create
  *
- * Add a container behind the agent's back, not logged.
+ * Add a container behind the agent's back, not logged.  Its report does not
+ * say which networks it is on (networks is %NULL).
  *
  * Returns: (transfer full): its id
  */
@@ -270,6 +280,7 @@ fleet_fake_runtime_add_container (FleetFakeRuntime *self, const char *name, cons
   fleet_container_info_set_label (c->info, FLEET_LABEL_SERVICE, service);
   fleet_container_info_set_label (c->info, FLEET_LABEL_SPEC_DIGEST, spec_digest);
   c->info->state = running ? FLEET_CONTAINER_STATE_RUNNING : FLEET_CONTAINER_STATE_EXITED;
+  g_clear_pointer (&c->info->networks, g_strfreev);
   return g_strdup (c->info->id);
 }
 

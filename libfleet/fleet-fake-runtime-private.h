@@ -41,6 +41,8 @@ struct _FleetFakeRuntime
   guint refused;
   gboolean watching;
   guint latency_msecs;
+  GHashTable *networks; /* the names of the networks there are */
+  gboolean networks_without_dns;
 };
 
 /* fleet-fake-runtime.c: the model */
@@ -61,5 +63,9 @@ void _fleet_fake_schedule (FleetFakeRuntime *self, GTask *task, FakeOperation op
 /* fleet-fake-runtime-ops.c: the primitives */
 
 void _fleet_fake_runtime_iface_init (FleetContainerRuntimeInterface *iface);
+
+/* fleet-fake-runtime-network.c: the network primitives */
+
+void _fleet_fake_runtime_network_iface_init (FleetContainerRuntimeInterface *iface);
 
 G_END_DECLS

@@ -9,6 +9,7 @@ G_BEGIN_DECLS
 
 GPtrArray *fleet_plan_order_services (FleetDeploymentSpec *deployment, GPtrArray *selected);
 gboolean fleet_plan_is_awaited (GPtrArray *selected, const char *job);
+void fleet_plan_order_stops (FleetDeploymentSpec *applied, GPtrArray *names);
 void fleet_plan_add_jobs_to_rerun (FleetDeploymentSpec *deployment,
                                    const FleetDeploymentRecord *record, GPtrArray *changed);
 gboolean fleet_service_spec_is_job (FleetServiceSpec *spec);

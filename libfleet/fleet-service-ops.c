@@ -313,6 +313,27 @@ on_name_holder_inspected (GObject *source, GAsyncResult *result, gpointer user_d
                        g_steal_pointer (&task));
 }
 
+/* A container that cannot join its deployment's network is removed, as one
+ * that would not start. */
+static void
+on_joined (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  StartData *d = g_task_get_task_data (task);
+  FleetContainerRuntime *runtime = FLEET_CONTAINER_RUNTIME (source);
+  GCancellable *cancellable = g_task_get_cancellable (task);
+
+  if (_fleet_service_join_network_finish (runtime, result, &d->start_error))
+    {
+      fleet_container_runtime_start (runtime, d->id, cancellable, on_container_started,
+                                     g_steal_pointer (&task));
+      return;
+    }
+  g_prefix_error (&d->start_error, "creating %s (%s): ", d->name, d->spec->image);
+  fleet_container_runtime_remove (runtime, d->id, TRUE, cancellable, on_failed_start_removed,
+                                  g_steal_pointer (&task));
+}
+
 static void
 on_created (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -337,8 +358,12 @@ on_created (GObject *source, GAsyncResult *result, gpointer user_data)
       g_task_return_error (task, error);
       return;
     }
-  fleet_container_runtime_start (runtime, d->id, cancellable, on_container_started,
+  if (_fleet_service_wants_network (d->spec))
+    _fleet_service_join_network (runtime, d->spec, d->id, cancellable, on_joined,
                                  g_steal_pointer (&task));
+  else
+    fleet_container_runtime_start (runtime, d->id, cancellable, on_container_started,
+                                   g_steal_pointer (&task));
 }
 
 /**

@@ -49,4 +49,20 @@ void _fleet_service_ensure_running (FleetContainerRuntime *runtime, FleetService
 char *_fleet_service_ensure_running_finish (FleetContainerRuntime *runtime, GAsyncResult *result,
                                             FleetLivenessAction *out_action, GError **error);
 
+/* fleet-service-network.c */
+
+char *_fleet_service_network_name (const char *deployment);
+gboolean _fleet_service_wants_network (FleetServiceSpec *spec);
+gboolean _fleet_service_needs_to_join (FleetServiceSpec *spec, const FleetContainerInfo *info);
+void _fleet_service_join_network (FleetContainerRuntime *runtime, FleetServiceSpec *spec,
+                                  const char *container_id, GCancellable *cancellable,
+                                  GAsyncReadyCallback callback, gpointer user_data);
+gboolean _fleet_service_join_network_finish (FleetContainerRuntime *runtime,
+                                             GAsyncResult *result, GError **error);
+void _fleet_service_remove_network (FleetContainerRuntime *runtime, const char *deployment,
+                                    GCancellable *cancellable, GAsyncReadyCallback callback,
+                                    gpointer user_data);
+gboolean _fleet_service_remove_network_finish (FleetContainerRuntime *runtime,
+                                               GAsyncResult *result, GError **error);
+
 G_END_DECLS
