@@ -99,8 +99,14 @@ struct _FleetContainerRuntimeInterface
 
   void (*watch_events) (FleetContainerRuntime *self);
 
+  void (*run_healthcheck) (FleetContainerRuntime *self, const char *id,
+                           const FleetHealthcheck *check, GCancellable *cancellable,
+                           GAsyncReadyCallback callback, gpointer user_data);
+  gboolean (*run_healthcheck_finish) (FleetContainerRuntime *self, GAsyncResult *result,
+                                      gboolean *out_passed, char **out_output, GError **error);
+
   /*< private >*/
-  gpointer padding[8];
+  gpointer padding[6];
 };
 
 void fleet_container_runtime_pull_image (FleetContainerRuntime *self, const char *image,
@@ -159,6 +165,15 @@ gboolean fleet_container_runtime_unpause_finish (FleetContainerRuntime *self,
                                                  GAsyncResult *result, GError **error);
 
 void fleet_container_runtime_watch_events (FleetContainerRuntime *self);
+
+void fleet_container_runtime_run_healthcheck (FleetContainerRuntime *self, const char *id,
+                                              const FleetHealthcheck *check,
+                                              GCancellable *cancellable,
+                                              GAsyncReadyCallback callback, gpointer user_data);
+gboolean fleet_container_runtime_run_healthcheck_finish (FleetContainerRuntime *self,
+                                                         GAsyncResult *result,
+                                                         gboolean *out_passed, char **out_output,
+                                                         GError **error);
 
 void fleet_container_runtime_emit_container_died (FleetContainerRuntime *self,
                                                   const char *container_id,

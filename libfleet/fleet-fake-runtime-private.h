@@ -36,6 +36,7 @@ struct _FleetFakeRuntime
   GHashTable *start_fails;
   GHashTable *ignores_stop;
   GHashTable *exits_at_once; /* image -> exit code */
+  GHashTable *unhealthy;     /* image -> the failed check's output, or NULL: hangs */
   gboolean unreachable;
   guint refused;
   gboolean watching;
@@ -60,5 +61,9 @@ void _fleet_fake_schedule (FleetFakeRuntime *self, GTask *task, FakeOperation op
 /* fleet-fake-runtime-ops.c: the primitives */
 
 void _fleet_fake_runtime_iface_init (FleetContainerRuntimeInterface *iface);
+
+/* fleet-fake-runtime-health.c: health checks */
+
+void _fleet_fake_runtime_health_iface_init (FleetContainerRuntimeInterface *iface);
 
 G_END_DECLS

@@ -173,6 +173,8 @@ fleet_podman_runtime_iface_init (FleetContainerRuntimeInterface *iface)
   iface->unpause = _fleet_podman_unpause;
   iface->unpause_finish = _fleet_podman_finish_boolean;
   iface->watch_events = podman_watch_events;
+  iface->run_healthcheck = _fleet_podman_run_healthcheck;
+  iface->run_healthcheck_finish = _fleet_podman_run_healthcheck_finish;
 }
 
 /* GObject */
