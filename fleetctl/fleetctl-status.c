@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleetctl-status.c: `fleetctl status [--json]`: the status document (contract
  * §3) of fleetd, as JSON or as a table with one row per service: its
- * deployment's phase, its container (short id), image and the deployment's
- * last error, under the aggregate phase, generation, signing key and last
+ * deployment's phase, its container (short id), image, health (when it has
+ * a check) and the deployment's last error, under the aggregate phase, generation, signing key and last
  * fetch.  The exit status tells the aggregate phase, so that a script can
  * test it.
  */
@@ -81,15 +81,18 @@ add_deployment_rows (FleetctlTable *table, const char *name, JsonObject *deploym
   const char *last_error = member_string (deployment, "last_error");
 
   if (services == NULL)
-    fleetctl_table_add_row (table, name, "", phase, "", "", last_error, NULL);
+    fleetctl_table_add_row (table, name, "", phase, "", "", "", last_error, NULL);
   for (GList *l = services; l; l = l->next)
     {
       JsonObject *service = member_object (member_object (deployment, "services"), l->data);
       const char *id = member_string (member_object (deployment, "container_ids"), l->data);
       g_autofree char *short_id = g_strndup (id, 12);
 
+      const char *health = member_string (service, "health");
+
       fleetctl_table_add_row (table, name, l->data, phase, short_id,
-                              member_string (service, "image"), last_error, NULL);
+                              member_string (service, "image"), health ? health : "-",
+                              last_error, NULL);
     }
 }
 
@@ -98,7 +101,7 @@ print_table (JsonObject *status)
 {
   JsonObject *deployments = member_object (status, "deployments");
   g_autoptr(GList) names = deployments ? json_object_get_members (deployments) : NULL;
-  g_autoptr(FleetctlTable) table = fleetctl_table_new (6);
+  g_autoptr(FleetctlTable) table = fleetctl_table_new (7);
 
   names = g_list_sort (names, (GCompareFunc) g_strcmp0);
   print_summary (status);
@@ -109,7 +112,7 @@ print_table (JsonObject *status)
     }
   g_print ("\n");
   fleetctl_table_add_row (table, "DEPLOYMENT", "SERVICE", "PHASE", "CONTAINER", "IMAGE",
-                          "LAST ERROR", NULL);
+                          "HEALTH", "LAST ERROR", NULL);
   for (GList *l = names; l; l = l->next)
     add_deployment_rows (table, l->data, member_object (deployments, l->data));
   fleetctl_table_print (table);
