@@ -109,10 +109,15 @@ fleet_reconciler_sync_health (FleetPass *pass)
           const FleetServiceRecord *record =
             fleet_state_lookup_service (self->state, deployment->name, spec->name);
 
-          if (fleet_healthcheck_is_active (spec->healthcheck)
-              && fleet_service_record_is_converged (record, spec)
+          if (!fleet_healthcheck_is_active (spec->healthcheck))
+            continue;
+          if (fleet_service_record_is_converged (record, spec)
               && !g_hash_table_contains (pass->unhealthy, record->container_id))
             fleet_health_monitor_watch (self->health, spec, record->container_id);
+          /* a start-first candidate being waited for */
+          if (record != NULL && record->candidate_id != NULL
+              && g_strcmp0 (record->candidate_digest, spec->digest) == 0)
+            fleet_health_monitor_watch (self->health, spec, record->candidate_id);
         }
     }
   fleet_health_monitor_end_sync (self->health);
@@ -128,6 +133,31 @@ fleet_reconciler_is_healthy (FleetReconciler *self, FleetServiceSpec *spec,
     return TRUE;
   return self->health != NULL
          && fleet_health_monitor_get (self->health, container_id, NULL) == FLEET_HEALTH_HEALTHY;
+}
+
+/* Check a start-first candidate from now on. */
+void
+fleet_reconciler_watch_candidate (FleetReconciler *self, FleetServiceSpec *spec,
+                                  const char *container_id)
+{
+  if (!self->stopping && fleet_healthcheck_is_active (spec->healthcheck))
+    fleet_health_monitor_watch (ensure_monitor (self), spec, container_id);
+}
+
+/* The health of any watched container: whether it is healthy, or
+ * unhealthy, and the last check's output. */
+const char *
+fleet_reconciler_get_health (FleetReconciler *self, const char *container_id,
+                             gboolean *out_healthy, gboolean *out_unhealthy)
+{
+  const char *output = NULL;
+  FleetHealthStatus status = self->health != NULL
+                               ? fleet_health_monitor_get (self->health, container_id, &output)
+                               : FLEET_HEALTH_NONE;
+
+  *out_healthy = status == FLEET_HEALTH_HEALTHY;
+  *out_unhealthy = status == FLEET_HEALTH_UNHEALTHY;
+  return output;
 }
 
 void
