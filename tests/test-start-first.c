@@ -223,6 +223,26 @@ test_agent_dies_while_waiting (Fixture *f, gconstpointer data)
   g_assert_null (web_record (f)->candidate_id);
 }
 
+/* fleetctl plan's text: the order and what the replacement waits for. */
+static void
+test_plan_shows_order_and_gate (Fixture *f, gconstpointer data)
+{
+  g_autofree char *old_id = apply_v1 (f, CHECK);
+  g_autoptr(FleetDocument) v2 = fleet_test_document (DOC ("v2", CHECK));
+  g_autoptr(FleetPlan) plan = fleet_reconciler_plan (f->reconciler, v2);
+  g_autofree char *text = fleet_plan_to_text (plan);
+  g_autoptr(JsonNode) json = fleet_plan_to_json (plan);
+  g_autofree char *json_text = json_to_string (json, FALSE);
+
+  g_test_message ("%s", text);
+  g_assert_nonnull (strstr (text, "changed: image; order start-first; gate: healthy (tcp :80) "
+                                  "within 32s\n"));
+  /* 2 retries x 1s + the 30s timeout */
+  g_assert_nonnull (strstr (json_text, "\"order\":\"start-first\",\"health_gate\":\"healthy "
+                                       "(tcp :80) within 32s\""));
+  g_assert_cmpuint (fleet_fake_runtime_count_mutating_calls (f->runtime), ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -233,6 +253,7 @@ main (int argc, char **argv)
   ADD ("/start-first/without-check", test_without_check);
   ADD ("/start-first/never-healthy", test_never_healthy);
   ADD ("/start-first/agent-dies-while-waiting", test_agent_dies_while_waiting);
+  ADD ("/start-first/plan-shows-order-and-gate", test_plan_shows_order_and_gate);
 #undef ADD
 
   return g_test_run ();
