@@ -109,7 +109,12 @@ on_exec_checked (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   if (response->status == 404 || response->status == 409)
     {
-      _fleet_podman_response_check_container (response, FLEET_ERROR_RUNTIME, &error);
+      /* no such container, or it is not running: nothing was checked */
+      g_autofree char *why = _fleet_podman_response_describe_error (response);
+
+      error = g_error_new (FLEET_ERROR, response->status == 404 ? FLEET_ERROR_NOT_FOUND
+                                                                : FLEET_ERROR_RUNTIME,
+                           "%s", why);
       _fleet_podman_return_error (task, error, "running the health check of %s", d->target);
       return;
     }

@@ -511,6 +511,9 @@ static const struct
   { "exit/crash", test_exit_crash },
   { "events/stop", test_events_stop },
   { "events/crash", test_events_crash },
+  { "healthcheck/passes", conf_test_healthcheck_passes },
+  { "healthcheck/fails", conf_test_healthcheck_fails },
+  { "healthcheck/not-running", conf_test_healthcheck_not_running },
 };
 
 /* A case for a backend; run only when the backend's runtime is there (the
