@@ -126,8 +126,14 @@ struct _FleetContainerRuntimeInterface
   gboolean (*network_remove_finish) (FleetContainerRuntime *self, GAsyncResult *result,
                                      GError **error);
 
+  void (*run_healthcheck) (FleetContainerRuntime *self, const char *id,
+                           const FleetHealthcheck *check, GCancellable *cancellable,
+                           GAsyncReadyCallback callback, gpointer user_data);
+  gboolean (*run_healthcheck_finish) (FleetContainerRuntime *self, GAsyncResult *result,
+                                      gboolean *out_passed, char **out_output, GError **error);
+
   /*< private >*/
-  gpointer padding[2];
+  gpointer padding[8];
 };
 
 void fleet_container_runtime_pull_image (FleetContainerRuntime *self, const char *image,
@@ -207,6 +213,14 @@ void fleet_container_runtime_network_remove (FleetContainerRuntime *self, const 
                                              GAsyncReadyCallback callback, gpointer user_data);
 gboolean fleet_container_runtime_network_remove_finish (FleetContainerRuntime *self,
                                                         GAsyncResult *result, GError **error);
+void fleet_container_runtime_run_healthcheck (FleetContainerRuntime *self, const char *id,
+                                              const FleetHealthcheck *check,
+                                              GCancellable *cancellable,
+                                              GAsyncReadyCallback callback, gpointer user_data);
+gboolean fleet_container_runtime_run_healthcheck_finish (FleetContainerRuntime *self,
+                                                         GAsyncResult *result,
+                                                         gboolean *out_passed, char **out_output,
+                                                         GError **error);
 
 void fleet_container_runtime_emit_container_died (FleetContainerRuntime *self,
                                                   const char *container_id,

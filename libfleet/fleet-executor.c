@@ -238,6 +238,11 @@ on_replaced_stopped (GObject *source, GAsyncResult *result, gpointer user_data)
 static void
 run_replace (FleetLane *lane, FleetPlanAction *action)
 {
+  if (action->spec->update_config.order == FLEET_UPDATE_START_FIRST)
+    {
+      fleet_executor_run_start_first (lane, action);
+      return;
+    }
   log_action ("replace", action->deployment, action->service, action->container_id,
               "reason=\"spec changed\"");
   _fleet_service_stop (lane_reconciler (lane)->runtime, action->container_id, NULL,
@@ -518,6 +523,32 @@ lane_next (FleetLane *lane)
     }
   lane->current = action;
   entries[action->kind].run (lane, action);
+}
+
+/* For the actions that live in files of their own (fleet-start-first.c). */
+
+FleetPass *
+fleet_lane_get_pass (FleetLane *lane)
+{
+  return lane->pass;
+}
+
+void
+fleet_lane_fail (FleetLane *lane, const char *message)
+{
+  fail (lane, message);
+}
+
+void
+fleet_lane_halt (FleetLane *lane)
+{
+  lane->halted = TRUE;
+}
+
+void
+fleet_lane_continue (FleetLane *lane)
+{
+  lane_next (lane);
 }
 
 /**

@@ -543,4 +543,5 @@ _fleet_fake_runtime_iface_init (FleetContainerRuntimeInterface *iface)
   iface->unpause_finish = fake_finish_boolean;
   iface->watch_events = fake_watch_events;
   _fleet_fake_runtime_network_iface_init (iface);
+  _fleet_fake_runtime_health_iface_init (iface);
 }

@@ -50,6 +50,7 @@ fleet_fake_runtime_finalize (GObject *object)
   g_hash_table_unref (self->exits_at_once);
   g_hash_table_unref (self->held_names);
   g_hash_table_unref (self->networks);
+  g_hash_table_unref (self->unhealthy);
   g_free (self->id_salt);
   G_OBJECT_CLASS (fleet_fake_runtime_parent_class)->finalize (object);
 }
@@ -79,6 +80,7 @@ fleet_fake_runtime_init (FleetFakeRuntime *self)
   self->exits_at_once = new_image_set ();
   self->held_names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->networks = new_image_set ();
+  self->unhealthy = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
 }
 
 FleetFakeRuntime *

@@ -39,6 +39,10 @@ void fleet_fake_runtime_set_unreachable (FleetFakeRuntime *self, gboolean unreac
 void fleet_fake_runtime_set_networks_without_dns (FleetFakeRuntime *self, gboolean without_dns);
 guint fleet_fake_runtime_count_refused (FleetFakeRuntime *self);
 void fleet_fake_runtime_set_latency (FleetFakeRuntime *self, guint msecs);
+void fleet_fake_runtime_set_unhealthy (FleetFakeRuntime *self, const char *image,
+                                       const char *output);
+void fleet_fake_runtime_set_health_hangs (FleetFakeRuntime *self, const char *image,
+                                          gboolean hangs);
 gboolean fleet_fake_runtime_kill_container (FleetFakeRuntime *self, const char *id_or_name,
                                             int exit_code);
 gboolean fleet_fake_runtime_pause_container (FleetFakeRuntime *self, const char *id_or_name);

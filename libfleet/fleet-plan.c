@@ -446,7 +446,8 @@ add_service_details (JsonBuilder *builder, FleetPlanAction *action)
  * Returns: (transfer full): `{"actions": [{"action": "replace",
  *   "deployment": ..., "service": ..., "container_id": ..., "image": ...}]}`;
  *   actions that start a container add its `restart` policy, its
- *   `depends_on` ([{"service": ..., "condition": ...}]), and for a
+ *   `depends_on` ([{"service": ..., "condition": ...}]), its `health_gate`
+ *   (fleet-plan-health.c), and for a replacement its `order` and
  *   replacement the `changes` that make it one (the service's fields that
  *   differ, and "lifecycle"), or %NULL when the old spec is not known
  */
@@ -470,7 +471,11 @@ fleet_plan_to_json (FleetPlan *plan)
       add_nullable (builder, "container_id", action->container_id);
       add_nullable (builder, "image", action->image);
       if (action->spec != NULL && action->kind != FLEET_PLAN_PULL)
-        add_service_details (builder, action);
+        {
+          add_service_details (builder, action);
+          fleet_plan_add_health_details (builder, action->spec,
+                                         action->kind == FLEET_PLAN_REPLACE);
+        }
       json_builder_end_object (builder);
     }
   json_builder_end_array (builder);
@@ -514,6 +519,7 @@ describe_details (FleetPlanAction *action)
                                   ? " (completed)"
                                   : "");
     }
+  fleet_plan_append_health_text (out, action->spec, action->kind == FLEET_PLAN_REPLACE);
   if (out->len > 0)
     {
       g_string_erase (out, 0, 2);

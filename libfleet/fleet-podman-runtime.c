@@ -180,6 +180,8 @@ fleet_podman_runtime_iface_init (FleetContainerRuntimeInterface *iface)
   iface->network_connect_finish = _fleet_podman_finish_boolean;
   iface->network_remove = _fleet_podman_network_remove;
   iface->network_remove_finish = _fleet_podman_finish_boolean;
+  iface->run_healthcheck = _fleet_podman_run_healthcheck;
+  iface->run_healthcheck_finish = _fleet_podman_run_healthcheck_finish;
 }
 
 /* GObject */

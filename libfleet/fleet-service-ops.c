@@ -378,14 +378,32 @@ void
 _fleet_service_start (FleetContainerRuntime *runtime, FleetServiceSpec *spec,
                       GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
 {
+  g_autofree char *name = _fleet_service_container_name (spec->deployment, spec->name);
+
+  _fleet_service_start_as (runtime, spec, name, cancellable, callback, user_data);
+}
+
+/**
+ * _fleet_service_start_as:
+ * @name: the container's name
+ *
+ * As _fleet_service_start(), under another name than the service's (a
+ * start-first candidate's); finish with _fleet_service_start_finish().
+ */
+void
+_fleet_service_start_as (FleetContainerRuntime *runtime, FleetServiceSpec *spec,
+                         const char *name, GCancellable *cancellable,
+                         GAsyncReadyCallback callback, gpointer user_data)
+{
   StartData *d;
 
   g_return_if_fail (FLEET_IS_CONTAINER_RUNTIME (runtime));
   g_return_if_fail (spec != NULL);
+  g_return_if_fail (name != NULL);
 
   d = g_new0 (StartData, 1);
   d->spec = fleet_service_spec_ref (spec);
-  d->name = _fleet_service_container_name (spec->deployment, spec->name);
+  d->name = g_strdup (name);
   d->labels = _fleet_service_labels (spec);
   create_container (new_task (runtime, cancellable, callback, user_data, _fleet_service_start, d,
                               start_data_free));

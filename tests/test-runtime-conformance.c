@@ -645,6 +645,9 @@ static const struct
   { "network/connect-created", test_network_connect_created },
   { "network/connect-running", test_network_connect_running },
   { "network/connect-missing", test_network_connect_missing },
+  { "healthcheck/passes", conf_test_healthcheck_passes },
+  { "healthcheck/fails", conf_test_healthcheck_fails },
+  { "healthcheck/not-running", conf_test_healthcheck_not_running },
 };
 
 /* A case for a backend; run only when the backend's runtime is there (the
