@@ -19,6 +19,7 @@
 #include "fleet-file-source.h"
 #include "fleet-http-credentials.h"
 #include "fleet-http-source.h"
+#include "fleet-nats-source.h"
 #include "fleet-phase.h"
 #include "fleet-plan.h"
 #include "fleet-podman-runtime.h"
