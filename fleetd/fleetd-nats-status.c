@@ -15,6 +15,7 @@
  */
 #include "config.h"
 
+#include <json-glib/json-glib.h>
 #include <string.h>
 
 #include "fleetd-nats-status.h"
@@ -228,12 +229,33 @@ on_put (GObject *source, GAsyncResult *result, gpointer user_data)
   self->dirty = FALSE;
 }
 
+/* The status document with when it was written: a heartbeat that changes
+ * nothing else is still news. */
+static GBytes *
+build_stamped (FleetdNatsStatus *self)
+{
+  g_autofree char *json = self->build (self->build_data);
+  g_autoptr(JsonNode) node = json_from_string (json, NULL);
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+  g_autofree char *at = g_date_time_format_iso8601 (now);
+  char *stamped;
+
+  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
+    {
+      gsize length = strlen (json);
+
+      return g_bytes_new_take (g_steal_pointer (&json), length);
+    }
+  json_object_set_string_member (json_node_get_object (node), "reported_at", at);
+  stamped = json_to_string (node, FALSE);
+  return g_bytes_new_take (stamped, strlen (stamped));
+}
+
 static gboolean
 on_put_due (gpointer user_data)
 {
   FleetdNatsStatus *self = user_data;
-  char *json = self->build (self->build_data);
-  g_autoptr(GBytes) body = g_bytes_new_take (json, strlen (json));
+  g_autoptr(GBytes) body = build_stamped (self);
 
   self->send_id = 0;
   self->in_flight = TRUE;
