@@ -168,7 +168,9 @@ post_entry (FleetNatsSession *session, FleetNatsWatch watch, kvEntry *entry)
 
 /* nats.c's callbacks, on its threads. */
 
-/* After reconnecting, watch again: the server may have lost the consumers. */
+/* After reconnecting, watch again: the server may have lost the consumers.
+ * The watch threads notice within NEXT_TIMEOUT_MSECS; stopping their
+ * watchers from here would race with nats.c resetting them. */
 static void
 on_reconnected (natsConnection *nc, void *closure)
 {
@@ -176,9 +178,6 @@ on_reconnected (natsConnection *nc, void *closure)
 
   g_mutex_lock (&session->lock);
   session->epoch++;
-  for (guint i = 0; i < FLEET_NATS_N_WATCHES; i++)
-    if (session->watchers[i] != NULL)
-      kvWatcher_Stop (session->watchers[i]);
   g_mutex_unlock (&session->lock);
 }
 
@@ -463,8 +462,20 @@ note_connection_state (FleetNatsSession *session, FleetNatsWatch watch, gboolean
   *reported = !connected;
 }
 
+static gboolean
+is_current (FleetNatsSession *session, guint epoch)
+{
+  gboolean current;
+
+  g_mutex_lock (&session->lock);
+  current = !session->stopping && session->epoch == epoch;
+  g_mutex_unlock (&session->lock);
+  return current;
+}
+
 static void
-follow_watcher (FleetNatsSession *session, FleetNatsWatch watch, kvWatcher *watcher)
+follow_watcher (FleetNatsSession *session, FleetNatsWatch watch, kvWatcher *watcher,
+                guint epoch)
 {
   gboolean reported = FALSE;
 
@@ -473,6 +484,12 @@ follow_watcher (FleetNatsSession *session, FleetNatsWatch watch, kvWatcher *watc
       kvEntry *entry = NULL;
       natsStatus status = kvWatcher_Next (&entry, watcher, NEXT_TIMEOUT_MSECS);
 
+      if (!is_current (session, epoch))
+        {
+          /* Reconnected: watch again (the entry comes again with the rest). */
+          g_clear_pointer (&entry, kvEntry_Destroy);
+          return;
+        }
       if (status == NATS_TIMEOUT)
         {
           note_connection_state (session, watch, &reported);
@@ -513,7 +530,7 @@ watch_once (FleetNatsSession *session, FleetNatsWatch watch, FleetBackoff *backo
     {
       fleet_backoff_reset (backoff);
       post (session, FLEET_NATS_EVENT_RESET, watch, NULL);
-      follow_watcher (session, watch, watcher);
+      follow_watcher (session, watch, watcher, epoch);
       unregister_watcher (session, watch);
     }
   kvWatcher_Destroy (watcher);
