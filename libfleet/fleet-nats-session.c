@@ -6,10 +6,13 @@
  * and its `<device>.<deployment>` keys) runs in a thread of its own: the
  * first thread that needs the connection makes it, and connects again after
  * a failure with capped exponential backoff with jitter.  Once connected,
- * nats.c itself reconnects for ever with the same backoff; when it has, the
- * watches are made again, so that their initial values bring the source up
- * to date with whatever changed meanwhile (the server's consumers may have
- * gone with a restart).
+ * nats.c itself reconnects for ever with the same backoff, and its ordered
+ * consumer (under each watch) resumes after the last entry delivered, on a
+ * new consumer if the server lost the old one: whatever changed meanwhile,
+ * deletes included, arrives then.  The watches are not made again on
+ * reconnection: stopping a watch while nats.c resets its consumer races in
+ * nats.c 3.4 (valgrind sees it read the freed consumer name).  A watch that
+ * ends with an error is made again.
  *
  * Nothing here touches a fleet object: every entry, and every failure, is
  * copied into a FleetNatsEvent and handed to the main context the session
@@ -50,7 +53,6 @@ struct _FleetNatsSession
   GMutex lock;         /* everything below */
   GCond cond;
   gboolean stopping;
-  guint epoch; /* grows at every reconnection */
   natsConnection *nc;
   jsCtx *js;
   kvStore *kv;
@@ -168,19 +170,6 @@ post_entry (FleetNatsSession *session, FleetNatsWatch watch, kvEntry *entry)
 
 /* nats.c's callbacks, on its threads. */
 
-/* After reconnecting, watch again: the server may have lost the consumers.
- * The watch threads notice within NEXT_TIMEOUT_MSECS; stopping their
- * watchers from here would race with nats.c resetting them. */
-static void
-on_reconnected (natsConnection *nc, void *closure)
-{
-  FleetNatsSession *session = closure;
-
-  g_mutex_lock (&session->lock);
-  session->epoch++;
-  g_mutex_unlock (&session->lock);
-}
-
 static int64_t
 reconnect_delay (natsConnection *nc, int attempts, void *closure)
 {
@@ -287,8 +276,6 @@ make_options (FleetNatsSession *session, const FleetNatsAddress *address,
       || !check_status (natsOptions_SetMaxReconnect (opts, -1), "reconnect", error)
       || !check_status (natsOptions_SetCustomReconnectDelay (opts, reconnect_delay, session),
                         "reconnect", error)
-      || !check_status (natsOptions_SetReconnectedCB (opts, on_reconnected, session), "reconnect",
-                        error)
       || !set_tls (opts, address, options, error)
       || !set_credentials (opts, address, options, error))
     {
@@ -393,9 +380,9 @@ open_bucket_locked (FleetNatsSession *session, GError **error)
   return TRUE;
 }
 
-/* The bucket, connecting first if needed; and the epoch it belongs to. */
+/* The bucket, connecting first if needed. */
 static kvStore *
-ensure_bucket (FleetNatsSession *session, guint *out_epoch, GError **error)
+ensure_bucket (FleetNatsSession *session, GError **error)
 {
   kvStore *kv;
 
@@ -409,7 +396,6 @@ ensure_bucket (FleetNatsSession *session, guint *out_epoch, GError **error)
     }
   g_mutex_lock (&session->lock);
   kv = session->kv;
-  *out_epoch = session->epoch;
   g_mutex_unlock (&session->lock);
   g_mutex_unlock (&session->connect_lock);
   return kv;
@@ -417,16 +403,14 @@ ensure_bucket (FleetNatsSession *session, guint *out_epoch, GError **error)
 
 /* Watching, in a watch thread. */
 
-/* Keep @watcher where on_reconnected() and stopping find it, unless it is
- * already out of date. */
+/* Keep @watcher where stopping finds it, unless the session stopped. */
 static gboolean
-register_watcher (FleetNatsSession *session, FleetNatsWatch watch, kvWatcher *watcher,
-                  guint epoch)
+register_watcher (FleetNatsSession *session, FleetNatsWatch watch, kvWatcher *watcher)
 {
   gboolean current;
 
   g_mutex_lock (&session->lock);
-  current = !session->stopping && session->epoch == epoch;
+  current = !session->stopping;
   if (current)
     session->watchers[watch] = watcher;
   g_mutex_unlock (&session->lock);
@@ -462,20 +446,8 @@ note_connection_state (FleetNatsSession *session, FleetNatsWatch watch, gboolean
   *reported = !connected;
 }
 
-static gboolean
-is_current (FleetNatsSession *session, guint epoch)
-{
-  gboolean current;
-
-  g_mutex_lock (&session->lock);
-  current = !session->stopping && session->epoch == epoch;
-  g_mutex_unlock (&session->lock);
-  return current;
-}
-
 static void
-follow_watcher (FleetNatsSession *session, FleetNatsWatch watch, kvWatcher *watcher,
-                guint epoch)
+follow_watcher (FleetNatsSession *session, FleetNatsWatch watch, kvWatcher *watcher)
 {
   gboolean reported = FALSE;
 
@@ -484,19 +456,13 @@ follow_watcher (FleetNatsSession *session, FleetNatsWatch watch, kvWatcher *watc
       kvEntry *entry = NULL;
       natsStatus status = kvWatcher_Next (&entry, watcher, NEXT_TIMEOUT_MSECS);
 
-      if (!is_current (session, epoch))
-        {
-          /* Reconnected: watch again (the entry comes again with the rest). */
-          g_clear_pointer (&entry, kvEntry_Destroy);
-          return;
-        }
       if (status == NATS_TIMEOUT)
         {
           note_connection_state (session, watch, &reported);
           continue;
         }
       if (status != NATS_OK)
-        return; /* stopped: by stopping, or to watch again after reconnecting */
+        return; /* stopped, or failed: watched again unless stopping */
       if (entry == NULL)
         post (session, FLEET_NATS_EVENT_INITIAL_DONE, watch, NULL);
       else
@@ -512,8 +478,7 @@ watch_once (FleetNatsSession *session, FleetNatsWatch watch, FleetBackoff *backo
   kvWatcher *watcher = NULL;
   kvWatchOptions options;
   natsStatus status;
-  guint epoch = 0;
-  kvStore *kv = ensure_bucket (session, &epoch, error);
+  kvStore *kv = ensure_bucket (session, error);
 
   if (kv == NULL)
     return FALSE;
@@ -526,11 +491,11 @@ watch_once (FleetNatsSession *session, FleetNatsWatch watch, FleetBackoff *backo
 
       return throw_nats (error, status, what);
     }
-  if (register_watcher (session, watch, watcher, epoch))
+  if (register_watcher (session, watch, watcher))
     {
       fleet_backoff_reset (backoff);
       post (session, FLEET_NATS_EVENT_RESET, watch, NULL);
-      follow_watcher (session, watch, watcher, epoch);
+      follow_watcher (session, watch, watcher);
       unregister_watcher (session, watch);
     }
   kvWatcher_Destroy (watcher);

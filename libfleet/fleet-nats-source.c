@@ -9,8 +9,8 @@
  * layout never sees half its deployments; and a burst of puts (a control
  * plane writing several deployments) settles for a moment
  * (FleetNatsSourceOptions.settle_msecs) and is announced as one document.
- * When the session watches again after a reconnection, the new initial
- * values replace the copy as a whole: keys deleted meanwhile go with it.
+ * When the session watches again (after a watch failed), the new initial
+ * values replace the copy as a whole: keys purged meanwhile go with it.
  *
  * The document is assembled in fleet-nats-document.c; a fetch (`fleetctl
  * reconcile`, --once) answers with the copy, or with why there is none yet.
