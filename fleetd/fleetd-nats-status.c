@@ -215,6 +215,12 @@ on_put (GObject *source, GAsyncResult *result, gpointer user_data)
     {
       if (g_cancellable_is_cancelled (self->cancellable))
         return;
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_CONNECTED))
+        {
+          /* The source is still connecting, and reports it if that fails. */
+          schedule_put (self, RETRY_INITIAL_MSECS);
+          return;
+        }
       log_outcome (self, error);
       self->dirty = FALSE;
       schedule_put (self, fleet_backoff_failed (&self->backoff, g_get_monotonic_time ()));

@@ -634,8 +634,11 @@ _fleet_nats_session_put (FleetNatsSession *session, const char *bucket, const ch
   js = session->stopping ? NULL : session->js;
   g_mutex_unlock (&session->lock);
   if (js == NULL)
-    return fleet_throw (error, FLEET_ERROR_FETCH_FAILED, "not connected to %s",
-                        session->server);
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_CONNECTED, "not connected to %s yet",
+                   session->server);
+      return FALSE;
+    }
   g_mutex_lock (&session->put_lock);
   kv = open_put_bucket (session, js, bucket, error);
   g_mutex_unlock (&session->put_lock);

@@ -427,8 +427,8 @@ put_in_thread (GTask *task, gpointer source_object, gpointer task_data,
  * @bucket: a key-value bucket, created (history 1) when missing
  *
  * Put @value under @key over the source's connection: what the device
- * tells its control plane (its status).  Fails at once while the source
- * is not connected.
+ * tells its control plane (its status).  Fails at once with
+ * G_IO_ERROR_NOT_CONNECTED until the source has connected.
  */
 void
 fleet_nats_source_put_async (FleetNatsSource *self, const char *bucket, const char *key,

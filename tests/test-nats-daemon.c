@@ -15,6 +15,7 @@
 
 #include "fleet-test-nats.h"
 #include "fleet-test-utils.h"
+#include "fleetd-nats-status.h"
 
 #define BUCKET "desired"
 #define STATUS_BUCKET "fleet-status"
@@ -318,6 +319,77 @@ test_wrong_credentials (Fixture *f, gconstpointer data)
   g_assert_cmpint (stop_fleetd (f), ==, 0);
 }
 
+static char *
+build_counting (gpointer user_data)
+{
+  guint *built = user_data;
+
+  return g_strdup_printf ("{\"device_id\":\"" DEVICE "\",\"built\":%u}", ++*built);
+}
+
+/* 1: put, 2: not connected yet */
+static void
+on_put_probed (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (fleet_nats_source_put_finish (FLEET_NATS_SOURCE (source), result, &error))
+    *(int *) user_data = 1;
+  else
+    {
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_CONNECTED);
+      *(int *) user_data = 2;
+    }
+}
+
+/* The status is put again at every heartbeat, saying when, even when
+ * nothing changed; and a change is put (coalesced) without waiting for it. */
+static void
+test_status_heartbeat (Fixture *f, gconstpointer data)
+{
+  g_autofree char *uri = NULL;
+  g_autoptr(FleetSource) source = NULL;
+  g_autoptr(FleetdNatsStatus) status = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) probe = g_bytes_new_static ("{}", 2);
+  FleetNatsSourceOptions options;
+  g_autofree char *first = NULL;
+  guint built = 0;
+  int probed = 0;
+
+  if (skip_or_start_server (f))
+    return;
+  put_whole (f, 1, "img:v1");
+  fleet_nats_source_options_init (&options);
+  options.device_id = DEVICE;
+  uri = g_strdup_printf ("%s/%s", f->nats->url, BUCKET);
+  source = fleet_nats_source_new (uri, &options, &error);
+  g_assert_no_error (error);
+  fleet_source_start (source);
+  /* Connected once a put goes through. */
+  while (probed != 1)
+    {
+      probed = 0;
+      fleet_nats_source_put_async (FLEET_NATS_SOURCE (source), "probe", "k", probe, NULL,
+                                   on_put_probed, &probed);
+      while (probed == 0)
+        g_main_context_iteration (NULL, TRUE);
+      if (probed == 2)
+        fleet_test_sleep_ms (50);
+    }
+  status = fleetd_nats_status_new (FLEET_NATS_SOURCE (source), STATUS_BUCKET, DEVICE,
+                                   build_counting, &built, NULL);
+  fleetd_nats_status_set_timing (status, 10, 200);
+  fleetd_nats_status_start (status);
+  while (fleetd_nats_status_get_sent_count (status) < 3)
+    g_main_context_iteration (NULL, TRUE);
+  first = fleet_test_nats_get (f->nats, STATUS_BUCKET, DEVICE);
+  g_assert_nonnull (strstr (first, "\"reported_at\""));
+  g_assert_nonnull (strstr (first, "\"built\":3"));
+  fleetd_nats_status_stop (status);
+  fleet_source_stop (source);
+}
+
 #define ADD(path, func) \
   g_test_add (path, Fixture, NULL, fixture_setup, func, fixture_teardown)
 
@@ -332,6 +404,7 @@ main (int argc, char **argv)
   ADD ("/nats-daemon/server-down-at-start", test_server_down_at_start);
   ADD ("/nats-daemon/server-restart", test_server_restart);
   ADD ("/nats-daemon/wrong-credentials", test_wrong_credentials);
+  ADD ("/nats-daemon/status-heartbeat", test_status_heartbeat);
   status = g_test_run ();
   fleet_test_nats_shutdown ();
   return status;
