@@ -22,7 +22,7 @@ DEPS="autoconf automake libtool pkg-config make gcc libglib2.0-dev libglib2.0-de
 libjson-glib-dev libsoup-3.0-dev libgnutls28-dev libdbus-1-dev libpolkit-gobject-1-dev polkitd \
 dbus-daemon podman runc busybox-static uidmap \
 mandoc valgrind python3 util-linux curl jq openssl ca-certificates systemd bash-completion \
-signify-openbsd buildah"
+signify-openbsd buildah nats-server libnats-dev"
 
 install_deps () {
   missing=
