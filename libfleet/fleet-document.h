@@ -2,6 +2,10 @@
 /* fleet-document.h: the desired-state document, parsed and validated. */
 #pragma once
 
+#if !defined (__FLEET_H_INSIDE__) && !defined (FLEET_COMPILATION)
+#error "Only <fleet/fleet.h> can be included directly."
+#endif
+
 #include "fleet-deployment-spec.h"
 
 G_BEGIN_DECLS

@@ -77,6 +77,16 @@ fleet_fake_runtime_init (FleetFakeRuntime *self)
   self->exits_at_once = new_image_set ();
 }
 
+/**
+ * fleet_fake_runtime_new:
+ *
+ * A container runtime that keeps its containers in memory and logs every
+ * call, for tests and `fleetd --runtime fake`.
+ *
+ * Returns: (transfer full): a new runtime with no containers
+ *
+ * Since: 0.2
+ */
 FleetFakeRuntime *
 fleet_fake_runtime_new (void)
 {

@@ -2,6 +2,10 @@
 /* fleet-file-source.h: the desired-state document from a local file. */
 #pragma once
 
+#if !defined (__FLEET_H_INSIDE__) && !defined (FLEET_COMPILATION)
+#error "Only <fleet/fleet.h> can be included directly."
+#endif
+
 #include "fleet-source.h"
 
 G_BEGIN_DECLS

@@ -6,6 +6,10 @@
  */
 #pragma once
 
+#if !defined (__FLEET_H_INSIDE__) && !defined (FLEET_COMPILATION)
+#error "Only <fleet/fleet.h> can be included directly."
+#endif
+
 #include <json-glib/json-glib.h>
 
 #include "fleet-container-info.h"
@@ -60,6 +64,12 @@ typedef struct
   FleetServiceSpec *previous;
 } FleetPlanAction;
 
+GType fleet_plan_action_get_type (void) G_GNUC_CONST;
+#define FLEET_TYPE_PLAN_ACTION (fleet_plan_action_get_type ())
+FleetPlanAction *fleet_plan_action_copy (const FleetPlanAction *action);
+void fleet_plan_action_free (FleetPlanAction *action);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (FleetPlanAction, fleet_plan_action_free)
+
 typedef gboolean (*FleetPlanSkipFunc) (const char *deployment, const char *service,
                                        gpointer user_data);
 
@@ -86,15 +96,29 @@ typedef struct
   gboolean include_unchanged;
 } FleetPlanContext;
 
+/**
+ * FleetPlan:
+ * @actions: (element-type FleetPlanAction): the actions, in the order
+ *   they are carried out
+ *
+ * What a reconcile pass does, computed apart from doing it: see
+ * fleet_reconciler_plan() for a dry run.
+ *
+ * Since: 0.2
+ */
 typedef struct
 {
   /*< public >*/
   GPtrArray *actions;
 } FleetPlan;
 
+GType fleet_plan_get_type (void) G_GNUC_CONST;
+#define FLEET_TYPE_PLAN (fleet_plan_get_type ())
 FleetPlan *fleet_plan_compute (FleetState *state, FleetDocument *desired,
                                const FleetPlanContext *context);
+FleetPlan *fleet_plan_copy (const FleetPlan *plan);
 void fleet_plan_free (FleetPlan *plan);
+GPtrArray *fleet_plan_get_actions (FleetPlan *plan);
 guint fleet_plan_count (FleetPlan *plan, FleetPlanActionKind kind);
 const char *fleet_plan_action_kind_to_string (FleetPlanActionKind kind);
 JsonNode *fleet_plan_to_json (FleetPlan *plan);

@@ -10,6 +10,10 @@
  */
 #pragma once
 
+#if !defined (__FLEET_H_INSIDE__) && !defined (FLEET_COMPILATION)
+#error "Only <fleet/fleet.h> can be included directly."
+#endif
+
 #include "fleet-document.h"
 #include "fleet-phase.h"
 
@@ -64,7 +68,11 @@ typedef struct _FleetState FleetState;
 #define FLEET_STATE_JOURNAL_FILE_NAME "state.journal"
 #define FLEET_STATE_DESIRED_FILE_NAME "desired.json"
 
+GType fleet_state_get_type (void) G_GNUC_CONST;
+#define FLEET_TYPE_STATE (fleet_state_get_type ())
 FleetState *fleet_state_new (void);
+FleetState *fleet_state_ref (FleetState *state);
+void fleet_state_unref (FleetState *state);
 void fleet_state_free (FleetState *state);
 
 gint64 fleet_state_get_generation (FleetState *state);
@@ -112,6 +120,6 @@ gboolean fleet_state_compact (FleetState *state, const char *state_dir, GError *
 FleetState *fleet_state_load (const char *state_dir, GError **error);
 FleetState *fleet_state_load_document (const char *state_dir, GError **error);
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (FleetState, fleet_state_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (FleetState, fleet_state_unref)
 
 G_END_DECLS
