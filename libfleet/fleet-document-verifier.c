@@ -34,6 +34,7 @@ struct _FleetDocumentVerifier
   GObject parent_instance;
 
   FleetTrustStore *keys;
+  char *keys_dir;              /* nullable: no keys */
   FleetSignaturePolicy policy;
   char *state_dir;             /* nullable: nothing persisted */
   FleetSignatureRecord record; /* the last document accepted */
@@ -50,6 +51,7 @@ fleet_document_verifier_finalize (GObject *object)
   FleetDocumentVerifier *self = FLEET_DOCUMENT_VERIFIER (object);
 
   g_clear_pointer (&self->keys, _fleet_trust_store_free);
+  g_free (self->keys_dir);
   g_free (self->state_dir);
   _fleet_signature_record_clear (&self->record);
   g_clear_pointer (&self->problems, g_ptr_array_unref);
@@ -98,6 +100,7 @@ fleet_document_verifier_new (const char *trusted_keys_dir, FleetSignaturePolicy 
   self = g_object_new (FLEET_TYPE_DOCUMENT_VERIFIER, NULL);
   self->policy = policy;
   self->state_dir = g_strdup (state_dir);
+  self->keys_dir = g_strdup (trusted_keys_dir);
   self->keys = _fleet_trust_store_load (trusted_keys_dir, &self->problems, error);
   if (self->keys == NULL)
     return NULL;
@@ -194,6 +197,48 @@ fleet_document_verifier_describe_keys (FleetDocumentVerifier *self)
 {
   g_return_val_if_fail (FLEET_IS_DOCUMENT_VERIFIER (self), NULL);
   return _fleet_trust_store_list_key_numbers (self->keys);
+}
+
+/**
+ * fleet_document_verifier_reload_keys:
+ * @self: a #FleetDocumentVerifier
+ * @out_changed: (out) (optional): whether the set of trusted keys changed
+ * @error: return location for a #GError
+ *
+ * Read the trusted keys directory again, so that keys added or removed
+ * since the verifier was made are trusted or no longer trusted from now
+ * on.  The problems (fleet_document_verifier_get_problems()) are then
+ * those of this reading.  When the directory exists but cannot be listed,
+ * the keys trusted so far stay trusted and %FALSE is returned.
+ *
+ * Returns: %TRUE when the directory was read
+ *
+ * Since: 0.2
+ */
+gboolean
+fleet_document_verifier_reload_keys (FleetDocumentVerifier *self, gboolean *out_changed,
+                                     GError **error)
+{
+  g_autoptr(GPtrArray) problems = NULL;
+  g_autoptr(FleetTrustStore) keys = NULL;
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+
+  g_return_val_if_fail (FLEET_IS_DOCUMENT_VERIFIER (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  keys = _fleet_trust_store_load (self->keys_dir, &problems, error);
+  if (keys == NULL)
+    return FALSE;
+  before = _fleet_trust_store_list_key_numbers (self->keys);
+  after = _fleet_trust_store_list_key_numbers (keys);
+  g_clear_pointer (&self->keys, _fleet_trust_store_free);
+  self->keys = g_steal_pointer (&keys);
+  g_clear_pointer (&self->problems, g_ptr_array_unref);
+  self->problems = g_steal_pointer (&problems);
+  if (out_changed != NULL)
+    *out_changed = !g_str_equal (before, after);
+  return TRUE;
 }
 
 /* For tests: the system clock says @unix_secs (0: ask the system again). */

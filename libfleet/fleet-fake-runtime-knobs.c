@@ -391,6 +391,27 @@ fleet_fake_runtime_remove_container (FleetFakeRuntime *self, const char *id_or_n
 }
 
 /**
+ * fleet_fake_runtime_hold_name:
+ * @name: a container name
+ *
+ * Have @name held by a container the runtime does not list, as podman's
+ * storage keeps one after podman was killed in the middle of a create:
+ * creating a container of that name fails with %FLEET_ERROR_EXISTS, inspect
+ * and list do not see it, and removing @name clears it.
+ *
+ * Since: 0.2
+ */
+void
+fleet_fake_runtime_hold_name (FleetFakeRuntime *self, const char *name)
+{
+  g_return_if_fail (FLEET_IS_FAKE_RUNTIME (self));
+  g_return_if_fail (name != NULL);
+
+  g_hash_table_insert (self->held_names, g_strdup (name),
+                       g_compute_checksum_for_string (G_CHECKSUM_SHA256, name, -1));
+}
+
+/**
  * fleet_fake_runtime_add_container:
  * @self: a #FleetFakeRuntime
  * @name: the container's name

@@ -36,6 +36,7 @@ struct _FleetFakeRuntime
   GHashTable *start_fails;
   GHashTable *ignores_stop;
   GHashTable *exits_at_once; /* image -> exit code */
+  GHashTable *held_names;    /* name -> id, held outside the list (storage) */
   gboolean unreachable;
   guint refused;
   gboolean watching;

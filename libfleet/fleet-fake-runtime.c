@@ -48,6 +48,7 @@ fleet_fake_runtime_finalize (GObject *object)
   g_hash_table_unref (self->start_fails);
   g_hash_table_unref (self->ignores_stop);
   g_hash_table_unref (self->exits_at_once);
+  g_hash_table_unref (self->held_names);
   g_free (self->id_salt);
   G_OBJECT_CLASS (fleet_fake_runtime_parent_class)->finalize (object);
 }
@@ -75,6 +76,7 @@ fleet_fake_runtime_init (FleetFakeRuntime *self)
   self->start_fails = new_image_set ();
   self->ignores_stop = new_image_set ();
   self->exits_at_once = new_image_set ();
+  self->held_names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
 }
 
 /**

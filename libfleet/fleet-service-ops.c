@@ -204,8 +204,8 @@ on_failed_start_removed (GObject *source, GAsyncResult *result, gpointer user_da
   if (!fleet_container_runtime_remove_finish (FLEET_CONTAINER_RUNTIME (source), result, &error)
       && !g_error_matches (error, FLEET_ERROR, FLEET_ERROR_NOT_FOUND))
     /* Not fatal: the orphan sweep removes it at the next pass. */
-    g_message ("removing %s (%.12s) after it failed to start: %s", d->name, d->id,
-               error->message);
+    fleet_log_notice ("remove-failed-start", "removing %s (%.12s) after it failed to start: %s",
+                      d->name, d->id, error->message);
   g_task_return_error (task, g_steal_pointer (&d->start_error));
 }
 
@@ -248,6 +248,24 @@ on_leftover_removed (GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 static void
+on_name_cleared (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  StartData *d = g_task_get_task_data (task);
+  GError *error = NULL;
+
+  if (!fleet_container_runtime_remove_finish (FLEET_CONTAINER_RUNTIME (source), result, &error)
+      && !g_error_matches (error, FLEET_ERROR, FLEET_ERROR_NOT_FOUND))
+    {
+      g_prefix_error (&error, "creating %s (%s): clearing its name: ", d->name, d->spec->image);
+      g_task_return_error (task, error);
+      return;
+    }
+  g_clear_error (&error);
+  create_container (g_steal_pointer (&task));
+}
+
+static void
 on_name_holder_inspected (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr(GTask) task = user_data;
@@ -260,15 +278,24 @@ on_name_holder_inspected (GObject *source, GAsyncResult *result, gpointer user_d
 
   if (g_error_matches (error, FLEET_ERROR, FLEET_ERROR_NOT_FOUND))
     {
-      /* gone in the meantime */
+      /* No container the runtime knows holds the name: either it went in
+       * the meantime, or podman was killed in the middle of a create and
+       * left the name to a container only its storage knows.  Removing the
+       * name clears that (and is a no-op otherwise); then create again. */
       g_error_free (error);
-      create_container (g_steal_pointer (&task));
+      fleet_log_notice ("clear-name",
+                        "%s: the name is held by no container podman lists (left behind by an "
+                        "interrupted create); removing it from storage",
+                        d->name);
+      fleet_container_runtime_remove (runtime, d->name, TRUE, cancellable, on_name_cleared,
+                                      g_steal_pointer (&task));
       return;
     }
   if (holder == NULL)
     {
-      g_prefix_error (&error, "creating %s (%s): looking at the container holding its name: ",
-                      d->name, d->spec->image);
+      g_prefix_error (&error,
+                      "creating %s (%s): looking at the container holding its name: ", d->name,
+                      d->spec->image);
       g_task_return_error (task, error);
       return;
     }
@@ -280,7 +307,8 @@ on_name_holder_inspected (GObject *source, GAsyncResult *result, gpointer user_d
                                d->name, d->spec->image, holder->id, FLEET_LABEL_DEPLOYMENT);
       return;
     }
-  g_message ("removing leftover container %s (%.12s) that holds the name", d->name, holder->id);
+  fleet_log_notice ("remove-leftover", "removing leftover container %s (%.12s) that holds the name",
+                    d->name, holder->id);
   _fleet_service_stop (runtime, holder->id, cancellable, on_leftover_removed,
                        g_steal_pointer (&task));
 }
@@ -344,8 +372,7 @@ _fleet_service_start (FleetContainerRuntime *runtime, FleetServiceSpec *spec,
  * Returns: (transfer full): the id of the new, running container
  */
 char *
-_fleet_service_start_finish (FleetContainerRuntime *runtime, GAsyncResult *result,
-                             GError **error)
+_fleet_service_start_finish (FleetContainerRuntime *runtime, GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, runtime), NULL);
   g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == _fleet_service_start, NULL);
@@ -438,8 +465,9 @@ on_ensure_started (GObject *source, GAsyncResult *result, gpointer user_data)
        * "created" by a runtime that died while starting it is one such):
        * replace it.  One in a passing state (stopping...) is left to get
        * there, and tried again later. */
-      g_message ("removing container %.12s, which cannot be started, to create it anew: %s",
-                 d->id, error->message);
+      fleet_log_notice ("recreate",
+                        "removing container %.12s, which cannot be started, to create it anew: %s",
+                        d->id, error->message);
       g_error_free (error);
       fleet_container_runtime_remove (runtime, d->id, TRUE, cancellable, on_stuck_removed,
                                       g_steal_pointer (&task));

@@ -32,6 +32,8 @@ struct _ConfBackend
   void (*settle) (ConfFixture *f, const char *id); /* its process handles signals by now */
   void (*pause) (ConfFixture *f, const char *id);  /* behind the runtime's back */
   void (*crash) (ConfFixture *f, const char *id);  /* SIGKILLed behind the runtime's back */
+  /* @name held by a container the runtime does not list; FALSE: cannot here */
+  gboolean (*hold_name) (ConfFixture *f, const char *name, const char *image);
 };
 
 #define CONF_N_BACKENDS 2

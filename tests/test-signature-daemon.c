@@ -420,10 +420,10 @@ name_has_owner (void)
 }
 
 static void
-start_fleetd (Fixture *f)
+start_fleetd (Fixture *f, const char *extra)
 {
   g_autoptr(GSubprocessLauncher) launcher = new_launcher (G_SUBPROCESS_FLAGS_NONE);
-  g_autoptr(GPtrArray) argv = fleetd_argv (f, TRUE, NULL);
+  g_autoptr(GPtrArray) argv = fleetd_argv (f, TRUE, extra);
   g_autoptr(GError) error = NULL;
   gint64 deadline = g_get_monotonic_time () + TIMEOUT_SECS * G_USEC_PER_SEC;
 
@@ -490,7 +490,14 @@ wait_for (JsonParser *parser, gint64 generation, const char *error_part)
           && g_strcmp0 (json_object_get_string_member (status, "phase"), "Running") == 0
           && json_object_get_int_member_with_default (status, "generation", -1) == generation)
         return;
-      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      if (g_get_monotonic_time () > deadline)
+        {
+          g_autoptr(JsonNode) node = json_node_init_object (json_node_alloc (), status);
+          g_autofree char *text = json_to_string (node, TRUE);
+
+          g_error ("waited %d s for %s; the status is %s", TIMEOUT_SECS,
+                   error_part ? error_part : "Running", text);
+        }
       fleet_test_sleep_ms (50);
     }
 }
@@ -519,7 +526,7 @@ test_running (Fixture *f, gconstpointer data)
   if (!have_keys ())
     return;
   write_signed (f, 1);
-  start_fleetd (f);
+  start_fleetd (f, NULL);
   wait_for (parser, 1, NULL);
   status = get_status (parser);
   g_assert_cmpstr (json_object_get_string_member (status, "signed_by"), ==, key->number);
@@ -552,6 +559,70 @@ test_running (Fixture *f, gconstpointer data)
   g_assert_cmpstr (json_object_get_string_member (status, "signed_by"), ==, key->number);
   write_signed (f, 2);
   wait_for (parser, 2, NULL);
+  g_subprocess_send_signal (f->fleetd, SIGTERM);
+  g_subprocess_wait (f->fleetd, NULL, NULL);
+  g_clear_object (&f->fleetd);
+}
+
+/* Wait until fleetd has logged a line with both @part and @other_part. */
+static void
+wait_for_log_line (Fixture *f, const char *part, const char *other_part)
+{
+  gint64 deadline = g_get_monotonic_time () + TIMEOUT_SECS * G_USEC_PER_SEC;
+
+  while (TRUE)
+    {
+      g_autofree char *log = read_file (f->log_path);
+      g_auto(GStrv) lines = g_strsplit (log ? log : "", "\n", -1);
+
+      for (guint i = 0; lines[i] != NULL; i++)
+        if (strstr (lines[i], part) != NULL && strstr (lines[i], other_part) != NULL)
+          return;
+      if (g_get_monotonic_time () > deadline)
+        g_error ("waited %d s for a line with \"%s\" and \"%s\" in fleetd's log:\n%s",
+                 TIMEOUT_SECS, part, other_part, log);
+      fleet_test_sleep_ms (50);
+    }
+}
+
+/* Keys added to and removed from the trusted directory count at once, with
+ * no restart: a signed document refused for want of its key is taken as
+ * soon as the key is there, and one signed with a withdrawn key is
+ * refused; SIGHUP reads the directory again too. */
+static void
+test_keys_reloaded (Fixture *f, gconstpointer data)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autofree char *installed = NULL;
+  JsonObject *status;
+
+  if (!have_keys ())
+    return;
+  installed = g_build_filename (f->trusted_dir, "fleet.pub", NULL);
+  g_assert_true (g_file_test (installed, G_FILE_TEST_EXISTS));
+  g_assert_cmpint (g_unlink (installed), ==, 0);
+  write_signed (f, 1);
+  start_fleetd (f, "--require-signature=yes");
+  wait_for (parser, -1, "this device trusts no key");
+
+  fleet_test_key_install (key, f->trusted_dir);
+  wait_for (parser, 1, NULL);
+  status = get_status (parser);
+  g_assert_cmpstr (json_object_get_string_member (status, "signed_by"), ==, key->number);
+
+  g_assert_cmpint (g_unlink (installed), ==, 0);
+  wait_for_log_line (f, "reason=directory-changed", "keys=none");
+  write_signed (f, 2);
+  wait_for (parser, -1, "this device trusts no key");
+  status = get_status (parser);
+  g_assert_cmpint (json_object_get_int_member (status, "generation"), ==, 1);
+
+  fleet_test_key_install (key, f->trusted_dir);
+  wait_for (parser, 2, NULL);
+
+  /* SIGHUP reads the directory again (systemctl reload), and says so. */
+  g_subprocess_send_signal (f->fleetd, SIGHUP);
+  wait_for_log_line (f, "action=trust", "reason=SIGHUP");
   g_subprocess_send_signal (f->fleetd, SIGTERM);
   g_subprocess_wait (f->fleetd, NULL, NULL);
   g_clear_object (&f->fleetd);
@@ -630,6 +701,7 @@ main (int argc, char **argv)
   ADD ("/signature-daemon/once/detached", test_once_detached);
   ADD ("/signature-daemon/once/config", test_once_config);
   ADD ("/signature-daemon/running", test_running);
+  ADD ("/signature-daemon/keys-reloaded", test_keys_reloaded);
   start_bus ();
   ret = g_test_run ();
   stop_bus ();
