@@ -38,7 +38,7 @@ fleet_container_runtime_default_init (FleetContainerRuntimeInterface *iface)
 #define IFACE(self) FLEET_CONTAINER_RUNTIME_GET_IFACE (self)
 
 /**
- * fleet_container_runtime_pull_image:
+ * fleet_container_runtime_pull_image_async: (virtual pull_image)
  * @self: a #FleetContainerRuntime
  * @image: the image
  * @cancellable: (nullable): a #GCancellable, or %NULL
@@ -50,9 +50,9 @@ fleet_container_runtime_default_init (FleetContainerRuntimeInterface *iface)
  * Since: 0.2
  */
 void
-fleet_container_runtime_pull_image (FleetContainerRuntime *self, const char *image,
-                                    GCancellable *cancellable, GAsyncReadyCallback callback,
-                                    gpointer user_data)
+fleet_container_runtime_pull_image_async (FleetContainerRuntime *self, const char *image,
+                                          GCancellable *cancellable, GAsyncReadyCallback callback,
+                                          gpointer user_data)
 {
   g_return_if_fail (FLEET_IS_CONTAINER_RUNTIME (self));
   g_return_if_fail (image != NULL && *image != '\0');
@@ -67,7 +67,7 @@ fleet_container_runtime_pull_image (FleetContainerRuntime *self, const char *ima
  * @result: the #GAsyncResult passed to the callback
  * @error: return location for a #GError, or %NULL
  *
- * Complete fleet_container_runtime_pull_image().
+ * Complete fleet_container_runtime_pull_image_async().
  *
  * Returns: %TRUE when the image is there, %FALSE with @error set otherwise
  *
@@ -85,7 +85,7 @@ fleet_container_runtime_pull_image_finish (FleetContainerRuntime *self, GAsyncRe
 }
 
 /**
- * fleet_container_runtime_create:
+ * fleet_container_runtime_create_async: (virtual create)
  * @self: a #FleetContainerRuntime
  * @name: the container's name
  * @spec: what to run
@@ -97,10 +97,10 @@ fleet_container_runtime_pull_image_finish (FleetContainerRuntime *self, GAsyncRe
  * Since: 0.2
  */
 void
-fleet_container_runtime_create (FleetContainerRuntime *self, const char *name,
-                                FleetServiceSpec *spec, GHashTable *labels,
-                                GCancellable *cancellable, GAsyncReadyCallback callback,
-                                gpointer user_data)
+fleet_container_runtime_create_async (FleetContainerRuntime *self, const char *name,
+                                      FleetServiceSpec *spec, GHashTable *labels,
+                                      GCancellable *cancellable, GAsyncReadyCallback callback,
+                                      gpointer user_data)
 {
   g_return_if_fail (FLEET_IS_CONTAINER_RUNTIME (self));
   g_return_if_fail (name != NULL && *name != '\0');
@@ -132,7 +132,7 @@ fleet_container_runtime_create_finish (FleetContainerRuntime *self, GAsyncResult
 }
 
 /**
- * fleet_container_runtime_start:
+ * fleet_container_runtime_start_async: (virtual start)
  * @self: a #FleetContainerRuntime
  * @id: the container's id
  * @cancellable: (nullable): a #GCancellable, or %NULL
@@ -144,9 +144,9 @@ fleet_container_runtime_create_finish (FleetContainerRuntime *self, GAsyncResult
  * Since: 0.2
  */
 void
-fleet_container_runtime_start (FleetContainerRuntime *self, const char *id,
-                               GCancellable *cancellable, GAsyncReadyCallback callback,
-                               gpointer user_data)
+fleet_container_runtime_start_async (FleetContainerRuntime *self, const char *id,
+                                     GCancellable *cancellable, GAsyncReadyCallback callback,
+                                     gpointer user_data)
 {
   g_return_if_fail (FLEET_IS_CONTAINER_RUNTIME (self));
   g_return_if_fail (id != NULL && *id != '\0');
@@ -161,7 +161,7 @@ fleet_container_runtime_start (FleetContainerRuntime *self, const char *id,
  * @result: the #GAsyncResult passed to the callback
  * @error: return location for a #GError, or %NULL
  *
- * Complete fleet_container_runtime_start().
+ * Complete fleet_container_runtime_start_async().
  *
  * Returns: %TRUE when the container runs, %FALSE with @error set otherwise
  *
@@ -179,7 +179,7 @@ fleet_container_runtime_start_finish (FleetContainerRuntime *self, GAsyncResult 
 }
 
 /**
- * fleet_container_runtime_stop:
+ * fleet_container_runtime_stop_async: (virtual stop)
  * @self: a #FleetContainerRuntime
  * @id: the container's id
  * @signal: the signal to send, or 0 for the container's own stop signal
@@ -192,9 +192,9 @@ fleet_container_runtime_start_finish (FleetContainerRuntime *self, GAsyncResult 
  * Since: 0.2
  */
 void
-fleet_container_runtime_stop (FleetContainerRuntime *self, const char *id, int signal,
-                              int grace_secs, GCancellable *cancellable,
-                              GAsyncReadyCallback callback, gpointer user_data)
+fleet_container_runtime_stop_async (FleetContainerRuntime *self, const char *id, int signal,
+                                    int grace_secs, GCancellable *cancellable,
+                                    GAsyncReadyCallback callback, gpointer user_data)
 {
   g_return_if_fail (FLEET_IS_CONTAINER_RUNTIME (self));
   g_return_if_fail (id != NULL && *id != '\0');
@@ -210,7 +210,7 @@ fleet_container_runtime_stop (FleetContainerRuntime *self, const char *id, int s
  * @result: the #GAsyncResult passed to the callback
  * @error: return location for a #GError, or %NULL
  *
- * Complete fleet_container_runtime_stop().
+ * Complete fleet_container_runtime_stop_async().
  *
  * Returns: %TRUE when the container has stopped, %FALSE with @error set
  *   otherwise
@@ -229,7 +229,7 @@ fleet_container_runtime_stop_finish (FleetContainerRuntime *self, GAsyncResult *
 }
 
 /**
- * fleet_container_runtime_remove:
+ * fleet_container_runtime_remove_async: (virtual remove)
  * @self: a #FleetContainerRuntime
  * @id: the container's id
  * @force: remove it even when it runs (killing it)
@@ -243,9 +243,9 @@ fleet_container_runtime_stop_finish (FleetContainerRuntime *self, GAsyncResult *
  * Since: 0.2
  */
 void
-fleet_container_runtime_remove (FleetContainerRuntime *self, const char *id, gboolean force,
-                                GCancellable *cancellable, GAsyncReadyCallback callback,
-                                gpointer user_data)
+fleet_container_runtime_remove_async (FleetContainerRuntime *self, const char *id, gboolean force,
+                                      GCancellable *cancellable, GAsyncReadyCallback callback,
+                                      gpointer user_data)
 {
   g_return_if_fail (FLEET_IS_CONTAINER_RUNTIME (self));
   g_return_if_fail (id != NULL && *id != '\0');
@@ -260,7 +260,7 @@ fleet_container_runtime_remove (FleetContainerRuntime *self, const char *id, gbo
  * @result: the #GAsyncResult passed to the callback
  * @error: return location for a #GError, or %NULL
  *
- * Complete fleet_container_runtime_remove().
+ * Complete fleet_container_runtime_remove_async().
  *
  * Returns: %TRUE when the container is gone, %FALSE with @error set otherwise
  *
@@ -278,7 +278,7 @@ fleet_container_runtime_remove_finish (FleetContainerRuntime *self, GAsyncResult
 }
 
 /**
- * fleet_container_runtime_inspect:
+ * fleet_container_runtime_inspect_async: (virtual inspect)
  * @self: a #FleetContainerRuntime
  * @id: the container's id
  * @cancellable: (nullable): a #GCancellable, or %NULL
@@ -291,9 +291,9 @@ fleet_container_runtime_remove_finish (FleetContainerRuntime *self, GAsyncResult
  * Since: 0.2
  */
 void
-fleet_container_runtime_inspect (FleetContainerRuntime *self, const char *id,
-                                 GCancellable *cancellable, GAsyncReadyCallback callback,
-                                 gpointer user_data)
+fleet_container_runtime_inspect_async (FleetContainerRuntime *self, const char *id,
+                                       GCancellable *cancellable, GAsyncReadyCallback callback,
+                                       gpointer user_data)
 {
   g_return_if_fail (FLEET_IS_CONTAINER_RUNTIME (self));
   g_return_if_fail (id != NULL && *id != '\0');
@@ -324,7 +324,7 @@ fleet_container_runtime_inspect_finish (FleetContainerRuntime *self, GAsyncResul
 }
 
 /**
- * fleet_container_runtime_list:
+ * fleet_container_runtime_list_async: (virtual list)
  * @self: a #FleetContainerRuntime
  * @label: (nullable): "KEY" for the containers that have the label, "KEY=VALUE"
  *   for those where it has that value, %NULL for all
@@ -335,9 +335,9 @@ fleet_container_runtime_inspect_finish (FleetContainerRuntime *self, GAsyncResul
  * Since: 0.2
  */
 void
-fleet_container_runtime_list (FleetContainerRuntime *self, const char *label,
-                              GCancellable *cancellable, GAsyncReadyCallback callback,
-                              gpointer user_data)
+fleet_container_runtime_list_async (FleetContainerRuntime *self, const char *label,
+                                    GCancellable *cancellable, GAsyncReadyCallback callback,
+                                    gpointer user_data)
 {
   g_return_if_fail (FLEET_IS_CONTAINER_RUNTIME (self));
   g_return_if_fail (label == NULL || (*label != '\0' && *label != '='));
@@ -368,7 +368,7 @@ fleet_container_runtime_list_finish (FleetContainerRuntime *self, GAsyncResult *
 }
 
 /**
- * fleet_container_runtime_rename:
+ * fleet_container_runtime_rename_async: (virtual rename)
  * @self: a #FleetContainerRuntime
  * @id: the container's id
  * @new_name: the container's new name
@@ -381,9 +381,9 @@ fleet_container_runtime_list_finish (FleetContainerRuntime *self, GAsyncResult *
  * Since: 0.2
  */
 void
-fleet_container_runtime_rename (FleetContainerRuntime *self, const char *id,
-                                const char *new_name, GCancellable *cancellable,
-                                GAsyncReadyCallback callback, gpointer user_data)
+fleet_container_runtime_rename_async (FleetContainerRuntime *self, const char *id,
+                                      const char *new_name, GCancellable *cancellable,
+                                      GAsyncReadyCallback callback, gpointer user_data)
 {
   g_return_if_fail (FLEET_IS_CONTAINER_RUNTIME (self));
   g_return_if_fail (id != NULL && *id != '\0');
@@ -399,7 +399,7 @@ fleet_container_runtime_rename (FleetContainerRuntime *self, const char *id,
  * @result: the #GAsyncResult passed to the callback
  * @error: return location for a #GError, or %NULL
  *
- * Complete fleet_container_runtime_rename().
+ * Complete fleet_container_runtime_rename_async().
  *
  * Returns: %TRUE when the container is renamed, %FALSE with @error set
  *   otherwise
@@ -418,7 +418,7 @@ fleet_container_runtime_rename_finish (FleetContainerRuntime *self, GAsyncResult
 }
 
 /**
- * fleet_container_runtime_unpause:
+ * fleet_container_runtime_unpause_async: (virtual unpause)
  * @self: a #FleetContainerRuntime
  * @id: the container's id
  * @cancellable: (nullable): a #GCancellable, or %NULL
@@ -430,9 +430,9 @@ fleet_container_runtime_rename_finish (FleetContainerRuntime *self, GAsyncResult
  * Since: 0.2
  */
 void
-fleet_container_runtime_unpause (FleetContainerRuntime *self, const char *id,
-                                 GCancellable *cancellable, GAsyncReadyCallback callback,
-                                 gpointer user_data)
+fleet_container_runtime_unpause_async (FleetContainerRuntime *self, const char *id,
+                                       GCancellable *cancellable, GAsyncReadyCallback callback,
+                                       gpointer user_data)
 {
   g_return_if_fail (FLEET_IS_CONTAINER_RUNTIME (self));
   g_return_if_fail (id != NULL && *id != '\0');
@@ -447,7 +447,7 @@ fleet_container_runtime_unpause (FleetContainerRuntime *self, const char *id,
  * @result: the #GAsyncResult passed to the callback
  * @error: return location for a #GError, or %NULL
  *
- * Complete fleet_container_runtime_unpause().
+ * Complete fleet_container_runtime_unpause_async().
  *
  * Returns: %TRUE when the container runs again, %FALSE with @error set
  *   otherwise

@@ -107,58 +107,58 @@ struct _FleetContainerRuntimeInterface
   gpointer padding[8];
 };
 
-void fleet_container_runtime_pull_image (FleetContainerRuntime *self, const char *image,
-                                         GCancellable *cancellable, GAsyncReadyCallback callback,
-                                         gpointer user_data);
+void fleet_container_runtime_pull_image_async (FleetContainerRuntime *self, const char *image,
+                                               GCancellable *cancellable,
+                                               GAsyncReadyCallback callback, gpointer user_data);
 gboolean fleet_container_runtime_pull_image_finish (FleetContainerRuntime *self,
                                                     GAsyncResult *result, GError **error);
 
-void fleet_container_runtime_create (FleetContainerRuntime *self, const char *name,
-                                     FleetServiceSpec *spec, GHashTable *labels,
-                                     GCancellable *cancellable, GAsyncReadyCallback callback,
-                                     gpointer user_data);
+void fleet_container_runtime_create_async (FleetContainerRuntime *self, const char *name,
+                                           FleetServiceSpec *spec, GHashTable *labels,
+                                           GCancellable *cancellable, GAsyncReadyCallback callback,
+                                           gpointer user_data);
 char *fleet_container_runtime_create_finish (FleetContainerRuntime *self, GAsyncResult *result,
                                              GError **error);
 
-void fleet_container_runtime_start (FleetContainerRuntime *self, const char *id,
-                                    GCancellable *cancellable, GAsyncReadyCallback callback,
-                                    gpointer user_data);
+void fleet_container_runtime_start_async (FleetContainerRuntime *self, const char *id,
+                                          GCancellable *cancellable, GAsyncReadyCallback callback,
+                                          gpointer user_data);
 gboolean fleet_container_runtime_start_finish (FleetContainerRuntime *self, GAsyncResult *result,
                                                GError **error);
 
-void fleet_container_runtime_stop (FleetContainerRuntime *self, const char *id, int signal,
-                                   int grace_secs, GCancellable *cancellable,
-                                   GAsyncReadyCallback callback, gpointer user_data);
+void fleet_container_runtime_stop_async (FleetContainerRuntime *self, const char *id, int signal,
+                                         int grace_secs, GCancellable *cancellable,
+                                         GAsyncReadyCallback callback, gpointer user_data);
 gboolean fleet_container_runtime_stop_finish (FleetContainerRuntime *self, GAsyncResult *result,
                                               GError **error);
 
-void fleet_container_runtime_remove (FleetContainerRuntime *self, const char *id, gboolean force,
-                                     GCancellable *cancellable, GAsyncReadyCallback callback,
-                                     gpointer user_data);
+void fleet_container_runtime_remove_async (FleetContainerRuntime *self, const char *id,
+                                           gboolean force, GCancellable *cancellable,
+                                           GAsyncReadyCallback callback, gpointer user_data);
 gboolean fleet_container_runtime_remove_finish (FleetContainerRuntime *self, GAsyncResult *result,
                                                 GError **error);
 
-void fleet_container_runtime_inspect (FleetContainerRuntime *self, const char *id,
-                                      GCancellable *cancellable, GAsyncReadyCallback callback,
-                                      gpointer user_data);
+void fleet_container_runtime_inspect_async (FleetContainerRuntime *self, const char *id,
+                                            GCancellable *cancellable, GAsyncReadyCallback callback,
+                                            gpointer user_data);
 FleetContainerInfo *fleet_container_runtime_inspect_finish (FleetContainerRuntime *self,
                                                             GAsyncResult *result, GError **error);
 
-void fleet_container_runtime_list (FleetContainerRuntime *self, const char *label,
-                                   GCancellable *cancellable, GAsyncReadyCallback callback,
-                                   gpointer user_data);
+void fleet_container_runtime_list_async (FleetContainerRuntime *self, const char *label,
+                                         GCancellable *cancellable, GAsyncReadyCallback callback,
+                                         gpointer user_data);
 GPtrArray *fleet_container_runtime_list_finish (FleetContainerRuntime *self, GAsyncResult *result,
                                                 GError **error);
 
-void fleet_container_runtime_rename (FleetContainerRuntime *self, const char *id,
-                                     const char *new_name, GCancellable *cancellable,
-                                     GAsyncReadyCallback callback, gpointer user_data);
+void fleet_container_runtime_rename_async (FleetContainerRuntime *self, const char *id,
+                                           const char *new_name, GCancellable *cancellable,
+                                           GAsyncReadyCallback callback, gpointer user_data);
 gboolean fleet_container_runtime_rename_finish (FleetContainerRuntime *self, GAsyncResult *result,
                                                 GError **error);
 
-void fleet_container_runtime_unpause (FleetContainerRuntime *self, const char *id,
-                                      GCancellable *cancellable, GAsyncReadyCallback callback,
-                                      gpointer user_data);
+void fleet_container_runtime_unpause_async (FleetContainerRuntime *self, const char *id,
+                                            GCancellable *cancellable, GAsyncReadyCallback callback,
+                                            gpointer user_data);
 gboolean fleet_container_runtime_unpause_finish (FleetContainerRuntime *self,
                                                  GAsyncResult *result, GError **error);
 
