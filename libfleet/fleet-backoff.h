@@ -17,6 +17,11 @@ G_BEGIN_DECLS
  * @jitter: spread each delay by up to this fraction either way (0 for none)
  * @failures: consecutive failures so far
  * @next_at: monotonic time (µs) before which no retry is due; 0 when none is pending
+ *
+ * Capped exponential backoff with jitter, for retries: a plain struct, set up
+ * with fleet_backoff_init().
+ *
+ * Since: 0.2
  */
 typedef struct
 {

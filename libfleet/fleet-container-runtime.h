@@ -21,6 +21,16 @@
 
 G_BEGIN_DECLS
 
+/**
+ * FleetContainerRuntime:
+ *
+ * A container runtime: the primitives fleet needs (pull, create, start, stop,
+ * remove, inspect, list, rename, unpause, and the events of containers that
+ * die).  Naming, adoption and liveness are the caller's; implementations are
+ * #FleetPodmanRuntime and #FleetFakeRuntime.
+ *
+ * Since: 0.2
+ */
 #define FLEET_TYPE_CONTAINER_RUNTIME (fleet_container_runtime_get_type ())
 G_DECLARE_INTERFACE (FleetContainerRuntime, fleet_container_runtime, FLEET, CONTAINER_RUNTIME,
                      GObject)
@@ -57,6 +67,8 @@ G_DECLARE_INTERFACE (FleetContainerRuntime, fleet_container_runtime, FLEET, CONT
  * FLEET_ERROR_NOT_FOUND when there is no such container; FLEET_ERROR_RUNTIME_UNAVAILABLE when the runtime cannot be
  * reached or does not answer; FLEET_ERROR_RUNTIME when it refuses otherwise.
  * Messages are one line.
+ *
+ * Since: 0.2
  */
 struct _FleetContainerRuntimeInterface
 {

@@ -17,6 +17,8 @@ G_BEGIN_DECLS
  * @services: (element-type FleetServiceSpec): the services, in document order
  *
  * Immutable once built; shared by reference.  All members are read-only.
+ *
+ * Since: 0.2
  */
 typedef struct _FleetDeploymentSpec FleetDeploymentSpec;
 

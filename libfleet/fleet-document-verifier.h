@@ -23,6 +23,8 @@ G_BEGIN_DECLS
  *   signature that is there is still checked
  *
  * Whether a document must be signed (`require-signature=auto|yes|no`).
+ *
+ * Since: 0.2
  */
 typedef enum
 {
@@ -31,6 +33,14 @@ typedef enum
   FLEET_SIGNATURE_POLICY_OPTIONAL,
 } FleetSignaturePolicy;
 
+/**
+ * FleetDocumentVerifier:
+ *
+ * Checks the signatures of documents against trusted keys and refuses
+ * documents older than the last one accepted.
+ *
+ * Since: 0.2
+ */
 #define FLEET_TYPE_DOCUMENT_VERIFIER (fleet_document_verifier_get_type ())
 G_DECLARE_FINAL_TYPE (FleetDocumentVerifier, fleet_document_verifier, FLEET, DOCUMENT_VERIFIER,
                       GObject)

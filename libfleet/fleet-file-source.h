@@ -17,6 +17,8 @@ G_BEGIN_DECLS
  *   hung network file system fails then instead of blocking
  *
  * Initialise with fleet_file_source_options_init().
+ *
+ * Since: 0.2
  */
 typedef struct
 {
@@ -26,6 +28,14 @@ typedef struct
 
 void fleet_file_source_options_init (FleetFileSourceOptions *options);
 
+/**
+ * FleetFileSource:
+ *
+ * A #FleetSource reading the document from a local file, with its detached
+ * signature beside it.
+ *
+ * Since: 0.2
+ */
 #define FLEET_TYPE_FILE_SOURCE (fleet_file_source_get_type ())
 G_DECLARE_FINAL_TYPE (FleetFileSource, fleet_file_source, FLEET, FILE_SOURCE, FleetSource)
 

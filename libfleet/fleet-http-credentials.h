@@ -14,6 +14,14 @@
 
 G_BEGIN_DECLS
 
+/**
+ * FleetHttpCredentials:
+ *
+ * How a device proves itself to its server: the CA to verify the server with,
+ * a client certificate, a bearer token.
+ *
+ * Since: 0.2
+ */
 typedef struct _FleetHttpCredentials FleetHttpCredentials;
 
 GType fleet_http_credentials_get_type (void) G_GNUC_CONST;

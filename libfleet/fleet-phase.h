@@ -15,6 +15,10 @@ G_BEGIN_DECLS
  * @FLEET_PHASE_PENDING: accepted, not yet converged
  * @FLEET_PHASE_RUNNING: every service runs at its desired digest
  * @FLEET_PHASE_FAILED: the last action failed
+ *
+ * The phase of a deployment, or of the device as a whole.
+ *
+ * Since: 0.2
  */
 typedef enum
 {

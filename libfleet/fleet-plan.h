@@ -29,6 +29,10 @@ G_BEGIN_DECLS
  * @FLEET_PLAN_AWAIT_COMPLETION: wait until the job just started has exited 0, before
  *   the services that depend on its completion start
  * @FLEET_PLAN_UNCHANGED: nothing to do (listed only in dry runs)
+ *
+ * What an action of a plan does.
+ *
+ * Since: 0.2
  */
 typedef enum
 {
@@ -52,6 +56,10 @@ typedef enum
  * @spec: (nullable): the spec to start from (START, REPLACE, ENSURE_RUNNING)
  * @previous: (nullable): for REPLACE, the spec the recorded container was
  *   created from, when the state still has it: what the replacement changes
+ *
+ * One action of a #FleetPlan.
+ *
+ * Since: 0.2
  */
 typedef struct
 {
@@ -70,6 +78,20 @@ FleetPlanAction *fleet_plan_action_copy (const FleetPlanAction *action);
 void fleet_plan_action_free (FleetPlanAction *action);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (FleetPlanAction, fleet_plan_action_free)
 
+/**
+ * FleetPlanSkipFunc:
+ * @deployment: the deployment
+ * @service: (nullable): the service, or %NULL when the whole deployment is
+ *   meant
+ * @user_data: the #FleetPlanContext's user_data
+ *
+ * Asked by fleet_plan_compute() whether to leave a deployment or service out
+ * of the plan for now.
+ *
+ * Returns: %TRUE to leave it out
+ *
+ * Since: 0.2
+ */
 typedef gboolean (*FleetPlanSkipFunc) (const char *deployment, const char *service,
                                        gpointer user_data);
 
@@ -85,6 +107,10 @@ typedef gboolean (*FleetPlanSkipFunc) (const char *deployment, const char *servi
  *   running); called with @service %NULL
  * @user_data: for the callbacks
  * @include_unchanged: also list UNCHANGED services
+ *
+ * What fleet_plan_compute() knows besides the state and the document.
+ *
+ * Since: 0.2
  */
 typedef struct
 {

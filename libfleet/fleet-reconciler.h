@@ -15,6 +15,14 @@
 
 G_BEGIN_DECLS
 
+/**
+ * FleetReconciler:
+ *
+ * Brings the device's containers to a desired document, recording what it
+ * started in a #FleetState, and keeps them running.
+ *
+ * Since: 0.2
+ */
 #define FLEET_TYPE_RECONCILER (fleet_reconciler_get_type ())
 G_DECLARE_FINAL_TYPE (FleetReconciler, fleet_reconciler, FLEET, RECONCILER, GObject)
 
@@ -22,6 +30,10 @@ G_DECLARE_FINAL_TYPE (FleetReconciler, fleet_reconciler, FLEET, RECONCILER, GObj
  * FleetApplyFlags:
  * @FLEET_APPLY_FLAGS_NONE: no flags
  * @FLEET_APPLY_FLAGS_RETRY_NOW: do not wait out the backoff of failed deployments
+ *
+ * How fleet_reconciler_apply_async() applies a document.
+ *
+ * Since: 0.2
  */
 typedef enum
 {

@@ -19,6 +19,8 @@ G_BEGIN_DECLS
  * @error: (nullable): why the last fetch failed
  *
  * The outcome of the last fetch, as the agent reports it.
+ *
+ * Since: 0.2
  */
 typedef struct
 {
