@@ -4,7 +4,6 @@
 #pragma once
 
 #include <fleet.h>
-#include <fleet-source.h>
 
 G_BEGIN_DECLS
 

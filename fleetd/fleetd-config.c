@@ -12,8 +12,7 @@
 #include "config.h"
 
 #include "fleetd-config.h"
-#include "fleet-document-verifier.h"
-#include "fleet-nats-source.h"
+#include <fleet.h>
 #include "fleet-util-private.h"
 
 /* require-signature's words are FleetSignaturePolicy's values in order. */

@@ -19,7 +19,7 @@
 #include <string.h>
 
 #include "fleetd-nats-status.h"
-#include "fleet-backoff.h"
+#include <fleet.h>
 #include "fleet-util-private.h"
 #include "fleetd-log.h"
 

@@ -3,7 +3,7 @@
  * and the status document put into the status bucket. */
 #pragma once
 
-#include <fleet-nats-source.h>
+#include <fleet.h>
 
 #include "fleetd-config.h"
 #include "fleetd-status-reporter.h"

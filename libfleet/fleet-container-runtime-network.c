@@ -10,12 +10,12 @@
 #define IFACE(self) FLEET_CONTAINER_RUNTIME_GET_IFACE (self)
 
 /**
- * fleet_container_runtime_network_ensure:
+ * fleet_container_runtime_network_ensure_async: (virtual network_ensure)
  * @name: the network's name
  * @labels: (nullable) (element-type utf8 utf8): the labels a new network carries
  */
 void
-fleet_container_runtime_network_ensure (FleetContainerRuntime *self, const char *name,
+fleet_container_runtime_network_ensure_async (FleetContainerRuntime *self, const char *name,
                                         GHashTable *labels, GCancellable *cancellable,
                                         GAsyncReadyCallback callback, gpointer user_data)
 {
@@ -45,13 +45,13 @@ fleet_container_runtime_network_ensure_finish (FleetContainerRuntime *self, GAsy
 }
 
 /**
- * fleet_container_runtime_network_connect:
+ * fleet_container_runtime_network_connect_async: (virtual network_connect)
  * @network: the network's name
  * @id: the container's id or name
  * @aliases: (nullable) (array zero-terminated=1): more names it is known by there
  */
 void
-fleet_container_runtime_network_connect (FleetContainerRuntime *self, const char *network,
+fleet_container_runtime_network_connect_async (FleetContainerRuntime *self, const char *network,
                                          const char *id, const char *const *aliases,
                                          GCancellable *cancellable, GAsyncReadyCallback callback,
                                          gpointer user_data)
@@ -76,7 +76,7 @@ fleet_container_runtime_network_connect_finish (FleetContainerRuntime *self,
 }
 
 void
-fleet_container_runtime_network_remove (FleetContainerRuntime *self, const char *name,
+fleet_container_runtime_network_remove_async (FleetContainerRuntime *self, const char *name,
                                         GCancellable *cancellable, GAsyncReadyCallback callback,
                                         gpointer user_data)
 {

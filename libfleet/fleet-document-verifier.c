@@ -75,14 +75,18 @@ fleet_document_verifier_init (FleetDocumentVerifier *self)
  * fleet_document_verifier_new:
  * @trusted_keys_dir: (nullable): the directory of trusted `*.pub` keys (it
  *   may be missing), or %NULL for none
+ * @policy: whether documents must be signed
  * @state_dir: (nullable): where the last accepted document is remembered,
  *   or %NULL to remember it only in memory
+ * @error: return location for a #GError, or %NULL
  *
  * Key files that cannot be used and an unreadable record are not fatal:
  * see fleet_document_verifier_get_problems().
  *
  * Returns: (transfer full): the verifier, or %NULL when @trusted_keys_dir
  *   exists but cannot be listed
+ *
+ * Since: 0.2
  */
 FleetDocumentVerifier *
 fleet_document_verifier_new (const char *trusted_keys_dir, FleetSignaturePolicy policy,
@@ -115,6 +119,8 @@ fleet_document_verifier_new (const char *trusted_keys_dir, FleetSignaturePolicy 
  * their freshness checked, signatures are not.
  *
  * Returns: (transfer full): the verifier
+ *
+ * Since: 0.2
  */
 FleetDocumentVerifier *
 fleet_document_verifier_new_unchecked (void)
@@ -124,10 +130,13 @@ fleet_document_verifier_new_unchecked (void)
 
 /**
  * fleet_document_verifier_get_problems:
+ * @self: a #FleetDocumentVerifier
  *
  * Returns: (transfer none) (element-type utf8): one line for each key
  *   file skipped, and for a record of the last document that could not
  *   be read, for the caller to log
+ *
+ * Since: 0.2
  */
 GPtrArray *
 fleet_document_verifier_get_problems (FleetDocumentVerifier *self)
@@ -136,7 +145,16 @@ fleet_document_verifier_get_problems (FleetDocumentVerifier *self)
   return self->problems;
 }
 
-/* Whether an unsigned document is refused. */
+/**
+ * fleet_document_verifier_get_required:
+ * @self: a #FleetDocumentVerifier
+ *
+ * Whether an unsigned document is refused.
+ *
+ * Returns: %TRUE when documents must be signed
+ *
+ * Since: 0.2
+ */
 gboolean
 fleet_document_verifier_get_required (FleetDocumentVerifier *self)
 {
@@ -147,6 +165,16 @@ fleet_document_verifier_get_required (FleetDocumentVerifier *self)
              && _fleet_trust_store_get_n_keys (self->keys) > 0);
 }
 
+/**
+ * fleet_document_verifier_get_n_keys:
+ * @self: a #FleetDocumentVerifier
+ *
+ * How many trusted keys the verifier holds.
+ *
+ * Returns: the number of trusted keys
+ *
+ * Since: 0.2
+ */
 guint
 fleet_document_verifier_get_n_keys (FleetDocumentVerifier *self)
 {
@@ -154,7 +182,16 @@ fleet_document_verifier_get_n_keys (FleetDocumentVerifier *self)
   return _fleet_trust_store_get_n_keys (self->keys);
 }
 
-/* The trusted key numbers, "0123456789abcdef, ..." or "none". */
+/**
+ * fleet_document_verifier_describe_keys:
+ * @self: a #FleetDocumentVerifier
+ *
+ * The trusted key numbers, "0123456789abcdef, ..." or "none".
+ *
+ * Returns: (transfer full): the key numbers, for a log line
+ *
+ * Since: 0.2
+ */
 char *
 fleet_document_verifier_describe_keys (FleetDocumentVerifier *self)
 {
@@ -392,6 +429,7 @@ remember_signer (FleetDocumentVerifier *self, FleetDocument *document, const cha
 
 /**
  * fleet_document_verifier_open:
+ * @self: a #FleetDocumentVerifier
  * @bytes: what the source returned: a document, signed (embedded) or not
  * @detached_signature: (nullable): a detached signature of @bytes (the
  *   `.sig` beside the document)
@@ -399,6 +437,7 @@ remember_signer (FleetDocumentVerifier *self, FleetDocument *document, const cha
  * @out_signed_by: (out) (optional) (nullable): the number of the key that
  *   signed the document (16 hex digits), %NULL when it is not signed (or
  *   no key could check it)
+ * @error: return location for a #GError, or %NULL
  *
  * Check the signature, parse exactly the signed bytes, and check the
  * document's freshness.  Changes nothing; call
@@ -406,6 +445,8 @@ remember_signer (FleetDocumentVerifier *self, FleetDocument *document, const cha
  *
  * Returns: (transfer full): the document, or %NULL with a one-line error:
  *   FLEET_ERROR_BAD_SIGNATURE, FLEET_ERROR_STALE_DOCUMENT or the parser's
+ *
+ * Since: 0.2
  */
 FleetDocument *
 fleet_document_verifier_open (FleetDocumentVerifier *self, GBytes *bytes,
@@ -437,8 +478,10 @@ fleet_document_verifier_open (FleetDocumentVerifier *self, GBytes *bytes,
 
 /**
  * fleet_document_verifier_accept:
+ * @self: a #FleetDocumentVerifier
  * @document: a document from fleet_document_verifier_open(), now taken by
  *   the reconciler
+ * @error: return location for a #GError, or %NULL
  *
  * Remember @document, and who signed it, as the last one accepted: nothing
  * issued before it is accepted from now on, even after a restart.
@@ -446,6 +489,8 @@ fleet_document_verifier_open (FleetDocumentVerifier *self, GBytes *bytes,
  * last document accepted again changes nothing.
  *
  * Returns: FALSE when the record could not be written
+ *
+ * Since: 0.2
  */
 gboolean
 fleet_document_verifier_accept (FleetDocumentVerifier *self, FleetDocument *document,
@@ -475,10 +520,13 @@ fleet_document_verifier_accept (FleetDocumentVerifier *self, FleetDocument *docu
 
 /**
  * fleet_document_verifier_get_signed_by:
+ * @self: a #FleetDocumentVerifier
  * @applied: (nullable): the document being applied
  *
  * Returns: (nullable): the number of the key that signed @applied, or
  *   %NULL when it was not signed (or is not the last one accepted)
+ *
+ * Since: 0.2
  */
 const char *
 fleet_document_verifier_get_signed_by (FleetDocumentVerifier *self, FleetDocument *applied)

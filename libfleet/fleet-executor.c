@@ -162,8 +162,8 @@ run_pull (FleetLane *lane, FleetPlanAction *action)
   FleetReconciler *self = lane_reconciler (lane);
 
   log_action ("pull", action->deployment, NULL, NULL, action->image);
-  fleet_container_runtime_pull_image (self->runtime, action->image, self->cancellable, on_pulled,
-                                      lane);
+  fleet_container_runtime_pull_image_async (self->runtime, action->image, self->cancellable,
+                                            on_pulled, lane);
 }
 
 /* START, and the second half of REPLACE: create and start the new container. */
@@ -371,8 +371,8 @@ await_poll (FleetLane *lane)
       lane_next (lane);
       return;
     }
-  fleet_container_runtime_inspect (self->runtime, service->container_id, NULL,
-                                            on_await_status, lane);
+  fleet_container_runtime_inspect_async (self->runtime, service->container_id, NULL,
+                                         on_await_status, lane);
 }
 
 static void

@@ -83,6 +83,16 @@ fleet_fake_runtime_init (FleetFakeRuntime *self)
   self->unhealthy = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
 }
 
+/**
+ * fleet_fake_runtime_new:
+ *
+ * A container runtime that keeps its containers in memory and logs every
+ * call, for tests and `fleetd --runtime fake`.
+ *
+ * Returns: (transfer full): a new runtime with no containers
+ *
+ * Since: 0.2
+ */
 FleetFakeRuntime *
 fleet_fake_runtime_new (void)
 {

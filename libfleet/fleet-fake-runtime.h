@@ -4,10 +4,22 @@
  */
 #pragma once
 
+#if !defined (__FLEET_H_INSIDE__) && !defined (FLEET_COMPILATION)
+#error "Only <fleet/fleet.h> can be included directly."
+#endif
+
 #include "fleet-container-runtime.h"
 
 G_BEGIN_DECLS
 
+/**
+ * FleetFakeRuntime:
+ *
+ * An in-memory #FleetContainerRuntime that logs every call and can be told to
+ * fail, for tests and `fleetd --runtime fake`.
+ *
+ * Since: 0.2
+ */
 #define FLEET_TYPE_FAKE_RUNTIME (fleet_fake_runtime_get_type ())
 G_DECLARE_FINAL_TYPE (FleetFakeRuntime, fleet_fake_runtime, FLEET, FAKE_RUNTIME, GObject)
 

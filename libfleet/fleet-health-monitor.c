@@ -3,7 +3,7 @@
  * fleetd's own timers, and count their results as compose does.
  *
  * Each watched container has a timer: every `interval` one check runs
- * through the runtime (fleet_container_runtime_run_healthcheck()), cut at
+ * through the runtime (fleet_container_runtime_run_healthcheck_async()), cut at
  * `timeout` by cancelling it, so that a check that hangs counts as failed
  * and never holds up the next one, nor the checks of other containers:
  * all of them are asynchronous on the main context, and an idle device
@@ -211,7 +211,7 @@ on_timer (gpointer user_data)
   watch->check = g_cancellable_new ();
   watch->timed_out = FALSE;
   watch->deadline_id = g_timeout_add (check->timeout_msecs, on_deadline, watch);
-  fleet_container_runtime_run_healthcheck (watch->monitor->runtime, watch->container_id, check,
+  fleet_container_runtime_run_healthcheck_async (watch->monitor->runtime, watch->container_id, check,
                                            watch->check, on_checked, watch_ref (watch));
   return G_SOURCE_REMOVE;
 }

@@ -3,6 +3,10 @@
  * JetStream key-value bucket. */
 #pragma once
 
+#if !defined (__FLEET_H_INSIDE__) && !defined (FLEET_COMPILATION)
+#error "Only <fleet/fleet.h> can be included directly."
+#endif
+
 #include "fleet-source.h"
 
 G_BEGIN_DECLS

@@ -288,6 +288,8 @@ fleet_podman_runtime_init (FleetPodmanRuntime *self)
  * or dead makes requests fail with FLEET_ERROR_RUNTIME_UNAVAILABLE.
  *
  * Returns: (transfer full): a new runtime
+ *
+ * Since: 0.2
  */
 FleetPodmanRuntime *
 fleet_podman_runtime_new (const char *socket_path)
@@ -295,6 +297,16 @@ fleet_podman_runtime_new (const char *socket_path)
   return g_object_new (FLEET_TYPE_PODMAN_RUNTIME, "socket-path", socket_path, NULL);
 }
 
+/**
+ * fleet_podman_runtime_get_socket_path:
+ * @self: a #FleetPodmanRuntime
+ *
+ * The path of podman's API socket.
+ *
+ * Returns: the socket path
+ *
+ * Since: 0.2
+ */
 const char *
 fleet_podman_runtime_get_socket_path (FleetPodmanRuntime *self)
 {
@@ -305,9 +317,12 @@ fleet_podman_runtime_get_socket_path (FleetPodmanRuntime *self)
 
 /**
  * fleet_podman_runtime_get_request_count:
+ * @self: a #FleetPodmanRuntime
  *
  * How many HTTP requests this runtime has sent to podman, the event
  * stream's (re)connections included.  For tests and benchmarks.
+ *
+ * Since: 0.2
  */
 guint64
 fleet_podman_runtime_get_request_count (FleetPodmanRuntime *self)

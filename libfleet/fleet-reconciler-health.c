@@ -57,7 +57,7 @@ handle_unhealthy (FleetReconciler *self, FleetServiceSpec *spec, const char *con
     }
   fleet_reconciler_log_action ("restart-unhealthy", spec->deployment, spec->name, container_id,
                                detail);
-  fleet_container_runtime_stop (self->runtime, container_id, spec->lifecycle.stop_signal_number,
+  fleet_container_runtime_stop_async (self->runtime, container_id, spec->lifecycle.stop_signal_number,
                                 spec->lifecycle.grace_period_secs, NULL, on_unhealthy_stopped,
                                 g_object_ref (self));
 }

@@ -321,8 +321,8 @@ start_pass (gpointer user_data)
     }
   if (self->retry_now)
     retry_now (self);
-  fleet_container_runtime_list (self->runtime, FLEET_LABEL_DEPLOYMENT, self->cancellable, on_listed,
-                                pass);
+  fleet_container_runtime_list_async (self->runtime, FLEET_LABEL_DEPLOYMENT, self->cancellable,
+                                      on_listed, pass);
   return G_SOURCE_REMOVE;
 }
 

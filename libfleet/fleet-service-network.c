@@ -119,7 +119,7 @@ on_network_ensured (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   if (!dns_enabled)
     warn_no_dns_once (d->network);
-  fleet_container_runtime_network_connect (runtime, d->network, d->container_id, aliases,
+  fleet_container_runtime_network_connect_async (runtime, d->network, d->container_id, aliases,
                                            cancellable, on_connected, g_steal_pointer (&task));
 }
 
@@ -152,7 +152,7 @@ _fleet_service_join_network (FleetContainerRuntime *runtime, FleetServiceSpec *s
   g_task_set_task_data (task, d, join_data_free);
   labels = g_hash_table_new (g_str_hash, g_str_equal);
   g_hash_table_insert (labels, (gpointer)FLEET_LABEL_DEPLOYMENT, spec->deployment);
-  fleet_container_runtime_network_ensure (runtime, d->network, labels, cancellable,
+  fleet_container_runtime_network_ensure_async (runtime, d->network, labels, cancellable,
                                           on_network_ensured, task);
 }
 
@@ -204,7 +204,7 @@ _fleet_service_remove_network (FleetContainerRuntime *runtime, const char *deplo
   task = g_task_new (runtime, cancellable, callback, user_data);
   g_task_set_source_tag (task, _fleet_service_remove_network);
   network = _fleet_service_network_name (deployment);
-  fleet_container_runtime_network_remove (runtime, network, cancellable, on_network_removed,
+  fleet_container_runtime_network_remove_async (runtime, network, cancellable, on_network_removed,
                                           task);
 }
 

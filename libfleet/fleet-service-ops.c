@@ -119,12 +119,12 @@ on_stopped (GObject *source, GAsyncResult *result, gpointer user_data)
        * (podman was killed then) is still listed, and only a forced
        * removal clears it.  Nothing runs in it to stop gracefully. */
       g_error_free (error);
-      fleet_container_runtime_remove (runtime, id, TRUE, cancellable, on_stopped_removed,
-                                      g_steal_pointer (&task));
+      fleet_container_runtime_remove_async (runtime, id, TRUE, cancellable, on_stopped_removed,
+                                            g_steal_pointer (&task));
       return;
     }
-  fleet_container_runtime_remove (runtime, id, FALSE, cancellable, on_stopped_removed,
-                                  g_steal_pointer (&task));
+  fleet_container_runtime_remove_async (runtime, id, FALSE, cancellable, on_stopped_removed,
+                                        g_steal_pointer (&task));
 }
 
 /**
@@ -145,7 +145,7 @@ _fleet_service_stop (FleetContainerRuntime *runtime, const char *container_id,
 
   task = new_task (runtime, cancellable, callback, user_data, _fleet_service_stop,
                    g_strdup (container_id), g_free);
-  fleet_container_runtime_stop (runtime, container_id, 0, -1, cancellable, on_stopped, task);
+  fleet_container_runtime_stop_async (runtime, container_id, 0, -1, cancellable, on_stopped, task);
 }
 
 gboolean
@@ -190,8 +190,8 @@ create_container (GTask *task)
 {
   StartData *d = g_task_get_task_data (task);
 
-  fleet_container_runtime_create (g_task_get_source_object (task), d->name, d->spec, d->labels,
-                                  g_task_get_cancellable (task), on_created, task);
+  fleet_container_runtime_create_async (g_task_get_source_object (task), d->name, d->spec,
+                                        d->labels, g_task_get_cancellable (task), on_created, task);
 }
 
 static void
@@ -229,8 +229,8 @@ on_container_started (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   /* A runtime leaves a container that failed to start in "created": remove
    * it, so that a failed rollout leaves nothing behind. */
-  fleet_container_runtime_remove (runtime, d->id, TRUE, cancellable, on_failed_start_removed,
-                                  g_steal_pointer (&task));
+  fleet_container_runtime_remove_async (runtime, d->id, TRUE, cancellable, on_failed_start_removed,
+                                        g_steal_pointer (&task));
 }
 
 static void
@@ -287,8 +287,8 @@ on_name_holder_inspected (GObject *source, GAsyncResult *result, gpointer user_d
                         "%s: the name is held by no container podman lists (left behind by an "
                         "interrupted create); removing it from storage",
                         d->name);
-      fleet_container_runtime_remove (runtime, d->name, TRUE, cancellable, on_name_cleared,
-                                      g_steal_pointer (&task));
+      fleet_container_runtime_remove_async (runtime, d->name, TRUE, cancellable, on_name_cleared,
+                                            g_steal_pointer (&task));
       return;
     }
   if (holder == NULL)
@@ -325,12 +325,12 @@ on_joined (GObject *source, GAsyncResult *result, gpointer user_data)
 
   if (_fleet_service_join_network_finish (runtime, result, &d->start_error))
     {
-      fleet_container_runtime_start (runtime, d->id, cancellable, on_container_started,
+      fleet_container_runtime_start_async (runtime, d->id, cancellable, on_container_started,
                                      g_steal_pointer (&task));
       return;
     }
   g_prefix_error (&d->start_error, "creating %s (%s): ", d->name, d->spec->image);
-  fleet_container_runtime_remove (runtime, d->id, TRUE, cancellable, on_failed_start_removed,
+  fleet_container_runtime_remove_async (runtime, d->id, TRUE, cancellable, on_failed_start_removed,
                                   g_steal_pointer (&task));
 }
 
@@ -349,8 +349,8 @@ on_created (GObject *source, GAsyncResult *result, gpointer user_data)
       /* Someone holds the name: look before removing anything. */
       g_error_free (error);
       d->looked_at_holder = TRUE;
-      fleet_container_runtime_inspect (runtime, d->name, cancellable, on_name_holder_inspected,
-                                       g_steal_pointer (&task));
+      fleet_container_runtime_inspect_async (runtime, d->name, cancellable,
+                                             on_name_holder_inspected, g_steal_pointer (&task));
       return;
     }
   if (d->id == NULL)
@@ -362,7 +362,7 @@ on_created (GObject *source, GAsyncResult *result, gpointer user_data)
     _fleet_service_join_network (runtime, d->spec, d->id, cancellable, on_joined,
                                  g_steal_pointer (&task));
   else
-    fleet_container_runtime_start (runtime, d->id, cancellable, on_container_started,
+    fleet_container_runtime_start_async (runtime, d->id, cancellable, on_container_started,
                                    g_steal_pointer (&task));
 }
 
@@ -512,8 +512,8 @@ on_ensure_started (GObject *source, GAsyncResult *result, gpointer user_data)
                         "removing container %.12s, which cannot be started, to create it anew: %s",
                         d->id, error->message);
       g_error_free (error);
-      fleet_container_runtime_remove (runtime, d->id, TRUE, cancellable, on_stuck_removed,
-                                      g_steal_pointer (&task));
+      fleet_container_runtime_remove_async (runtime, d->id, TRUE, cancellable, on_stuck_removed,
+                                            g_steal_pointer (&task));
     }
   else
     g_task_return_error (task, error);
@@ -565,16 +565,16 @@ on_ensure_inspected (GObject *source, GAsyncResult *result, gpointer user_data)
       break;
     case FLEET_CONTAINER_STATE_PAUSED:
       d->action = FLEET_LIVENESS_UNPAUSED;
-      fleet_container_runtime_unpause (runtime, d->id, cancellable, on_unpaused,
-                                       g_steal_pointer (&task));
+      fleet_container_runtime_unpause_async (runtime, d->id, cancellable, on_unpaused,
+                                             g_steal_pointer (&task));
       break;
     case FLEET_CONTAINER_STATE_UNKNOWN:
     case FLEET_CONTAINER_STATE_CREATED:
     case FLEET_CONTAINER_STATE_EXITED:
     default:
       d->action = FLEET_LIVENESS_STARTED;
-      fleet_container_runtime_start (runtime, d->id, cancellable, on_ensure_started,
-                                     g_steal_pointer (&task));
+      fleet_container_runtime_start_async (runtime, d->id, cancellable, on_ensure_started,
+                                           g_steal_pointer (&task));
       break;
     }
 }
@@ -602,7 +602,8 @@ _fleet_service_ensure_running (FleetContainerRuntime *runtime, FleetServiceSpec 
   d->id = g_strdup (container_id);
   task = new_task (runtime, cancellable, callback, user_data, _fleet_service_ensure_running, d,
                    ensure_data_free);
-  fleet_container_runtime_inspect (runtime, container_id, cancellable, on_ensure_inspected, task);
+  fleet_container_runtime_inspect_async (runtime, container_id, cancellable, on_ensure_inspected,
+                                         task);
 }
 
 /**

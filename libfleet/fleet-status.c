@@ -11,18 +11,39 @@
 #include "fleet-status.h"
 #include "fleet-util-private.h"
 
+/**
+ * fleet_fetch_status_clear:
+ * @status: the fetch status
+ *
+ * Free what @status holds and set its members to %NULL.
+ *
+ * Since: 0.2
+ */
 void
 fleet_fetch_status_clear (FleetFetchStatus *status)
 {
+  g_return_if_fail (status != NULL);
+
   g_clear_pointer (&status->at, g_free);
   g_clear_pointer (&status->result, g_free);
   g_clear_pointer (&status->error, g_free);
 }
 
-/* Record a fetch that happened now. */
+/**
+ * fleet_fetch_status_set:
+ * @status: the fetch status
+ * @result: "ok", "not-modified" or "error"
+ * @error: (nullable): why the fetch failed, or %NULL
+ *
+ * Record a fetch that happened now.
+ *
+ * Since: 0.2
+ */
 void
 fleet_fetch_status_set (FleetFetchStatus *status, const char *result, const char *error)
 {
+  g_return_if_fail (status != NULL);
+
   fleet_fetch_status_clear (status);
   status->at = fleet_format_timestamp (NULL);
   status->result = g_strdup (result);
@@ -128,11 +149,15 @@ add_deployments (JsonBuilder *builder, FleetReconciler *reconciler)
  * As fleet_status_build_signed(), for a document not signed.
  *
  * Returns: (transfer full): the status document
+ *
+ * Since: 0.2
  */
 JsonNode *
 fleet_status_build (FleetReconciler *reconciler, const char *device_id,
                     const FleetFetchStatus *last_fetch)
 {
+  g_return_val_if_fail (FLEET_IS_RECONCILER (reconciler), NULL);
+
   return fleet_status_build_signed (reconciler, device_id, last_fetch, NULL);
 }
 
@@ -145,15 +170,21 @@ fleet_status_build (FleetReconciler *reconciler, const char *device_id,
  *   being applied, %NULL when it is not signed
  *
  * Returns: (transfer full): the status document
+ *
+ * Since: 0.2
  */
 JsonNode *
 fleet_status_build_signed (FleetReconciler *reconciler, const char *device_id,
                            const FleetFetchStatus *last_fetch, const char *signed_by)
 {
   g_autoptr(JsonBuilder) builder = json_builder_new ();
-  FleetState *state = fleet_reconciler_get_state (reconciler);
-  FleetDocument *desired = fleet_state_get_desired (state);
+  FleetState *state;
+  FleetDocument *desired;
 
+  g_return_val_if_fail (FLEET_IS_RECONCILER (reconciler), NULL);
+
+  state = fleet_reconciler_get_state (reconciler);
+  desired = fleet_state_get_desired (state);
   json_builder_begin_object (builder);
   add_nullable (builder, "device_id", device_id);
   add_nullable (builder, "agent_version", PACKAGE_VERSION);
@@ -182,8 +213,21 @@ fleet_status_build_signed (FleetReconciler *reconciler, const char *device_id,
   return json_builder_get_root (builder);
 }
 
+/**
+ * fleet_status_to_string:
+ * @status: the fetch status
+ * @pretty: %TRUE to indent it
+ *
+ * The status document as JSON text.
+ *
+ * Returns: (transfer full): the JSON text
+ *
+ * Since: 0.2
+ */
 char *
 fleet_status_to_string (JsonNode *status, gboolean pretty)
 {
+  g_return_val_if_fail (status != NULL, NULL);
+
   return json_to_string (status, pretty);
 }
