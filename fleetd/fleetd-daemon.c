@@ -20,6 +20,7 @@
 #include "fleetd-notify.h"
 #include "fleetd-runtime.h"
 #include "fleetd-status-reporter.h"
+#include "fleetd-trust-watch.h"
 #include "fleet-util-private.h"
 #include "fleetd-log.h"
 
@@ -32,6 +33,7 @@ typedef struct
 
   FleetReconciler *reconciler;
   FleetDocumentVerifier *verifier;
+  FleetdTrustWatch *trust_watch;
   FleetdAgent *agent;
   FleetdDBusAgent *dbus_agent;
   GDBusConnection *connection;
@@ -51,6 +53,7 @@ daemon_free (Daemon *daemon)
 {
   g_clear_handle_id (&daemon->sigterm_id, g_source_remove);
   g_clear_handle_id (&daemon->sigint_id, g_source_remove);
+  g_clear_pointer (&daemon->trust_watch, fleetd_trust_watch_free);
   g_clear_handle_id (&daemon->owner_id, g_bus_unown_name);
   if (daemon->dbus_agent)
     g_dbus_interface_skeleton_unexport (G_DBUS_INTERFACE_SKELETON (daemon->dbus_agent));
@@ -180,11 +183,13 @@ build_agent (Daemon *daemon, GError **error)
   return TRUE;
 }
 
-/* Say at start whether documents must be signed, and with which keys; and
- * each key file that was skipped. */
+/* Say at start, and each time the keys are read again (fleetd-trust-watch.c),
+ * whether documents must be signed, and with which keys; and each key file
+ * that was skipped. */
 static void
-log_trust (Daemon *daemon)
+log_trust (gpointer user_data)
 {
+  Daemon *daemon = user_data;
   FleetDocumentVerifier *verifier = daemon->verifier;
   GPtrArray *problems = fleet_document_verifier_get_problems (verifier);
   g_autofree char *keys = fleet_document_verifier_describe_keys (verifier);
@@ -543,6 +548,10 @@ fleetd_daemon_run (FleetdConfig *config)
                     wants_bus (config) ? fleetd_bus_kind_to_string (config->bus) : "none",
                     config->once ? " once" : "");
   log_trust (daemon);
+  /* A one-shot run reads the keys once; the service follows the directory. */
+  if (!config->once)
+    daemon->trust_watch = fleetd_trust_watch_new (daemon->verifier, config->trusted_keys_dir,
+                                                  log_trust, daemon);
   daemon->sigterm_id = g_unix_signal_add (SIGTERM, on_sigterm, daemon);
   daemon->sigint_id = g_unix_signal_add (SIGINT, on_sigterm, daemon);
 

@@ -34,6 +34,7 @@ struct _FleetDocumentVerifier
   GObject parent_instance;
 
   FleetTrustStore *keys;
+  char *trusted_keys_dir;      /* nullable: no keys */
   FleetSignaturePolicy policy;
   char *state_dir;             /* nullable: nothing persisted */
   FleetSignatureRecord record; /* the last document accepted */
@@ -50,6 +51,7 @@ fleet_document_verifier_finalize (GObject *object)
   FleetDocumentVerifier *self = FLEET_DOCUMENT_VERIFIER (object);
 
   g_clear_pointer (&self->keys, _fleet_trust_store_free);
+  g_free (self->trusted_keys_dir);
   g_free (self->state_dir);
   _fleet_signature_record_clear (&self->record);
   g_clear_pointer (&self->problems, g_ptr_array_unref);
@@ -93,6 +95,7 @@ fleet_document_verifier_new (const char *trusted_keys_dir, FleetSignaturePolicy 
 
   self = g_object_new (FLEET_TYPE_DOCUMENT_VERIFIER, NULL);
   self->policy = policy;
+  self->trusted_keys_dir = g_strdup (trusted_keys_dir);
   self->state_dir = g_strdup (state_dir);
   self->keys = _fleet_trust_store_load (trusted_keys_dir, &self->problems, error);
   if (self->keys == NULL)
@@ -117,6 +120,44 @@ FleetDocumentVerifier *
 fleet_document_verifier_new_unchecked (void)
 {
   return fleet_document_verifier_new (NULL, FLEET_SIGNATURE_POLICY_OPTIONAL, NULL, NULL);
+}
+
+/**
+ * fleet_document_verifier_reload_keys:
+ * @self: a #FleetDocumentVerifier
+ * @error: return location for a #GError
+ *
+ * Read the trusted keys again from the directory given to
+ * fleet_document_verifier_new(), as it is now: a key added there is
+ * trusted from now on, a key removed no longer is, and whether an unsigned
+ * document is refused follows (`auto`).  The problems are then those of
+ * this reading (fleet_document_verifier_get_problems()).  The last
+ * document accepted is still remembered: the replay rule is unchanged.
+ *
+ * When the directory exists but cannot be listed, nothing changes: the
+ * keys read before are kept, and %FALSE is returned.
+ *
+ * Returns: %TRUE when the keys were read again
+ *
+ * Since: 0.1
+ */
+gboolean
+fleet_document_verifier_reload_keys (FleetDocumentVerifier *self, GError **error)
+{
+  g_autoptr(GPtrArray) problems = NULL;
+  FleetTrustStore *keys;
+
+  g_return_val_if_fail (FLEET_IS_DOCUMENT_VERIFIER (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  keys = _fleet_trust_store_load (self->trusted_keys_dir, &problems, error);
+  if (keys == NULL)
+    return FALSE;
+  g_clear_pointer (&self->keys, _fleet_trust_store_free);
+  self->keys = keys;
+  g_clear_pointer (&self->problems, g_ptr_array_unref);
+  self->problems = g_steal_pointer (&problems);
+  return TRUE;
 }
 
 /**

@@ -39,6 +39,7 @@ GPtrArray *fleet_document_verifier_get_problems (FleetDocumentVerifier *self);
 gboolean fleet_document_verifier_get_required (FleetDocumentVerifier *self);
 guint fleet_document_verifier_get_n_keys (FleetDocumentVerifier *self);
 char *fleet_document_verifier_describe_keys (FleetDocumentVerifier *self);
+gboolean fleet_document_verifier_reload_keys (FleetDocumentVerifier *self, GError **error);
 
 FleetDocument *fleet_document_verifier_open (FleetDocumentVerifier *self, GBytes *bytes,
                                              GBytes *detached_signature,

@@ -6,8 +6,9 @@
  * nothing in the state directory and exits 1 naming the reason; a detached
  * PATH.sig is read beside the file; and a running fleetd, on a private bus,
  * shows the signing key in its status, D-Bus property and `fleetctl
- * status`, verifies `fleetctl plan FILE` the same way, and keeps polling
- * past a tampered document, reporting it as the fetch error.
+ * status`, verifies `fleetctl plan FILE` the same way, keeps polling
+ * past a tampered document, reporting it as the fetch error, and follows
+ * the trusted keys directory (and SIGHUP) without a restart.
  */
 #include "config.h"
 
@@ -557,6 +558,87 @@ test_running (Fixture *f, gconstpointer data)
   g_clear_object (&f->fleetd);
 }
 
+/* How many times fleetd's log has said @text so far. */
+static guint
+count_in_log (Fixture *f, const char *text)
+{
+  g_autofree char *log = read_file (f->log_path);
+  guint n = 0;
+
+  for (const char *at = log ? strstr (log, text) : NULL; at; at = strstr (at + 1, text))
+    n++;
+  return n;
+}
+
+static void
+wait_for_log (Fixture *f, const char *text, guint times)
+{
+  gint64 deadline = g_get_monotonic_time () + TIMEOUT_SECS * G_USEC_PER_SEC;
+
+  while (count_in_log (f, text) < times)
+    {
+      if (g_get_monotonic_time () >= deadline)
+        g_error ("expected \"%s\" %u times in:\n%s", text, times, read_file (f->log_path));
+      fleet_test_sleep_ms (50);
+    }
+}
+
+/* A running fleetd reads trusted-keys-dir again when it changes, and on
+ * SIGHUP: a key added is trusted (and, require-signature=auto, required)
+ * without a restart, a key removed no longer is. */
+static void
+test_reload_keys (Fixture *f, gconstpointer data)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autofree char *base = NULL;
+  g_autofree char *installed = NULL;
+  g_autofree char *with_key = NULL;
+  g_autofree char *v1 = document (1);
+  g_autofree char *v2 = document (2);
+  g_autofree char *v3 = document (3);
+  const char *no_key = "keys=none require_signature=no";
+  JsonObject *status;
+
+  if (!have_keys ())
+    return;
+  base = g_path_get_basename (key->public_path);
+  installed = g_build_filename (f->trusted_dir, base, NULL);
+  with_key = g_strdup_printf ("keys=%s require_signature=yes", key->number);
+  g_assert_no_errno (g_unlink (installed));
+  write_file (f->doc_path, v1);
+  start_fleetd (f);
+  wait_for (parser, 1, NULL);
+  wait_for_log (f, no_key, 1);
+
+  /* The key added: an unsigned document is refused from now on. */
+  fleet_test_key_install (key, f->trusted_dir);
+  wait_for_log (f, with_key, 1);
+  write_file (f->doc_path, v2);
+  wait_for (parser, -1, "signature: the document is not signed");
+  status = get_status (parser);
+  g_assert_cmpint (json_object_get_int_member (status, "generation"), ==, 1);
+  write_signed (f, 2);
+  wait_for (parser, 2, NULL);
+  g_assert_cmpstr (json_object_get_string_member (get_status (parser), "signed_by"), ==,
+                   key->number);
+
+  /* The key removed: nothing is required any more. */
+  g_assert_no_errno (g_unlink (installed));
+  wait_for_log (f, no_key, 2);
+  write_file (f->doc_path, v3);
+  wait_for (parser, 3, NULL);
+
+  /* SIGHUP reads the keys at once, and fleetd goes on. */
+  g_subprocess_send_signal (f->fleetd, SIGHUP);
+  wait_for_log (f, no_key, 3);
+  wait_for (parser, 3, NULL);
+  g_subprocess_send_signal (f->fleetd, SIGTERM);
+  g_subprocess_wait (f->fleetd, NULL, NULL);
+  g_assert_true (g_subprocess_get_if_exited (f->fleetd));
+  g_assert_cmpint (g_subprocess_get_exit_status (f->fleetd), ==, 0);
+  g_clear_object (&f->fleetd);
+}
+
 /* The private bus and the keys, for the whole program. */
 
 static void
@@ -630,6 +712,7 @@ main (int argc, char **argv)
   ADD ("/signature-daemon/once/detached", test_once_detached);
   ADD ("/signature-daemon/once/config", test_once_config);
   ADD ("/signature-daemon/running", test_running);
+  ADD ("/signature-daemon/running/reload-keys", test_reload_keys);
   start_bus ();
   ret = g_test_run ();
   stop_bus ();

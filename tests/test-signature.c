@@ -590,6 +590,56 @@ test_bad_key_file (Fixture *f, gconstpointer data)
   accepted = assert_accepted (verifier, signed_text, NULL, key_a);
 }
 
+/* Keys read again: one added is trusted (and, auto, required), one removed
+ * is not; a directory that cannot be listed keeps the keys read before. */
+static void
+test_reload_keys (Fixture *f, gconstpointer data)
+{
+  g_autoptr(FleetDocumentVerifier) verifier = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *json = make_document (1, "");
+  g_autofree char *signed_b = NULL;
+  g_autofree char *b_pub = g_build_filename (f->trusted, "b.pub", NULL);
+  g_autofree char *garbage = g_build_filename (f->trusted, "garbage.pub", NULL);
+  g_autofree char *moved = g_build_filename (f->dir, "moved.d", NULL);
+  g_autoptr(FleetDocument) accepted = NULL;
+
+  if (!have_keys ())
+    return;
+  fleet_test_key_install (key_a, f->trusted);
+  verifier = new_verifier (f, FLEET_SIGNATURE_POLICY_AUTO);
+  signed_b = fleet_test_sign_text (key_b, json);
+  assert_refused (verifier, signed_b, -1, NULL, FLEET_ERROR_BAD_SIGNATURE, "not trusted");
+
+  fleet_test_key_install (key_b, f->trusted);
+  write_file (garbage, "not a key\n");
+  g_assert_true (fleet_document_verifier_reload_keys (verifier, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (fleet_document_verifier_get_n_keys (verifier), ==, 2);
+  g_assert_cmpuint (fleet_document_verifier_get_problems (verifier)->len, ==, 1);
+  g_assert_true (g_str_has_prefix (fleet_document_verifier_get_problems (verifier)->pdata[0],
+                                   garbage));
+  accepted = assert_accepted (verifier, signed_b, NULL, key_b);
+
+  /* Every key removed: nothing is required or checked any more. */
+  fleet_test_rm_rf (f->trusted);
+  g_mkdir_with_parents (f->trusted, 0755);
+  g_assert_true (fleet_document_verifier_reload_keys (verifier, &error));
+  g_assert_cmpuint (fleet_document_verifier_get_n_keys (verifier), ==, 0);
+  g_assert_cmpuint (fleet_document_verifier_get_problems (verifier)->len, ==, 0);
+  g_assert_false (fleet_document_verifier_get_required (verifier));
+
+  /* Not a directory: an error, and the keys read before are kept. */
+  fleet_test_key_install (key_a, f->trusted);
+  g_assert_true (fleet_document_verifier_reload_keys (verifier, &error));
+  g_assert_cmpint (g_rename (f->trusted, moved), ==, 0);
+  write_file (f->trusted, "a file\n");
+  g_assert_false (fleet_document_verifier_reload_keys (verifier, &error));
+  g_assert_error (error, FLEET_ERROR, FLEET_ERROR_INVALID_ARGUMENT);
+  g_assert_cmpuint (fleet_document_verifier_get_n_keys (verifier), ==, 1);
+  g_assert_true (fleet_document_verifier_get_required (verifier));
+}
+
 /* The timestamps: RFC 3339 date-times only. */
 static void
 test_timestamps (void)
@@ -680,6 +730,7 @@ main (int argc, char **argv)
   ADD ("/signature/rotation", test_rotation);
   ADD ("/signature/unsigned", test_unsigned);
   ADD ("/signature/bad-key-file", test_bad_key_file);
+  ADD ("/signature/reload-keys", test_reload_keys);
   ADD ("/signature/expires-before-issued", test_expires_before_issued);
   g_test_add_func ("/signature/timestamps", test_timestamps);
   result = g_test_run ();
