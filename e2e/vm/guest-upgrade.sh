@@ -248,6 +248,19 @@ reinstall_fleet () {
   apt_install_debs --reinstall -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold
 }
 
+configure_fleetd () {
+  conf=/etc/fleet/fleetd.conf
+  grep -q '^\[fleetd\]' "$conf" || { echo "$conf has no [fleetd] group"; return 1; }
+  # The shipped conffile has every key commented out: set ours after it.
+  cat >> "$conf" <<EOF
+
+# Set by fleet's e2e VM test.
+source=http://127.0.0.1:8000/{device}.json
+poll-interval=$poll
+tick-interval=$tick
+EOF
+}
+
 # The packages installed again over the running fleetd: the postinst
 # restarts it (it was running), and fleetd upgraded in place recreates
 # nothing.
@@ -330,6 +343,18 @@ signed_documents () {
   else
     not_ok "signed v4: web replaced (a new greeting), api untouched" \
       "web $web3 -> $web4, api $api3 -> $api4" "$(curl -sS --max-time 5 http://127.0.0.1:8080/ 2>&1)"
+  fi
+  # systemctl reload (ExecReload=, SIGHUP, in the unit's sandbox): the keys
+  # are read again, by the same process.
+  pid=$(systemctl show -P MainPID fleetd.service); said="keys=$key require_signature=yes"
+  before=$(journalctl --no-pager -q -b -u fleetd.service | grep -c -F "$said" || true)
+  if systemctl reload fleetd.service &&
+     wait_until 30 sh -c "[ \$(journalctl --no-pager -q -b -u fleetd.service | grep -c -F '$said') -gt $before ]" &&
+     [ "$(systemctl show -P MainPID fleetd.service)" = "$pid" ] && fleetd_ready; then
+    ok "systemctl reload fleetd.service reads the trusted keys again, in the same process"
+  else
+    not_ok "systemctl reload fleetd.service reads the trusted keys again, in the same process" \
+      "MainPID $pid -> $(systemctl show -P MainPID fleetd.service)" "$(fleetd_log 10)"
   fi
   since=$(date +%s)
   refused "$signed/doc-v5.tampered" "does not match the document" "v5 tampered with after signing"
