@@ -272,6 +272,14 @@ do_stop (FleetFakeRuntime *self, GTask *task)
     _fleet_fake_log_call (self, "stop %s %s %u", r->target, signal_name, grace);
   else
     _fleet_fake_log_call (self, "stop %s %d %u", r->target, signal, grace);
+  if (c->half_removed)
+    {
+      g_task_return_new_error (task, FLEET_ERROR, FLEET_ERROR_RUNTIME,
+                               "fake runtime: stopping %s: container %s is running or paused, "
+                               "refusing to clean up: container state improper",
+                               r->target, c->info->id);
+      return;
+    }
   if (!is_up (c))
     {
       g_task_return_boolean (task, TRUE);
@@ -330,6 +338,12 @@ do_remove (FleetFakeRuntime *self, GTask *task)
     }
   if ((c = find_or_fail (self, task)) == NULL)
     return;
+  if (c->half_removed && !r->force)
+    {
+      g_task_return_new_error (task, FLEET_ERROR, FLEET_ERROR_RUNTIME,
+                               "fake runtime: removing %s: container state improper", r->target);
+      return;
+    }
   if (is_up (c) && !r->force)
     {
       g_task_return_new_error (task, FLEET_ERROR, FLEET_ERROR_RUNTIME,

@@ -110,14 +110,20 @@ on_stopped (GObject *source, GAsyncResult *result, gpointer user_data)
 
   if (!fleet_container_runtime_stop_finish (runtime, result, &error))
     {
-      if (!g_error_matches (error, FLEET_ERROR, FLEET_ERROR_NOT_FOUND))
+      if (!g_error_matches (error, FLEET_ERROR, FLEET_ERROR_NOT_FOUND)
+          && !g_error_matches (error, FLEET_ERROR, FLEET_ERROR_RUNTIME))
         {
           g_task_return_error (task, error);
           return;
         }
       /* Gone, or half gone: a container podman lost while removing it
-       * (podman was killed then) is still listed, and only a forced
-       * removal clears it.  Nothing runs in it to stop gracefully. */
+       * (podman was killed then) is still listed, but is "not known", or
+       * refused ("container state improper") by a stop; only a forced
+       * removal clears it.  A runtime that cannot be reached is not a
+       * refusal (FLEET_ERROR_RUNTIME_UNAVAILABLE): that is retried. */
+      if (g_error_matches (error, FLEET_ERROR, FLEET_ERROR_RUNTIME))
+        fleet_log_notice ("remove-refused", "%.12s refuses to stop (%s); removing it by force",
+                          id, error->message);
       g_error_free (error);
       fleet_container_runtime_remove_async (runtime, id, TRUE, cancellable, on_stopped_removed,
                                             g_steal_pointer (&task));

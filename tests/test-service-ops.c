@@ -194,6 +194,35 @@ test_stop (Fixture *f, gconstpointer data)
   g_assert_cmpuint (fleet_fake_runtime_count_containers (f->fake), ==, 0);
 }
 
+/* A container podman half removed when it was killed refuses a stop
+ * ("container state improper"): it is removed by force, or the upgrade that
+ * stops it would fail for good (found by test-fault-loop.c).  A runtime that
+ * cannot be reached is not forced: that is retried. */
+static void
+test_stop_half_removed (Fixture *f, gconstpointer data)
+{
+  g_autofree char *id = start_ok (f);
+  g_autofree char *stop = g_strdup_printf ("stop %s SIGINT 7", id);
+  g_autofree char *remove = g_strdup_printf ("remove %s force", id);
+  g_autoptr(GError) error = NULL;
+  const char *expected[] = { stop, remove, NULL };
+
+  g_assert_true (fleet_fake_runtime_half_remove_container (f->fake, id));
+  fleet_fake_runtime_clear_calls (f->fake);
+  g_assert_true (fleet_test_service_stop (f->rt, id, &error));
+  g_assert_no_error (error);
+  assert_calls (f, expected);
+  g_assert_cmpuint (fleet_fake_runtime_count_containers (f->fake), ==, 0);
+
+  g_free (id);
+  id = start_ok (f);
+  fleet_fake_runtime_set_unreachable (f->fake, TRUE);
+  g_assert_false (fleet_test_service_stop (f->rt, id, &error));
+  g_assert_error (error, FLEET_ERROR, FLEET_ERROR_RUNTIME_UNAVAILABLE);
+  fleet_fake_runtime_set_unreachable (f->fake, FALSE);
+  g_assert_nonnull (fleet_fake_runtime_lookup (f->fake, id));
+}
+
 /* Running: one look; exited: started by id; paused: let run again;
  * missing: created under the service's name. */
 static void
@@ -301,6 +330,7 @@ main (int argc, char **argv)
   ADD ("/service-ops/start/refuses-stranger", test_start_refuses_stranger);
   ADD ("/service-ops/start/failure-removes", test_start_failure_removes);
   ADD ("/service-ops/stop", test_stop);
+  ADD ("/service-ops/stop/half-removed", test_stop_half_removed);
   ADD ("/service-ops/liveness/states", test_liveness);
   ADD ("/service-ops/liveness/by-id", test_liveness_by_id);
   ADD ("/service-ops/liveness/replaces-unstartable", test_liveness_replaces_unstartable);
