@@ -425,7 +425,9 @@ unregister_watcher (FleetNatsSession *session, FleetNatsWatch watch)
   g_mutex_unlock (&session->lock);
 }
 
-/* While nats.c reconnects, the source says so once (and runs on). */
+/* While nats.c reconnects, the source says so once (and runs on); and
+ * says when it is back, so that the failure does not stay on show while
+ * nothing changes. */
 static void
 note_connection_state (FleetNatsSession *session, FleetNatsWatch watch, gboolean *reported)
 {
@@ -443,6 +445,8 @@ note_connection_state (FleetNatsSession *session, FleetNatsWatch watch, gboolean
 
       post (session, FLEET_NATS_EVENT_FAILED, watch, message);
     }
+  else if (connected && *reported && watch == FLEET_NATS_WATCH_WHOLE)
+    post (session, FLEET_NATS_EVENT_RECONNECTED, watch, NULL);
   *reported = !connected;
 }
 

@@ -201,6 +201,11 @@ on_event (const FleetNatsEvent *event, gpointer user_data)
         answer_waiting (self);
       schedule_announce (self);
       break;
+    case FLEET_NATS_EVENT_RECONNECTED:
+      /* The same document again: the agent sees the source is back. */
+      g_clear_pointer (&self->last_failure, g_free);
+      schedule_announce (self);
+      break;
     case FLEET_NATS_EVENT_FAILED:
     default:
       {
