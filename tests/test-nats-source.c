@@ -197,6 +197,8 @@ test_harmony_layout (Fixture *f, gconstpointer data)
   fleet_test_nats_put (f->nats, BUCKET, "other.alpha", "{\"not\":\"mine\"}");
   start_source (f, NULL);
   doc = wait_document (f, "img:b1");
+  /* Only once the initial values are complete: no half document before. */
+  g_assert_cmpuint (f->documents->len, ==, 1);
   g_assert_nonnull (strstr (doc, "\"alpha\""));
   g_assert_nonnull (strstr (doc, "img:a1"));
   g_assert_null (strstr (doc, "mine"));
