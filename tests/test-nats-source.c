@@ -339,6 +339,22 @@ test_user_password (Fixture *f, gconstpointer data)
   g_assert_null (strstr (fleet_source_get_uri (f->source), "s3cret"));
 }
 
+/* A user nkey, signing the server's nonce with the seed in a file. */
+static void
+test_nkey (Fixture *f, gconstpointer data)
+{
+  if (fleet_test_nats_skip_unless_available ())
+    return;
+  fleet_test_nats_make_nkey (f->nats);
+  fleet_test_nats_start (f->nats);
+  fleet_test_nats_create_bucket (f->nats, BUCKET);
+  f->options.nkey = f->nats->nkey;
+  f->options.nkey_seed_file = f->nats->nkey_seed_file;
+  put_whole (f, 1, "img:nkey");
+  start_source (f, NULL);
+  wait_document (f, "img:nkey");
+}
+
 /* TLS with a test CA and a client certificate (mutual TLS). */
 static void
 test_tls (Fixture *f, gconstpointer data)
@@ -429,6 +445,7 @@ main (int argc, char **argv)
   ADD ("/nats-source/wrong-password", test_wrong_password);
   ADD ("/nats-source/user-password", test_user_password);
   ADD ("/nats-source/tls", test_tls);
+  ADD ("/nats-source/nkey", test_nkey);
   status = g_test_run ();
   fleet_test_nats_shutdown ();
   return status;
