@@ -342,7 +342,8 @@ describe (const FleetNatsAddress *address)
   if (address->user != NULL)
     g_string_append_printf (text, "%s@", address->user);
   for (guint i = 0; address->servers[i] != NULL; i++)
-    g_string_append_printf (text, "%s%s", i > 0 ? "," : "", strstr (address->servers[i], "://") + 3);
+    g_string_append_printf (text, "%s%s", i > 0 ? "," : "",
+                            strstr (address->servers[i], "://") + 3);
   g_string_append_printf (text, "/%s", address->bucket);
   return g_string_free (g_steal_pointer (&text), FALSE);
 }
