@@ -77,7 +77,7 @@ die_with_parent (gpointer user_data)
 }
 
 static void
-start_fleetd (Fixture *f)
+start_fleetd_with (Fixture *f, const char *extra)
 {
   g_autofree char *fleetd = g_test_build_filename (G_TEST_BUILT, "..", "fleetd", "fleetd", NULL);
   g_autofree char *source = g_strdup_printf ("%s/%s", f->nats->url, BUCKET);
@@ -91,8 +91,14 @@ start_fleetd (Fixture *f)
   f->fleetd = g_subprocess_launcher_spawn (launcher, &error, fleetd, "--config", f->config,
                                            "--runtime", "fake", "--bus", "none", "--source",
                                            source, "--device-id", DEVICE, "--state-dir",
-                                           f->state_dir, "--tick-interval", "1", NULL);
+                                           f->state_dir, "--tick-interval", "1", extra, NULL);
   g_assert_no_error (error);
+}
+
+static void
+start_fleetd (Fixture *f)
+{
+  start_fleetd_with (f, NULL);
 }
 
 static char *
@@ -392,6 +398,26 @@ test_status_heartbeat (Fixture *f, gconstpointer data)
   fleet_source_stop (source);
 }
 
+/* --once fetches without the source started: it connects, waits for the
+ * watch's initial values, applies them and exits 0 once Running. */
+static void
+test_once (Fixture *f, gconstpointer data)
+{
+  g_autofree char *log = NULL;
+
+  if (skip_or_start_server (f))
+    return;
+  put_whole (f, 4, "img:once");
+  start_fleetd_with (f, "--once");
+  g_assert_true (g_subprocess_wait (f->fleetd, NULL, NULL));
+  log = read_log (f);
+  g_test_message ("%s", log);
+  g_assert_true (g_subprocess_get_if_exited (f->fleetd));
+  g_assert_cmpint (g_subprocess_get_exit_status (f->fleetd), ==, 0);
+  g_assert_nonnull (strstr (log, "generation=4"));
+  g_clear_object (&f->fleetd);
+}
+
 #define ADD(path, func) \
   g_test_add (path, Fixture, NULL, fixture_setup, func, fixture_teardown)
 
@@ -407,6 +433,7 @@ main (int argc, char **argv)
   ADD ("/nats-daemon/server-restart", test_server_restart);
   ADD ("/nats-daemon/wrong-credentials", test_wrong_credentials);
   ADD ("/nats-daemon/status-heartbeat", test_status_heartbeat);
+  ADD ("/nats-daemon/once", test_once);
   status = g_test_run ();
   fleet_test_nats_shutdown ();
   return status;
