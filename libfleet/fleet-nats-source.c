@@ -114,12 +114,18 @@ schedule_announce (FleetNatsSource *self)
 
 /* Fetches. */
 
+/* The document; or, while the server cannot be reached, why (the last
+ * document is not news). */
 static void
 answer_fetch (FleetNatsSource *self, GTask *task)
 {
   GError *error = NULL;
-  FleetFetchResult *result = assemble (self, &error);
+  FleetFetchResult *result = NULL;
 
+  if (self->last_failure != NULL)
+    error = g_error_new_literal (FLEET_ERROR, FLEET_ERROR_FETCH_FAILED, self->last_failure);
+  else
+    result = assemble (self, &error);
   if (result == NULL)
     g_task_return_error (task, error);
   else
@@ -214,6 +220,8 @@ on_event (const FleetNatsEvent *event, gpointer user_data)
 
         g_free (self->last_failure);
         self->last_failure = g_strdup (event->message);
+        /* A fetch waiting for the first values learns why they do not come. */
+        answer_waiting (self);
         fleet_source_announce_failure (FLEET_SOURCE (self), error);
       }
       break;

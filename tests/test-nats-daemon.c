@@ -418,6 +418,23 @@ test_once (Fixture *f, gconstpointer data)
   g_clear_object (&f->fleetd);
 }
 
+/* --once with the server down fails at once, saying why. */
+static void
+test_once_server_down (Fixture *f, gconstpointer data)
+{
+  g_autofree char *log = NULL;
+
+  if (fleet_test_nats_skip_unless_available ())
+    return;
+  start_fleetd_with (f, "--once");
+  g_assert_true (g_subprocess_wait (f->fleetd, NULL, NULL));
+  log = read_log (f);
+  g_assert_true (g_subprocess_get_if_exited (f->fleetd));
+  g_assert_cmpint (g_subprocess_get_exit_status (f->fleetd), ==, 1);
+  g_assert_nonnull (strstr (log, "cannot connect to"));
+  g_clear_object (&f->fleetd);
+}
+
 #define ADD(path, func) \
   g_test_add (path, Fixture, NULL, fixture_setup, func, fixture_teardown)
 
@@ -434,6 +451,7 @@ main (int argc, char **argv)
   ADD ("/nats-daemon/wrong-credentials", test_wrong_credentials);
   ADD ("/nats-daemon/status-heartbeat", test_status_heartbeat);
   ADD ("/nats-daemon/once", test_once);
+  ADD ("/nats-daemon/once-server-down", test_once_server_down);
   status = g_test_run ();
   fleet_test_nats_shutdown ();
   return status;
