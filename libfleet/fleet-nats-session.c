@@ -29,7 +29,9 @@
 #include "fleet-nats-private.h"
 #include "fleet-util-private.h"
 
-#define NEXT_TIMEOUT_MSECS 2000
+/* How often an idle watch looks at the connection: a thousand devices on
+ * one machine wake 400 times a second for it. */
+#define NEXT_TIMEOUT_MSECS 5000
 #define RETRY_JITTER 0.2
 
 struct _FleetNatsSession
