@@ -196,6 +196,8 @@ read_secret (const char *path, char **out, GError **error)
 
   if (!g_file_get_contents (path, &contents, NULL, &local_error))
     return fleet_throw (error, FLEET_ERROR_INVALID_ARGUMENT, "%s", local_error->message);
+  /* The file wins over a password in the URL. */
+  g_free (*out);
   *out = g_strdup (g_strstrip (contents));
   return TRUE;
 }
