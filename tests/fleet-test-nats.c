@@ -93,6 +93,8 @@ write_config (FleetTestNats *nats)
   if (nats->user != NULL)
     g_string_append_printf (text, "authorization { user: \"%s\", password: \"%s\" }\n",
                             nats->user, nats->password);
+  if (nats->token != NULL)
+    g_string_append_printf (text, "authorization { token: \"%s\" }\n", nats->token);
   if (nats->nkey != NULL)
     g_string_append_printf (text, "authorization { users: [ { nkey: \"%s\" } ] }\n",
                             nats->nkey);
@@ -121,6 +123,8 @@ try_connect (FleetTestNats *nats, natsStatus *out_status)
   natsOptions_SetAllowReconnect (opts, false);
   if (nats->user != NULL)
     natsOptions_SetUserInfo (opts, nats->user, nats->password);
+  if (nats->token != NULL)
+    natsOptions_SetToken (opts, nats->token);
   if (nats->nkey != NULL)
     natsOptions_SetNKeyFromSeed (opts, nats->nkey, nats->nkey_seed_file);
   if (nats->cert_dir != NULL)
@@ -195,6 +199,7 @@ fleet_test_nats_free (FleetTestNats *nats)
   g_free (nats->user);
   g_free (nats->password);
   g_free (nats->cert_dir);
+  g_free (nats->token);
   g_free (nats->nkey);
   g_free (nats->nkey_seed_file);
   g_free (nats);

@@ -15,6 +15,7 @@ G_BEGIN_DECLS
  * @cert_dir: (nullable): set before starting: TLS with the certificates of
  *   tests/gen-test-certs.sh in that directory (ca.pem, server.pem, server.key)
  * @verify_clients: with @cert_dir: the server requires a client certificate
+ * @token: (nullable): set before starting: the server requires this token
  * @nkey: (nullable): the server requires this user nkey (fleet_test_nats_make_nkey())
  * @nkey_seed_file: its seed
  */
@@ -27,6 +28,7 @@ typedef struct
   char *password;
   char *cert_dir;
   gboolean verify_clients;
+  char *token;
   char *nkey;
   char *nkey_seed_file;
   GSubprocess *process;

@@ -339,6 +339,39 @@ test_user_password (Fixture *f, gconstpointer data)
   g_assert_null (strstr (fleet_source_get_uri (f->source), "s3cret"));
 }
 
+/* A token, read from a file (fleetd's bearer-token-file). */
+static void
+test_token (Fixture *f, gconstpointer data)
+{
+  g_autofree char *token_file = NULL;
+
+  f->nats->token = g_strdup ("t0ken");
+  if (skip_or_start_server (f))
+    return;
+  token_file = g_build_filename (f->nats->dir, "token", NULL);
+  g_assert_true (g_file_set_contents (token_file, "t0ken\n", -1, NULL));
+  f->options.token_file = token_file;
+  put_whole (f, 1, "img:token");
+  start_source (f, NULL);
+  wait_document (f, "img:token");
+}
+
+/* Several servers: one that is down is skipped. */
+static void
+test_several_servers (Fixture *f, gconstpointer data)
+{
+  g_autoptr(FleetTestNats) down = fleet_test_nats_new ();
+  g_autofree char *url = NULL;
+
+  if (skip_or_start_server (f))
+    return;
+  url = g_strdup_printf ("%s,127.0.0.1:%u", down->url, f->nats->port);
+  f->options.retry_initial_msecs = 50;
+  put_whole (f, 1, "img:second");
+  start_source (f, url);
+  wait_document (f, "img:second");
+}
+
 /* A user nkey, signing the server's nonce with the seed in a file. */
 static void
 test_nkey (Fixture *f, gconstpointer data)
@@ -446,6 +479,8 @@ main (int argc, char **argv)
   ADD ("/nats-source/user-password", test_user_password);
   ADD ("/nats-source/tls", test_tls);
   ADD ("/nats-source/nkey", test_nkey);
+  ADD ("/nats-source/token", test_token);
+  ADD ("/nats-source/several-servers", test_several_servers);
   status = g_test_run ();
   fleet_test_nats_shutdown ();
   return status;
