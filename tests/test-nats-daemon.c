@@ -404,6 +404,7 @@ static void
 test_once (Fixture *f, gconstpointer data)
 {
   g_autofree char *log = NULL;
+  g_autoptr(JsonNode) status = NULL;
 
   if (skip_or_start_server (f))
     return;
@@ -416,6 +417,8 @@ test_once (Fixture *f, gconstpointer data)
   g_assert_cmpint (g_subprocess_get_exit_status (f->fleetd), ==, 0);
   g_assert_nonnull (strstr (log, "generation=4"));
   g_clear_object (&f->fleetd);
+  /* Its status reached the status bucket before it exited. */
+  status = wait_status (f, "Running", 4, NULL);
 }
 
 /* --once with the server down fails at once, saying why. */
