@@ -180,6 +180,7 @@ fleet_podman_runtime_iface_init (FleetContainerRuntimeInterface *iface)
   iface->network_connect_finish = _fleet_podman_finish_boolean;
   iface->network_remove = _fleet_podman_network_remove;
   iface->network_remove_finish = _fleet_podman_finish_boolean;
+  iface->create_on_network = _fleet_podman_create_on_network;
 }
 
 /* GObject */

@@ -158,7 +158,8 @@ test_by_name (Fixture *f, gconstpointer data)
 }
 
 /* The containers of an earlier release are on podman's default network
- * only: the next pass puts them on their deployment's, as they run. */
+ * only (here: moved there behind fleet's back): the next pass puts them on
+ * their deployment's, as they run. */
 static void
 test_upgrade_joins (Fixture *f, gconstpointer data)
 {
@@ -178,6 +179,8 @@ test_upgrade_joins (Fixture *f, gconstpointer data)
   db = g_strdup (fleet_test_recorded_id (f->reconciler, "shop", "db"));
   web = g_strdup (fleet_test_recorded_id (f->reconciler, "shop", "web"));
   stop_agent (f);
+  g_free (podman (f, "network", "connect", "podman", db, NULL, NULL));
+  g_free (podman (f, "network", "connect", "podman", web, NULL, NULL));
   g_free (podman (f, "network", "disconnect", "fleet-shop", db, NULL, NULL));
   g_free (podman (f, "network", "disconnect", "fleet-shop", web, NULL, NULL));
   left = networks_of (f, db);
