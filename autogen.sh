@@ -11,7 +11,10 @@
 # fleetd, its daemon for the authorization test),
 # mandoc for man page lint, systemd-analyze and bash-completion for the
 # packaging checks, signify-openbsd to make the signed documents of the
-# signature tests) when any of them is missing.  It needs root, as on the
+# signature tests, buildah to leave a name in podman's storage as a crash
+# does, gobject-introspection, python3-gi and gi-docgen for libfleet's
+# typelib, its Python test and its API reference) when any of them is
+# missing.  It needs root, as on the
 # project's build machines.
 set -eu
 srcdir=$(dirname "$0")
@@ -21,7 +24,7 @@ DEPS="autoconf automake libtool pkg-config make gcc libglib2.0-dev libglib2.0-de
 libjson-glib-dev libsoup-3.0-dev libgnutls28-dev libdbus-1-dev libpolkit-gobject-1-dev polkitd \
 dbus-daemon podman runc netavark aardvark-dns busybox-static uidmap docker-registry apache2-utils \
 mandoc valgrind python3 util-linux curl jq openssl ca-certificates systemd bash-completion \
-signify-openbsd"
+signify-openbsd buildah nats-server libnats-dev gobject-introspection libgirepository1.0-dev python3-gi gi-docgen"
 
 install_deps () {
   missing=

@@ -671,38 +671,6 @@ fleetd_agent_start (FleetdAgent *self)
   fleet_source_start (self->source);
 }
 
-/* Fetch and apply on demand. */
-
-/**
- * fleetd_agent_reconcile_async:
- *
- * Fetch the source and apply now, retrying failed deployments without
- * waiting out their backoff.  Completes when the pass is over, with the
- * aggregate phase, or with the error the fetch or validation failed with.
- */
-void
-fleetd_agent_reconcile_async (FleetdAgent *self, GCancellable *cancellable,
-                              GAsyncReadyCallback callback, gpointer user_data)
-{
-  g_autoptr(GTask) task = NULL;
-
-  g_return_if_fail (FLEETD_IS_AGENT (self));
-
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, fleetd_agent_reconcile_async);
-  fleetd_request_queue_add (self->queue, FLEETD_REQUEST_REASON_CALL,
-                            FLEETD_REQUEST_FETCH | FLEETD_REQUEST_RETRY_NOW, task);
-}
-
-gboolean
-fleetd_agent_reconcile_finish (FleetdAgent *self, GAsyncResult *result, FleetPhase *out_phase,
-                               GError **error)
-{
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-
-  return fleet_task_propagate_phase (G_TASK (result), out_phase, error);
-}
-
 /* Shutdown. */
 
 static void

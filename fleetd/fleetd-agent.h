@@ -4,7 +4,6 @@
 #pragma once
 
 #include <fleet.h>
-#include <fleet-source.h>
 
 G_BEGIN_DECLS
 
@@ -24,6 +23,8 @@ void fleetd_agent_reconcile_async (FleetdAgent *self, GCancellable *cancellable,
                                    GAsyncReadyCallback callback, gpointer user_data);
 gboolean fleetd_agent_reconcile_finish (FleetdAgent *self, GAsyncResult *result,
                                         FleetPhase *out_phase, GError **error);
+
+void fleetd_agent_fetch_now (FleetdAgent *self);
 
 void fleetd_agent_run_once_async (FleetdAgent *self, GCancellable *cancellable,
                                   GAsyncReadyCallback callback, gpointer user_data);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleetd-daemon.c: the fleetd process around the agent: build the runtime,
  * reconciler, source and agent from the settings, publish the D-Bus API,
- * report status, talk to systemd, and stop cleanly on SIGTERM/SIGINT.
+ * report status, talk to systemd, read the trusted keys again when they
+ * change (or on SIGHUP), and stop cleanly on SIGTERM/SIGINT.
  *
  * The bus name is acquired before the agent starts: a second fleetd on the
  * same bus then fails at once instead of fighting the first over the
@@ -17,9 +18,11 @@
 #include "fleetd-daemon.h"
 #include "fleetd-agent.h"
 #include "fleetd-dbus-agent.h"
+#include "fleetd-nats-status.h"
 #include "fleetd-notify.h"
 #include "fleetd-runtime.h"
 #include "fleetd-status-reporter.h"
+#include "fleetd-trust-watch.h"
 #include "fleet-util-private.h"
 #include "fleetd-log.h"
 
@@ -38,11 +41,19 @@ typedef struct
   guint owner_id;
   gboolean name_acquired;
   FleetdStatusReporter *reporter;
+  FleetNatsSource *nats_source;
+  FleetdNatsStatus *nats_status;
   FleetdNotifier *notifier;
   char *notified_status;
   guint sigterm_id;
   guint sigint_id;
+  guint sighup_id;
+  FleetdTrustWatch *trust_watch;
 } Daemon;
+
+/* How long the trusted keys directory must be quiet before it is read
+ * again. */
+#define TRUST_SETTLE_MSECS 500
 
 static void begin_shutdown (Daemon *daemon, int exit_code);
 
@@ -51,6 +62,8 @@ daemon_free (Daemon *daemon)
 {
   g_clear_handle_id (&daemon->sigterm_id, g_source_remove);
   g_clear_handle_id (&daemon->sigint_id, g_source_remove);
+  g_clear_handle_id (&daemon->sighup_id, g_source_remove);
+  g_clear_object (&daemon->trust_watch);
   g_clear_handle_id (&daemon->owner_id, g_bus_unown_name);
   if (daemon->dbus_agent)
     g_dbus_interface_skeleton_unexport (G_DBUS_INTERFACE_SKELETON (daemon->dbus_agent));
@@ -63,6 +76,8 @@ daemon_free (Daemon *daemon)
   g_clear_object (&daemon->dbus_agent);
   g_clear_object (&daemon->connection);
   g_clear_object (&daemon->reporter);
+  g_clear_object (&daemon->nats_status);
+  g_clear_object (&daemon->nats_source);
   g_clear_object (&daemon->notifier);
   g_clear_object (&daemon->agent);
   g_clear_object (&daemon->verifier);
@@ -102,6 +117,8 @@ new_source (FleetdConfig *config, GError **error)
       options.bearer_token_file = config->bearer_token_file;
       return fleet_http_source_new (config->source, &options, error);
     }
+  if (fleetd_config_is_nats (config))
+    return fleetd_nats_source_new (config, error);
   if (scheme == NULL || g_str_equal (scheme, "file"))
     {
       g_autofree char *path = fleet_source_expand_uri (config->source, config->device_id);
@@ -163,6 +180,8 @@ build_agent (Daemon *daemon, GError **error)
     return fleet_prefix_error (error, "--source");
   if (!prepare_state_dir (config->state_dir, error))
     return FALSE;
+  if (FLEET_IS_NATS_SOURCE (source))
+    daemon->nats_source = g_object_ref (FLEET_NATS_SOURCE (source));
   fleet_limits_init_default (&limits);
   if (config->max_document_bytes)
     limits.max_document_bytes = config->max_document_bytes;
@@ -183,7 +202,7 @@ build_agent (Daemon *daemon, GError **error)
 /* Say at start whether documents must be signed, and with which keys; and
  * each key file that was skipped. */
 static void
-log_trust (Daemon *daemon)
+log_trust (Daemon *daemon, const char *reason)
 {
   FleetDocumentVerifier *verifier = daemon->verifier;
   GPtrArray *problems = fleet_document_verifier_get_problems (verifier);
@@ -207,8 +226,69 @@ log_trust (Daemon *daemon)
   else
     why = "no trusted key: documents are not checked";
   fleetd_log_event (G_LOG_LEVEL_MESSAGE, "trust",
-                    "dir=%s keys=%s require_signature=%s (%s)", daemon->config->trusted_keys_dir,
-                    keys, required ? "yes" : "no", why);
+                    "reason=%s dir=%s keys=%s require_signature=%s (%s)", reason,
+                    daemon->config->trusted_keys_dir, keys, required ? "yes" : "no", why);
+}
+
+/* Trusted keys added or removed while running: trust them from now on,
+ * and fetch again at once, since a document refused for want of its key
+ * may be accepted now. */
+static void
+reload_trust (Daemon *daemon, const char *reason)
+{
+  g_autoptr(GError) error = NULL;
+  gboolean changed = FALSE;
+
+  if (!fleet_document_verifier_reload_keys (daemon->verifier, &changed, &error))
+    {
+      g_autofree char *quoted = fleet_log_quote (error->message);
+
+      fleetd_log_event (G_LOG_LEVEL_WARNING, "trust",
+                        "result=error reason=%s error=%s (the keys trusted so far stay trusted)",
+                        reason, quoted);
+      return;
+    }
+  /* A burst of events that changed nothing is not worth a line; a SIGHUP
+   * always gets its answer. */
+  if (!changed && g_str_equal (reason, "directory-changed")
+      && fleet_document_verifier_get_problems (daemon->verifier)->len == 0)
+    return;
+  log_trust (daemon, reason);
+  if (changed && !daemon->stopping)
+    fleetd_agent_fetch_now (daemon->agent);
+}
+
+static void
+on_trust_dir_changed (FleetdTrustWatch *watch, gpointer user_data)
+{
+  reload_trust (user_data, "directory-changed");
+}
+
+static gboolean
+on_sighup (gpointer user_data)
+{
+  reload_trust (user_data, "SIGHUP");
+  return G_SOURCE_CONTINUE;
+}
+
+/* Not fatal: keys are then read at start and on SIGHUP only. */
+static void
+watch_trust (Daemon *daemon)
+{
+  g_autoptr(GError) error = NULL;
+
+  daemon->sighup_id = g_unix_signal_add (SIGHUP, on_sighup, daemon);
+  daemon->trust_watch = fleetd_trust_watch_new (daemon->config->trusted_keys_dir,
+                                                TRUST_SETTLE_MSECS, &error);
+  if (daemon->trust_watch == NULL)
+    {
+      g_autofree char *quoted = fleet_log_quote (error->message);
+
+      fleetd_log_event (G_LOG_LEVEL_WARNING, "trust",
+                        "result=error error=%s (keys are read again on SIGHUP only)", quoted);
+      return;
+    }
+  g_signal_connect (daemon->trust_watch, "changed", G_CALLBACK (on_trust_dir_changed), daemon);
 }
 
 /* Reporting: the status URL and systemd. */
@@ -248,6 +328,8 @@ on_agent_changed (FleetdAgent *agent, gpointer user_data)
 
   if (daemon->reporter)
     fleetd_status_reporter_changed (daemon->reporter);
+  if (daemon->nats_status)
+    fleetd_nats_status_changed (daemon->nats_status);
   notify_systemd_status (daemon);
 }
 
@@ -283,6 +365,10 @@ setup_reporting (Daemon *daemon, GError **error)
       daemon->reporter = fleetd_status_reporter_new (url, credentials, build_status_json,
                                                      g_object_ref (daemon->agent), g_object_unref);
     }
+  if (daemon->nats_source)
+    daemon->nats_status = fleetd_nats_status_new (daemon->nats_source, daemon->config->status_bucket,
+                                                  daemon->config->device_id, build_status_json,
+                                                  g_object_ref (daemon->agent), g_object_unref);
   daemon->notifier = fleetd_notifier_new_from_environment (&notify_error);
   if (notify_error != NULL)
     {
@@ -358,6 +444,8 @@ start_agent (Daemon *daemon)
   fleetd_agent_start (daemon->agent);
   if (daemon->reporter)
     fleetd_status_reporter_start (daemon->reporter);
+  if (daemon->nats_status)
+    fleetd_nats_status_start (daemon->nats_status);
   if (daemon->notifier)
     {
       fleetd_notifier_ready (daemon->notifier);
@@ -394,6 +482,8 @@ begin_shutdown (Daemon *daemon, int exit_code)
   fleetd_notifier_stopping (daemon->notifier);
   if (daemon->reporter)
     fleetd_status_reporter_stop (daemon->reporter);
+  if (daemon->nats_status)
+    fleetd_nats_status_stop (daemon->nats_status);
   g_clear_handle_id (&daemon->owner_id, g_bus_unown_name);
   fleetd_agent_shutdown_async (daemon->agent, NULL, on_agent_shut_down, daemon);
 }
@@ -542,7 +632,9 @@ fleetd_daemon_run (FleetdConfig *config)
                     config->runtime == FLEETD_RUNTIME_FAKE ? "fake" : "podman", config->state_dir,
                     wants_bus (config) ? fleetd_bus_kind_to_string (config->bus) : "none",
                     config->once ? " once" : "");
-  log_trust (daemon);
+  log_trust (daemon, "start");
+  if (!config->once)
+    watch_trust (daemon);
   daemon->sigterm_id = g_unix_signal_add (SIGTERM, on_sigterm, daemon);
   daemon->sigint_id = g_unix_signal_add (SIGINT, on_sigterm, daemon);
 

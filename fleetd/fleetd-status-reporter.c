@@ -15,7 +15,6 @@
 #include <libsoup/soup.h>
 
 #include "fleetd-status-reporter.h"
-#include "fleet-backoff.h"
 #include "fleet-http-credentials-private.h"
 #include "fleet-util-private.h"
 

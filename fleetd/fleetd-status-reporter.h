@@ -4,7 +4,7 @@
 
 #include <gio/gio.h>
 
-#include <fleet-http-credentials.h>
+#include <fleet.h>
 
 G_BEGIN_DECLS
 

@@ -8,9 +8,23 @@
 
 #include "fleet-backoff.h"
 
+/**
+ * fleet_backoff_init:
+ * @backoff: the backoff
+ * @initial_msecs: the delay after the first failure, in milliseconds
+ * @max_msecs: the longest delay, in milliseconds
+ * @jitter: how much each delay varies at random, as a fraction (0.2 is ±20 %)
+ *
+ * Start @backoff with no failures: each failure doubles the delay, from
+ * @initial_msecs up to @max_msecs.
+ *
+ * Since: 0.2
+ */
 void
 fleet_backoff_init (FleetBackoff *backoff, guint initial_msecs, guint max_msecs, double jitter)
 {
+  g_return_if_fail (backoff != NULL);
+
   backoff->initial_msecs = MAX (initial_msecs, 1);
   backoff->max_msecs = MAX (max_msecs, backoff->initial_msecs);
   backoff->jitter = CLAMP (jitter, 0.0, 1.0);
@@ -19,17 +33,23 @@ fleet_backoff_init (FleetBackoff *backoff, guint initial_msecs, guint max_msecs,
 
 /**
  * fleet_backoff_failed:
+ * @backoff: the backoff
  * @now: the monotonic time, as g_get_monotonic_time()
  *
  * Record a failure at @now and compute when to retry.
  *
  * Returns: the delay, in milliseconds, until the retry is due
+ *
+ * Since: 0.2
  */
 guint
 fleet_backoff_failed (FleetBackoff *backoff, gint64 now)
 {
-  double delay = backoff->initial_msecs;
+  double delay;
 
+  g_return_val_if_fail (backoff != NULL, 0);
+
+  delay = backoff->initial_msecs;
   backoff->failures++;
   for (guint i = 1; i < backoff->failures && delay < backoff->max_msecs; i++)
     delay *= 2;
@@ -41,15 +61,38 @@ fleet_backoff_failed (FleetBackoff *backoff, gint64 now)
   return (guint) delay;
 }
 
+/**
+ * fleet_backoff_reset:
+ * @backoff: the backoff
+ *
+ * Forget the failures: the next failure waits the initial delay again.
+ *
+ * Since: 0.2
+ */
 void
 fleet_backoff_reset (FleetBackoff *backoff)
 {
+  g_return_if_fail (backoff != NULL);
+
   backoff->failures = 0;
   backoff->next_at = 0;
 }
 
+/**
+ * fleet_backoff_is_waiting:
+ * @backoff: the backoff
+ * @now: the monotonic time, in microseconds (g_get_monotonic_time())
+ *
+ * Whether the delay after the last failure has not passed yet.
+ *
+ * Returns: %TRUE until the time fleet_backoff_failed() set has come
+ *
+ * Since: 0.2
+ */
 gboolean
 fleet_backoff_is_waiting (const FleetBackoff *backoff, gint64 now)
 {
+  g_return_val_if_fail (backoff != NULL, FALSE);
+
   return backoff->next_at > now;
 }

@@ -2,6 +2,10 @@
 /* fleet-backoff.h: capped exponential backoff with jitter. */
 #pragma once
 
+#if !defined (__FLEET_H_INSIDE__) && !defined (FLEET_COMPILATION)
+#error "Only <fleet/fleet.h> can be included directly."
+#endif
+
 #include <glib.h>
 
 G_BEGIN_DECLS
@@ -13,6 +17,11 @@ G_BEGIN_DECLS
  * @jitter: spread each delay by up to this fraction either way (0 for none)
  * @failures: consecutive failures so far
  * @next_at: monotonic time (µs) before which no retry is due; 0 when none is pending
+ *
+ * Capped exponential backoff with jitter, for retries: a plain struct, set up
+ * with fleet_backoff_init().
+ *
+ * Since: 0.2
  */
 typedef struct
 {

@@ -153,6 +153,8 @@ append_node (GString *out, JsonNode *node)
  * @node: a JSON tree
  *
  * Returns: (transfer full): the canonical serialisation of @node
+ *
+ * Since: 0.2
  */
 GBytes *
 fleet_canonical_json (JsonNode *node)
@@ -171,14 +173,20 @@ fleet_canonical_json (JsonNode *node)
  *
  * Returns: (transfer full): "sha256:" followed by the hex SHA-256 of the
  *   canonical serialisation of @node
+ *
+ * Since: 0.2
  */
 char *
 fleet_canonical_json_digest (JsonNode *node)
 {
-  g_autoptr(GBytes) bytes = fleet_canonical_json (node);
+  g_autoptr(GBytes) bytes = NULL;
   gsize len;
-  const void *data = g_bytes_get_data (bytes, &len);
+  const void *data;
 
+  g_return_val_if_fail (node != NULL, NULL);
+
+  bytes = fleet_canonical_json (node);
+  data = g_bytes_get_data (bytes, &len);
   return fleet_sha256_digest (data, len);
 }
 

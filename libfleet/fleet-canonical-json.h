@@ -2,6 +2,10 @@
 /* fleet-canonical-json.h: the canonical JSON form that digests are taken of. */
 #pragma once
 
+#if !defined (__FLEET_H_INSIDE__) && !defined (FLEET_COMPILATION)
+#error "Only <fleet/fleet.h> can be included directly."
+#endif
+
 #include <json-glib/json-glib.h>
 
 G_BEGIN_DECLS

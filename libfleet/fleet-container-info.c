@@ -31,6 +31,16 @@ fleet_container_state_get_type (void)
   return type_id;
 }
 
+/**
+ * fleet_container_state_to_string:
+ * @state: the state
+ *
+ * The state as podman names it.
+ *
+ * Returns: "created", "running", "exited", "paused" or "unknown"
+ *
+ * Since: 0.2
+ */
 const char *
 fleet_container_state_to_string (FleetContainerState state)
 {
@@ -46,12 +56,17 @@ fleet_container_state_to_string (FleetContainerState state)
  *
  * Returns: (transfer full): a report with the other members empty, for a
  *   runtime to fill in
+ *
+ * Since: 0.2
  */
 FleetContainerInfo *
 fleet_container_info_new (const char *id, const char *name)
 {
-  FleetContainerInfo *info = g_new0 (FleetContainerInfo, 1);
+  FleetContainerInfo *info;
 
+  g_return_val_if_fail (id != NULL, NULL);
+
+  info = g_new0 (FleetContainerInfo, 1);
   g_atomic_ref_count_init (&info->ref);
   info->id = g_strdup (id);
   info->name = g_strdup (name);
@@ -61,9 +76,12 @@ fleet_container_info_new (const char *id, const char *name)
 
 /**
  * fleet_container_info_copy:
+ * @info: the container
  *
  * Returns: (transfer full): a report of its own with the same contents, which
  *   later changes to @info do not touch
+ *
+ * Since: 0.2
  */
 FleetContainerInfo *
 fleet_container_info_copy (const FleetContainerInfo *info)
@@ -85,6 +103,16 @@ fleet_container_info_copy (const FleetContainerInfo *info)
   return copy;
 }
 
+/**
+ * fleet_container_info_ref:
+ * @info: the container
+ *
+ * Take a reference to @info.
+ *
+ * Returns: (transfer full): @info
+ *
+ * Since: 0.2
+ */
 FleetContainerInfo *
 fleet_container_info_ref (FleetContainerInfo *info)
 {
@@ -94,6 +122,14 @@ fleet_container_info_ref (FleetContainerInfo *info)
   return info;
 }
 
+/**
+ * fleet_container_info_unref:
+ * @info: the container
+ *
+ * Drop a reference to @info; the last one frees it.
+ *
+ * Since: 0.2
+ */
 void
 fleet_container_info_unref (FleetContainerInfo *info)
 {
@@ -121,10 +157,14 @@ replace_string (char **member, const char *value)
 
 /**
  * fleet_container_info_set_label:
+ * @info: the container
+ * @key: the label's name
  * @value: (nullable): the value, or %NULL to drop the label
  *
  * Set one label; the fleet labels also set @deployment, @service or
  * @spec_digest.
+ *
+ * Since: 0.2
  */
 void
 fleet_container_info_set_label (FleetContainerInfo *info, const char *key, const char *value)
@@ -146,9 +186,13 @@ fleet_container_info_set_label (FleetContainerInfo *info, const char *key, const
 
 /**
  * fleet_container_info_get_label:
+ * @info: the container
+ * @key: the label's name
  *
  * Returns: (nullable): the label's value, or %NULL when the container has no
  *   such label
+ *
+ * Since: 0.2
  */
 const char *
 fleet_container_info_get_label (const FleetContainerInfo *info, const char *key)
@@ -161,11 +205,14 @@ fleet_container_info_get_label (const FleetContainerInfo *info, const char *key)
 
 /**
  * fleet_container_info_matches_label:
+ * @info: the container
  * @filter: (nullable): "KEY" (the label is there, whatever its value),
  *   "KEY=VALUE" (it has that value), or %NULL (anything matches)
  *
  * Whether the container passes a label filter, as podman's `label=` filter
  * understands it.
+ *
+ * Since: 0.2
  */
 gboolean
 fleet_container_info_matches_label (const FleetContainerInfo *info, const char *filter)

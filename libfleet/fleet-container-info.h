@@ -2,6 +2,10 @@
 /* fleet-container-info.h: what a runtime reports about one container. */
 #pragma once
 
+#if !defined (__FLEET_H_INSIDE__) && !defined (FLEET_COMPILATION)
+#error "Only <fleet/fleet.h> can be included directly."
+#endif
+
 #include <glib-object.h>
 
 G_BEGIN_DECLS
@@ -14,6 +18,10 @@ G_BEGIN_DECLS
  * @FLEET_CONTAINER_STATE_RUNNING: running
  * @FLEET_CONTAINER_STATE_EXITED: stopped, exited or dead
  * @FLEET_CONTAINER_STATE_PAUSED: frozen: it holds its process, which does not run
+ *
+ * The state of a container, as podman reports it.
+ *
+ * Since: 0.2
  */
 typedef enum
 {
@@ -41,6 +49,10 @@ GType fleet_container_state_get_type (void) G_GNUC_CONST;
  *   fleet_container_info_set_label(), which keeps the three members above in step
  * @networks: (nullable) (array zero-terminated=1): the networks it is on, sorted, or
  *   %NULL when the runtime did not say
+ *
+ * What a container runtime reports about one container.
+ *
+ * Since: 0.2
  */
 typedef struct
 {
@@ -75,8 +87,30 @@ const char *fleet_container_state_to_string (FleetContainerState state);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (FleetContainerInfo, fleet_container_info_unref)
 
 /* Labels the agent puts on every container it creates. */
+/**
+ * FLEET_LABEL_DEPLOYMENT:
+ *
+ * The container label naming the deployment a container belongs to.
+ *
+ * Since: 0.2
+ */
 #define FLEET_LABEL_DEPLOYMENT "fleet.deployment"
+/**
+ * FLEET_LABEL_SERVICE:
+ *
+ * The container label naming the service a container runs.
+ *
+ * Since: 0.2
+ */
 #define FLEET_LABEL_SERVICE "fleet.service"
+/**
+ * FLEET_LABEL_SPEC_DIGEST:
+ *
+ * The container label holding the digest of the spec a container was created
+ * from.
+ *
+ * Since: 0.2
+ */
 #define FLEET_LABEL_SPEC_DIGEST "fleet.spec-digest"
 
 G_END_DECLS

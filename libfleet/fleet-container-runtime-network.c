@@ -10,12 +10,12 @@
 #define IFACE(self) FLEET_CONTAINER_RUNTIME_GET_IFACE (self)
 
 /**
- * fleet_container_runtime_network_ensure:
+ * fleet_container_runtime_network_ensure_async: (virtual network_ensure)
  * @name: the network's name
  * @labels: (nullable) (element-type utf8 utf8): the labels a new network carries
  */
 void
-fleet_container_runtime_network_ensure (FleetContainerRuntime *self, const char *name,
+fleet_container_runtime_network_ensure_async (FleetContainerRuntime *self, const char *name,
                                         GHashTable *labels, GCancellable *cancellable,
                                         GAsyncReadyCallback callback, gpointer user_data)
 {
@@ -45,13 +45,13 @@ fleet_container_runtime_network_ensure_finish (FleetContainerRuntime *self, GAsy
 }
 
 /**
- * fleet_container_runtime_network_connect:
+ * fleet_container_runtime_network_connect_async: (virtual network_connect)
  * @network: the network's name
  * @id: the container's id or name
  * @aliases: (nullable) (array zero-terminated=1): more names it is known by there
  */
 void
-fleet_container_runtime_network_connect (FleetContainerRuntime *self, const char *network,
+fleet_container_runtime_network_connect_async (FleetContainerRuntime *self, const char *network,
                                          const char *id, const char *const *aliases,
                                          GCancellable *cancellable, GAsyncReadyCallback callback,
                                          gpointer user_data)
@@ -76,7 +76,7 @@ fleet_container_runtime_network_connect_finish (FleetContainerRuntime *self,
 }
 
 /**
- * fleet_container_runtime_create_on_network:
+ * fleet_container_runtime_create_on_network_async: (virtual create_on_network)
  * @name: the container's name
  * @spec: what to run
  * @labels: (nullable) (element-type utf8 utf8): the labels it carries
@@ -86,11 +86,13 @@ fleet_container_runtime_network_connect_finish (FleetContainerRuntime *self,
  * Finish with fleet_container_runtime_create_finish().
  */
 void
-fleet_container_runtime_create_on_network (FleetContainerRuntime *self, const char *name,
-                                           FleetServiceSpec *spec, GHashTable *labels,
-                                           const char *network, const char *const *aliases,
-                                           GCancellable *cancellable,
-                                           GAsyncReadyCallback callback, gpointer user_data)
+fleet_container_runtime_create_on_network_async (FleetContainerRuntime *self, const char *name,
+                                                 FleetServiceSpec *spec, GHashTable *labels,
+                                                 const char *network,
+                                                 const char *const *aliases,
+                                                 GCancellable *cancellable,
+                                                 GAsyncReadyCallback callback,
+                                                 gpointer user_data)
 {
   g_return_if_fail (FLEET_IS_CONTAINER_RUNTIME (self));
   g_return_if_fail (name != NULL && *name != '\0');
@@ -103,7 +105,7 @@ fleet_container_runtime_create_on_network (FleetContainerRuntime *self, const ch
 }
 
 void
-fleet_container_runtime_network_remove (FleetContainerRuntime *self, const char *name,
+fleet_container_runtime_network_remove_async (FleetContainerRuntime *self, const char *name,
                                         GCancellable *cancellable, GAsyncReadyCallback callback,
                                         gpointer user_data)
 {

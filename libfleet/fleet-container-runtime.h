@@ -10,6 +10,10 @@
  */
 #pragma once
 
+#if !defined (__FLEET_H_INSIDE__) && !defined (FLEET_COMPILATION)
+#error "Only <fleet/fleet.h> can be included directly."
+#endif
+
 #include <gio/gio.h>
 
 #include "fleet-container-info.h"
@@ -17,6 +21,16 @@
 
 G_BEGIN_DECLS
 
+/**
+ * FleetContainerRuntime:
+ *
+ * A container runtime: the primitives fleet needs (pull, create, start, stop,
+ * remove, inspect, list, rename, unpause, and the events of containers that
+ * die).  Naming, adoption and liveness are the caller's; implementations are
+ * #FleetPodmanRuntime and #FleetFakeRuntime.
+ *
+ * Since: 0.2
+ */
 #define FLEET_TYPE_CONTAINER_RUNTIME (fleet_container_runtime_get_type ())
 G_DECLARE_INTERFACE (FleetContainerRuntime, fleet_container_runtime, FLEET, CONTAINER_RUNTIME,
                      GObject)
@@ -66,6 +80,8 @@ G_DECLARE_INTERFACE (FleetContainerRuntime, fleet_container_runtime, FLEET, CONT
  * FLEET_ERROR_NOT_FOUND when there is no such container; FLEET_ERROR_RUNTIME_UNAVAILABLE when the runtime cannot be
  * reached or does not answer; FLEET_ERROR_RUNTIME when it refuses otherwise.
  * Messages are one line.
+ *
+ * Since: 0.2
  */
 struct _FleetContainerRuntimeInterface
 {
@@ -130,73 +146,79 @@ struct _FleetContainerRuntimeInterface
   gboolean (*network_remove_finish) (FleetContainerRuntime *self, GAsyncResult *result,
                                      GError **error);
 
+  void (*run_healthcheck) (FleetContainerRuntime *self, const char *id,
+                           const FleetHealthcheck *check, GCancellable *cancellable,
+                           GAsyncReadyCallback callback, gpointer user_data);
+  gboolean (*run_healthcheck_finish) (FleetContainerRuntime *self, GAsyncResult *result,
+                                      gboolean *out_passed, char **out_output, GError **error);
+
   void (*create_on_network) (FleetContainerRuntime *self, const char *name,
                              FleetServiceSpec *spec, GHashTable *labels, const char *network,
                              const char *const *aliases, GCancellable *cancellable,
                              GAsyncReadyCallback callback, gpointer user_data);
 
   /*< private >*/
-  gpointer padding[1];
+  gpointer padding[7];
 };
 
-void fleet_container_runtime_pull_image (FleetContainerRuntime *self, const char *image,
-                                         GCancellable *cancellable, GAsyncReadyCallback callback,
-                                         gpointer user_data);
+void fleet_container_runtime_pull_image_async (FleetContainerRuntime *self, const char *image,
+                                               GCancellable *cancellable,
+                                               GAsyncReadyCallback callback, gpointer user_data);
 gboolean fleet_container_runtime_pull_image_finish (FleetContainerRuntime *self,
                                                     GAsyncResult *result, GError **error);
 
-void fleet_container_runtime_create (FleetContainerRuntime *self, const char *name,
-                                     FleetServiceSpec *spec, GHashTable *labels,
-                                     GCancellable *cancellable, GAsyncReadyCallback callback,
-                                     gpointer user_data);
+void fleet_container_runtime_create_async (FleetContainerRuntime *self, const char *name,
+                                           FleetServiceSpec *spec, GHashTable *labels,
+                                           GCancellable *cancellable, GAsyncReadyCallback callback,
+                                           gpointer user_data);
 char *fleet_container_runtime_create_finish (FleetContainerRuntime *self, GAsyncResult *result,
                                              GError **error);
 
-void fleet_container_runtime_start (FleetContainerRuntime *self, const char *id,
-                                    GCancellable *cancellable, GAsyncReadyCallback callback,
-                                    gpointer user_data);
+void fleet_container_runtime_start_async (FleetContainerRuntime *self, const char *id,
+                                          GCancellable *cancellable, GAsyncReadyCallback callback,
+                                          gpointer user_data);
 gboolean fleet_container_runtime_start_finish (FleetContainerRuntime *self, GAsyncResult *result,
                                                GError **error);
 
-void fleet_container_runtime_stop (FleetContainerRuntime *self, const char *id, int signal,
-                                   int grace_secs, GCancellable *cancellable,
-                                   GAsyncReadyCallback callback, gpointer user_data);
+void fleet_container_runtime_stop_async (FleetContainerRuntime *self, const char *id, int signal,
+                                         int grace_secs, GCancellable *cancellable,
+                                         GAsyncReadyCallback callback, gpointer user_data);
 gboolean fleet_container_runtime_stop_finish (FleetContainerRuntime *self, GAsyncResult *result,
                                               GError **error);
 
-void fleet_container_runtime_remove (FleetContainerRuntime *self, const char *id, gboolean force,
-                                     GCancellable *cancellable, GAsyncReadyCallback callback,
-                                     gpointer user_data);
+void fleet_container_runtime_remove_async (FleetContainerRuntime *self, const char *id,
+                                           gboolean force, GCancellable *cancellable,
+                                           GAsyncReadyCallback callback, gpointer user_data);
 gboolean fleet_container_runtime_remove_finish (FleetContainerRuntime *self, GAsyncResult *result,
                                                 GError **error);
 
-void fleet_container_runtime_inspect (FleetContainerRuntime *self, const char *id,
-                                      GCancellable *cancellable, GAsyncReadyCallback callback,
-                                      gpointer user_data);
+void fleet_container_runtime_inspect_async (FleetContainerRuntime *self, const char *id,
+                                            GCancellable *cancellable, GAsyncReadyCallback callback,
+                                            gpointer user_data);
 FleetContainerInfo *fleet_container_runtime_inspect_finish (FleetContainerRuntime *self,
                                                             GAsyncResult *result, GError **error);
 
-void fleet_container_runtime_list (FleetContainerRuntime *self, const char *label,
-                                   GCancellable *cancellable, GAsyncReadyCallback callback,
-                                   gpointer user_data);
+void fleet_container_runtime_list_async (FleetContainerRuntime *self, const char *label,
+                                         GCancellable *cancellable, GAsyncReadyCallback callback,
+                                         gpointer user_data);
 GPtrArray *fleet_container_runtime_list_finish (FleetContainerRuntime *self, GAsyncResult *result,
                                                 GError **error);
 
-void fleet_container_runtime_rename (FleetContainerRuntime *self, const char *id,
-                                     const char *new_name, GCancellable *cancellable,
-                                     GAsyncReadyCallback callback, gpointer user_data);
+void fleet_container_runtime_rename_async (FleetContainerRuntime *self, const char *id,
+                                           const char *new_name, GCancellable *cancellable,
+                                           GAsyncReadyCallback callback, gpointer user_data);
 gboolean fleet_container_runtime_rename_finish (FleetContainerRuntime *self, GAsyncResult *result,
                                                 GError **error);
 
-void fleet_container_runtime_unpause (FleetContainerRuntime *self, const char *id,
-                                      GCancellable *cancellable, GAsyncReadyCallback callback,
-                                      gpointer user_data);
+void fleet_container_runtime_unpause_async (FleetContainerRuntime *self, const char *id,
+                                            GCancellable *cancellable, GAsyncReadyCallback callback,
+                                            gpointer user_data);
 gboolean fleet_container_runtime_unpause_finish (FleetContainerRuntime *self,
                                                  GAsyncResult *result, GError **error);
 
 void fleet_container_runtime_watch_events (FleetContainerRuntime *self);
 
-void fleet_container_runtime_network_ensure (FleetContainerRuntime *self, const char *name,
+void fleet_container_runtime_network_ensure_async (FleetContainerRuntime *self, const char *name,
                                              GHashTable *labels, GCancellable *cancellable,
                                              GAsyncReadyCallback callback, gpointer user_data);
 gboolean fleet_container_runtime_network_ensure_finish (FleetContainerRuntime *self,
@@ -204,25 +226,34 @@ gboolean fleet_container_runtime_network_ensure_finish (FleetContainerRuntime *s
                                                         gboolean *out_dns_enabled,
                                                         GError **error);
 
-void fleet_container_runtime_network_connect (FleetContainerRuntime *self, const char *network,
+void fleet_container_runtime_network_connect_async (FleetContainerRuntime *self, const char *network,
                                               const char *id, const char *const *aliases,
                                               GCancellable *cancellable,
                                               GAsyncReadyCallback callback, gpointer user_data);
 gboolean fleet_container_runtime_network_connect_finish (FleetContainerRuntime *self,
                                                          GAsyncResult *result, GError **error);
 
-void fleet_container_runtime_create_on_network (FleetContainerRuntime *self, const char *name,
-                                                FleetServiceSpec *spec, GHashTable *labels,
-                                                const char *network, const char *const *aliases,
-                                                GCancellable *cancellable,
-                                                GAsyncReadyCallback callback,
-                                                gpointer user_data);
+void fleet_container_runtime_create_on_network_async (FleetContainerRuntime *self,
+                                                      const char *name, FleetServiceSpec *spec,
+                                                      GHashTable *labels, const char *network,
+                                                      const char *const *aliases,
+                                                      GCancellable *cancellable,
+                                                      GAsyncReadyCallback callback,
+                                                      gpointer user_data);
 
-void fleet_container_runtime_network_remove (FleetContainerRuntime *self, const char *name,
+void fleet_container_runtime_network_remove_async (FleetContainerRuntime *self, const char *name,
                                              GCancellable *cancellable,
                                              GAsyncReadyCallback callback, gpointer user_data);
 gboolean fleet_container_runtime_network_remove_finish (FleetContainerRuntime *self,
                                                         GAsyncResult *result, GError **error);
+void fleet_container_runtime_run_healthcheck_async (FleetContainerRuntime *self, const char *id,
+                                              const FleetHealthcheck *check,
+                                              GCancellable *cancellable,
+                                              GAsyncReadyCallback callback, gpointer user_data);
+gboolean fleet_container_runtime_run_healthcheck_finish (FleetContainerRuntime *self,
+                                                         GAsyncResult *result,
+                                                         gboolean *out_passed, char **out_output,
+                                                         GError **error);
 
 void fleet_container_runtime_emit_container_died (FleetContainerRuntime *self,
                                                   const char *container_id,

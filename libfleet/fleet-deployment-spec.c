@@ -18,6 +18,16 @@ _fleet_deployment_spec_new (const char *name)
   return deployment;
 }
 
+/**
+ * fleet_deployment_spec_ref:
+ * @deployment: the deployment's name
+ *
+ * Take a reference to @deployment.
+ *
+ * Returns: (transfer full): @deployment
+ *
+ * Since: 0.2
+ */
 FleetDeploymentSpec *
 fleet_deployment_spec_ref (FleetDeploymentSpec *deployment)
 {
@@ -27,6 +37,14 @@ fleet_deployment_spec_ref (FleetDeploymentSpec *deployment)
   return deployment;
 }
 
+/**
+ * fleet_deployment_spec_unref:
+ * @deployment: the deployment's name
+ *
+ * Drop a reference to @deployment; the last one frees it.
+ *
+ * Since: 0.2
+ */
 void
 fleet_deployment_spec_unref (FleetDeploymentSpec *deployment)
 {
@@ -46,6 +64,8 @@ fleet_deployment_spec_unref (FleetDeploymentSpec *deployment)
  * @name: a service name
  *
  * Returns: (transfer none) (nullable): the service called @name
+ *
+ * Since: 0.2
  */
 FleetServiceSpec *
 fleet_deployment_spec_lookup_service (FleetDeploymentSpec *deployment, const char *name)

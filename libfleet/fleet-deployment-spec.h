@@ -2,6 +2,10 @@
 /* fleet-deployment-spec.h: one validated deployment of a document. */
 #pragma once
 
+#if !defined (__FLEET_H_INSIDE__) && !defined (FLEET_COMPILATION)
+#error "Only <fleet/fleet.h> can be included directly."
+#endif
+
 #include "fleet-service-spec.h"
 
 G_BEGIN_DECLS
@@ -13,6 +17,8 @@ G_BEGIN_DECLS
  * @services: (element-type FleetServiceSpec): the services, in document order
  *
  * Immutable once built; shared by reference.  All members are read-only.
+ *
+ * Since: 0.2
  */
 typedef struct _FleetDeploymentSpec FleetDeploymentSpec;
 

@@ -303,6 +303,8 @@ take_digests (FleetParseContext *ctx, FleetDocument *document, gsize size_hint)
  * starts with the JSON path of the offending value.
  *
  * Returns: (transfer full): the document, or %NULL
+ *
+ * Since: 0.2
  */
 FleetDocument *
 fleet_document_new_from_data (const char *data, gssize len, const FleetLimits *limits,
@@ -358,6 +360,8 @@ fleet_document_new_from_data (const char *data, gssize len, const FleetLimits *l
  * As fleet_document_new_from_data().
  *
  * Returns: (transfer full): the document, or %NULL
+ *
+ * Since: 0.2
  */
 FleetDocument *
 fleet_document_new_from_bytes (GBytes *bytes, const FleetLimits *limits, GError **error)

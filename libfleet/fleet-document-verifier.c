@@ -34,6 +34,7 @@ struct _FleetDocumentVerifier
   GObject parent_instance;
 
   FleetTrustStore *keys;
+  char *keys_dir;              /* nullable: no keys */
   FleetSignaturePolicy policy;
   char *state_dir;             /* nullable: nothing persisted */
   FleetSignatureRecord record; /* the last document accepted */
@@ -50,6 +51,7 @@ fleet_document_verifier_finalize (GObject *object)
   FleetDocumentVerifier *self = FLEET_DOCUMENT_VERIFIER (object);
 
   g_clear_pointer (&self->keys, _fleet_trust_store_free);
+  g_free (self->keys_dir);
   g_free (self->state_dir);
   _fleet_signature_record_clear (&self->record);
   g_clear_pointer (&self->problems, g_ptr_array_unref);
@@ -73,14 +75,18 @@ fleet_document_verifier_init (FleetDocumentVerifier *self)
  * fleet_document_verifier_new:
  * @trusted_keys_dir: (nullable): the directory of trusted `*.pub` keys (it
  *   may be missing), or %NULL for none
+ * @policy: whether documents must be signed
  * @state_dir: (nullable): where the last accepted document is remembered,
  *   or %NULL to remember it only in memory
+ * @error: return location for a #GError, or %NULL
  *
  * Key files that cannot be used and an unreadable record are not fatal:
  * see fleet_document_verifier_get_problems().
  *
  * Returns: (transfer full): the verifier, or %NULL when @trusted_keys_dir
  *   exists but cannot be listed
+ *
+ * Since: 0.2
  */
 FleetDocumentVerifier *
 fleet_document_verifier_new (const char *trusted_keys_dir, FleetSignaturePolicy policy,
@@ -94,6 +100,7 @@ fleet_document_verifier_new (const char *trusted_keys_dir, FleetSignaturePolicy 
   self = g_object_new (FLEET_TYPE_DOCUMENT_VERIFIER, NULL);
   self->policy = policy;
   self->state_dir = g_strdup (state_dir);
+  self->keys_dir = g_strdup (trusted_keys_dir);
   self->keys = _fleet_trust_store_load (trusted_keys_dir, &self->problems, error);
   if (self->keys == NULL)
     return NULL;
@@ -112,6 +119,8 @@ fleet_document_verifier_new (const char *trusted_keys_dir, FleetSignaturePolicy 
  * their freshness checked, signatures are not.
  *
  * Returns: (transfer full): the verifier
+ *
+ * Since: 0.2
  */
 FleetDocumentVerifier *
 fleet_document_verifier_new_unchecked (void)
@@ -121,10 +130,13 @@ fleet_document_verifier_new_unchecked (void)
 
 /**
  * fleet_document_verifier_get_problems:
+ * @self: a #FleetDocumentVerifier
  *
  * Returns: (transfer none) (element-type utf8): one line for each key
  *   file skipped, and for a record of the last document that could not
  *   be read, for the caller to log
+ *
+ * Since: 0.2
  */
 GPtrArray *
 fleet_document_verifier_get_problems (FleetDocumentVerifier *self)
@@ -133,7 +145,16 @@ fleet_document_verifier_get_problems (FleetDocumentVerifier *self)
   return self->problems;
 }
 
-/* Whether an unsigned document is refused. */
+/**
+ * fleet_document_verifier_get_required:
+ * @self: a #FleetDocumentVerifier
+ *
+ * Whether an unsigned document is refused.
+ *
+ * Returns: %TRUE when documents must be signed
+ *
+ * Since: 0.2
+ */
 gboolean
 fleet_document_verifier_get_required (FleetDocumentVerifier *self)
 {
@@ -144,6 +165,16 @@ fleet_document_verifier_get_required (FleetDocumentVerifier *self)
              && _fleet_trust_store_get_n_keys (self->keys) > 0);
 }
 
+/**
+ * fleet_document_verifier_get_n_keys:
+ * @self: a #FleetDocumentVerifier
+ *
+ * How many trusted keys the verifier holds.
+ *
+ * Returns: the number of trusted keys
+ *
+ * Since: 0.2
+ */
 guint
 fleet_document_verifier_get_n_keys (FleetDocumentVerifier *self)
 {
@@ -151,12 +182,63 @@ fleet_document_verifier_get_n_keys (FleetDocumentVerifier *self)
   return _fleet_trust_store_get_n_keys (self->keys);
 }
 
-/* The trusted key numbers, "0123456789abcdef, ..." or "none". */
+/**
+ * fleet_document_verifier_describe_keys:
+ * @self: a #FleetDocumentVerifier
+ *
+ * The trusted key numbers, "0123456789abcdef, ..." or "none".
+ *
+ * Returns: (transfer full): the key numbers, for a log line
+ *
+ * Since: 0.2
+ */
 char *
 fleet_document_verifier_describe_keys (FleetDocumentVerifier *self)
 {
   g_return_val_if_fail (FLEET_IS_DOCUMENT_VERIFIER (self), NULL);
   return _fleet_trust_store_list_key_numbers (self->keys);
+}
+
+/**
+ * fleet_document_verifier_reload_keys:
+ * @self: a #FleetDocumentVerifier
+ * @out_changed: (out) (optional): whether the set of trusted keys changed
+ * @error: return location for a #GError
+ *
+ * Read the trusted keys directory again, so that keys added or removed
+ * since the verifier was made are trusted or no longer trusted from now
+ * on.  The problems (fleet_document_verifier_get_problems()) are then
+ * those of this reading.  When the directory exists but cannot be listed,
+ * the keys trusted so far stay trusted and %FALSE is returned.
+ *
+ * Returns: %TRUE when the directory was read
+ *
+ * Since: 0.2
+ */
+gboolean
+fleet_document_verifier_reload_keys (FleetDocumentVerifier *self, gboolean *out_changed,
+                                     GError **error)
+{
+  g_autoptr(GPtrArray) problems = NULL;
+  g_autoptr(FleetTrustStore) keys = NULL;
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+
+  g_return_val_if_fail (FLEET_IS_DOCUMENT_VERIFIER (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  keys = _fleet_trust_store_load (self->keys_dir, &problems, error);
+  if (keys == NULL)
+    return FALSE;
+  before = _fleet_trust_store_list_key_numbers (self->keys);
+  after = _fleet_trust_store_list_key_numbers (keys);
+  g_clear_pointer (&self->keys, _fleet_trust_store_free);
+  self->keys = g_steal_pointer (&keys);
+  g_clear_pointer (&self->problems, g_ptr_array_unref);
+  self->problems = g_steal_pointer (&problems);
+  if (out_changed != NULL)
+    *out_changed = !g_str_equal (before, after);
+  return TRUE;
 }
 
 /* For tests: the system clock says @unix_secs (0: ask the system again). */
@@ -347,6 +429,7 @@ remember_signer (FleetDocumentVerifier *self, FleetDocument *document, const cha
 
 /**
  * fleet_document_verifier_open:
+ * @self: a #FleetDocumentVerifier
  * @bytes: what the source returned: a document, signed (embedded) or not
  * @detached_signature: (nullable): a detached signature of @bytes (the
  *   `.sig` beside the document)
@@ -354,6 +437,7 @@ remember_signer (FleetDocumentVerifier *self, FleetDocument *document, const cha
  * @out_signed_by: (out) (optional) (nullable): the number of the key that
  *   signed the document (16 hex digits), %NULL when it is not signed (or
  *   no key could check it)
+ * @error: return location for a #GError, or %NULL
  *
  * Check the signature, parse exactly the signed bytes, and check the
  * document's freshness.  Changes nothing; call
@@ -361,6 +445,8 @@ remember_signer (FleetDocumentVerifier *self, FleetDocument *document, const cha
  *
  * Returns: (transfer full): the document, or %NULL with a one-line error:
  *   FLEET_ERROR_BAD_SIGNATURE, FLEET_ERROR_STALE_DOCUMENT or the parser's
+ *
+ * Since: 0.2
  */
 FleetDocument *
 fleet_document_verifier_open (FleetDocumentVerifier *self, GBytes *bytes,
@@ -392,8 +478,10 @@ fleet_document_verifier_open (FleetDocumentVerifier *self, GBytes *bytes,
 
 /**
  * fleet_document_verifier_accept:
+ * @self: a #FleetDocumentVerifier
  * @document: a document from fleet_document_verifier_open(), now taken by
  *   the reconciler
+ * @error: return location for a #GError, or %NULL
  *
  * Remember @document, and who signed it, as the last one accepted: nothing
  * issued before it is accepted from now on, even after a restart.
@@ -401,6 +489,8 @@ fleet_document_verifier_open (FleetDocumentVerifier *self, GBytes *bytes,
  * last document accepted again changes nothing.
  *
  * Returns: FALSE when the record could not be written
+ *
+ * Since: 0.2
  */
 gboolean
 fleet_document_verifier_accept (FleetDocumentVerifier *self, FleetDocument *document,
@@ -430,10 +520,13 @@ fleet_document_verifier_accept (FleetDocumentVerifier *self, FleetDocument *docu
 
 /**
  * fleet_document_verifier_get_signed_by:
+ * @self: a #FleetDocumentVerifier
  * @applied: (nullable): the document being applied
  *
  * Returns: (nullable): the number of the key that signed @applied, or
  *   %NULL when it was not signed (or is not the last one accepted)
+ *
+ * Since: 0.2
  */
 const char *
 fleet_document_verifier_get_signed_by (FleetDocumentVerifier *self, FleetDocument *applied)

@@ -4,6 +4,10 @@
  */
 #pragma once
 
+#if !defined (__FLEET_H_INSIDE__) && !defined (FLEET_COMPILATION)
+#error "Only <fleet/fleet.h> can be included directly."
+#endif
+
 #include <glib-object.h>
 
 #include "fleet-document.h"
@@ -19,6 +23,8 @@ G_BEGIN_DECLS
  *   signature that is there is still checked
  *
  * Whether a document must be signed (`require-signature=auto|yes|no`).
+ *
+ * Since: 0.2
  */
 typedef enum
 {
@@ -27,6 +33,14 @@ typedef enum
   FLEET_SIGNATURE_POLICY_OPTIONAL,
 } FleetSignaturePolicy;
 
+/**
+ * FleetDocumentVerifier:
+ *
+ * Checks the signatures of documents against trusted keys and refuses
+ * documents older than the last one accepted.
+ *
+ * Since: 0.2
+ */
 #define FLEET_TYPE_DOCUMENT_VERIFIER (fleet_document_verifier_get_type ())
 G_DECLARE_FINAL_TYPE (FleetDocumentVerifier, fleet_document_verifier, FLEET, DOCUMENT_VERIFIER,
                       GObject)
@@ -39,6 +53,8 @@ GPtrArray *fleet_document_verifier_get_problems (FleetDocumentVerifier *self);
 gboolean fleet_document_verifier_get_required (FleetDocumentVerifier *self);
 guint fleet_document_verifier_get_n_keys (FleetDocumentVerifier *self);
 char *fleet_document_verifier_describe_keys (FleetDocumentVerifier *self);
+gboolean fleet_document_verifier_reload_keys (FleetDocumentVerifier *self, gboolean *out_changed,
+                                              GError **error);
 
 FleetDocument *fleet_document_verifier_open (FleetDocumentVerifier *self, GBytes *bytes,
                                              GBytes *detached_signature,

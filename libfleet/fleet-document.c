@@ -9,9 +9,21 @@
 
 G_DEFINE_BOXED_TYPE (FleetDocument, fleet_document, fleet_document_ref, fleet_document_unref)
 
+/**
+ * fleet_limits_init_default:
+ * @limits: the limits to set to their defaults
+ *
+ * Set @limits to the defaults: %FLEET_DEFAULT_MAX_DOCUMENT_BYTES,
+ * %FLEET_DEFAULT_MAX_DEPLOYMENTS, %FLEET_DEFAULT_MAX_SERVICES and
+ * %FLEET_DEFAULT_MAX_STRING_BYTES.
+ *
+ * Since: 0.2
+ */
 void
 fleet_limits_init_default (FleetLimits *limits)
 {
+  g_return_if_fail (limits != NULL);
+
   limits->max_document_bytes = FLEET_DEFAULT_MAX_DOCUMENT_BYTES;
   limits->max_deployments = FLEET_DEFAULT_MAX_DEPLOYMENTS;
   limits->max_services = FLEET_DEFAULT_MAX_SERVICES;
@@ -35,6 +47,8 @@ _fleet_document_new (void)
  *
  * Returns: (transfer full): the document `{"deployments":{}}`: nothing is
  *   desired.  What an agent starts from before it has applied anything.
+ *
+ * Since: 0.2
  */
 FleetDocument *
 fleet_document_new_empty (void)
@@ -44,6 +58,16 @@ fleet_document_new_empty (void)
   return fleet_document_new_from_data (empty, -1, NULL, NULL);
 }
 
+/**
+ * fleet_document_ref:
+ * @document: the document
+ *
+ * Take a reference to @document.
+ *
+ * Returns: (transfer full): @document
+ *
+ * Since: 0.2
+ */
 FleetDocument *
 fleet_document_ref (FleetDocument *document)
 {
@@ -53,6 +77,14 @@ fleet_document_ref (FleetDocument *document)
   return document;
 }
 
+/**
+ * fleet_document_unref:
+ * @document: the document
+ *
+ * Drop a reference to @document; the last one frees it.
+ *
+ * Since: 0.2
+ */
 void
 fleet_document_unref (FleetDocument *document)
 {
@@ -70,8 +102,12 @@ fleet_document_unref (FleetDocument *document)
 
 /**
  * fleet_document_lookup_deployment:
+ * @document: the document
+ * @name: the deployment's name
  *
  * Returns: (transfer none) (nullable): the deployment called @name
+ *
+ * Since: 0.2
  */
 FleetDeploymentSpec *
 fleet_document_lookup_deployment (FleetDocument *document, const char *name)
@@ -90,24 +126,36 @@ fleet_document_lookup_deployment (FleetDocument *document, const char *name)
 
 /**
  * fleet_document_lookup_service:
+ * @document: the document
+ * @deployment: the deployment's name
+ * @service: the service's name
  *
  * Returns: (transfer none) (nullable): the service @service of deployment
  *   @deployment
+ *
+ * Since: 0.2
  */
 FleetServiceSpec *
 fleet_document_lookup_service (FleetDocument *document, const char *deployment,
                                const char *service)
 {
-  FleetDeploymentSpec *d = fleet_document_lookup_deployment (document, deployment);
+  FleetDeploymentSpec *d;
 
+  g_return_val_if_fail (document != NULL, NULL);
+
+  d = fleet_document_lookup_deployment (document, deployment);
   return d ? fleet_deployment_spec_lookup_service (d, service) : NULL;
 }
 
 /**
  * fleet_document_equal:
+ * @a: a document
+ * @b: another document
  *
  * Returns: whether @a and @b have the same canonical bytes: whether applying
  *   one after the other would change nothing.
+ *
+ * Since: 0.2
  */
 gboolean
 fleet_document_equal (FleetDocument *a, FleetDocument *b)
@@ -117,10 +165,22 @@ fleet_document_equal (FleetDocument *a, FleetDocument *b)
   return g_bytes_equal (a->canonical, b->canonical);
 }
 
+/**
+ * fleet_document_count_services:
+ * @document: the document
+ *
+ * How many services @document has, in all its deployments.
+ *
+ * Returns: the number of services
+ *
+ * Since: 0.2
+ */
 guint
 fleet_document_count_services (FleetDocument *document)
 {
   guint n = 0;
+
+  g_return_val_if_fail (document != NULL, 0);
 
   for (guint i = 0; i < document->deployments->len; i++)
     n += ((FleetDeploymentSpec *) document->deployments->pdata[i])->services->len;

@@ -2,6 +2,10 @@
 /* fleet-document.h: the desired-state document, parsed and validated. */
 #pragma once
 
+#if !defined (__FLEET_H_INSIDE__) && !defined (FLEET_COMPILATION)
+#error "Only <fleet/fleet.h> can be included directly."
+#endif
+
 #include "fleet-deployment-spec.h"
 
 G_BEGIN_DECLS
@@ -14,6 +18,8 @@ G_BEGIN_DECLS
  * @max_string_bytes: longest string (value or member name)
  *
  * Initialise with fleet_limits_init_default() and change what is needed.
+ *
+ * Since: 0.2
  */
 typedef struct
 {
@@ -23,9 +29,37 @@ typedef struct
   gsize max_string_bytes;
 } FleetLimits;
 
+/**
+ * FLEET_DEFAULT_MAX_DOCUMENT_BYTES:
+ *
+ * The largest document accepted, in bytes, by default.
+ *
+ * Since: 0.2
+ */
 #define FLEET_DEFAULT_MAX_DOCUMENT_BYTES (1024 * 1024)
+/**
+ * FLEET_DEFAULT_MAX_DEPLOYMENTS:
+ *
+ * The most deployments a document may have, by default.
+ *
+ * Since: 0.2
+ */
 #define FLEET_DEFAULT_MAX_DEPLOYMENTS 256
+/**
+ * FLEET_DEFAULT_MAX_SERVICES:
+ *
+ * The most services a document may have, in all its deployments, by default.
+ *
+ * Since: 0.2
+ */
 #define FLEET_DEFAULT_MAX_SERVICES 1024
+/**
+ * FLEET_DEFAULT_MAX_STRING_BYTES:
+ *
+ * The longest string a document may hold, in bytes, by default.
+ *
+ * Since: 0.2
+ */
 #define FLEET_DEFAULT_MAX_STRING_BYTES 4096
 
 void fleet_limits_init_default (FleetLimits *limits);
@@ -40,6 +74,8 @@ void fleet_limits_init_default (FleetLimits *limits);
  * @expires: (nullable): when it stops being accepted (its `expires`)
  *
  * Immutable once built; shared by reference.  All members are read-only.
+ *
+ * Since: 0.2
  */
 typedef struct _FleetDocument FleetDocument;
 

@@ -32,6 +32,16 @@ static const GDBusErrorEntry fleet_error_entries[] = {
 
 G_STATIC_ASSERT (G_N_ELEMENTS (fleet_error_entries) == FLEET_ERROR_LAST + 1);
 
+/**
+ * fleet_error_quark:
+ *
+ * The error domain of libfleet, %FLEET_ERROR.  Its codes map to D-Bus error
+ * names (`dev.fleet.Error.*`).
+ *
+ * Returns: the quark of the error domain
+ *
+ * Since: 0.2
+ */
 GQuark
 fleet_error_quark (void)
 {

@@ -4,6 +4,10 @@
  */
 #pragma once
 
+#if !defined (__FLEET_H_INSIDE__) && !defined (FLEET_COMPILATION)
+#error "Only <fleet/fleet.h> can be included directly."
+#endif
+
 #include <glib.h>
 
 G_BEGIN_DECLS
@@ -31,6 +35,10 @@ G_BEGIN_DECLS
  *   by a key that is not trusted, or does not match the document
  * @FLEET_ERROR_STALE_DOCUMENT: the document expired, or was issued before the last one accepted
  * @FLEET_ERROR_EXISTS: the name asked for is already taken (a container's)
+ *
+ * The error codes of %FLEET_ERROR.
+ *
+ * Since: 0.2
  */
 typedef enum
 {

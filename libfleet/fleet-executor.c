@@ -162,8 +162,8 @@ run_pull (FleetLane *lane, FleetPlanAction *action)
   FleetReconciler *self = lane_reconciler (lane);
 
   log_action ("pull", action->deployment, NULL, NULL, action->image);
-  fleet_container_runtime_pull_image (self->runtime, action->image, self->cancellable, on_pulled,
-                                      lane);
+  fleet_container_runtime_pull_image_async (self->runtime, action->image, self->cancellable,
+                                            on_pulled, lane);
 }
 
 /* START, and the second half of REPLACE: create and start the new container. */
@@ -238,6 +238,11 @@ on_replaced_stopped (GObject *source, GAsyncResult *result, gpointer user_data)
 static void
 run_replace (FleetLane *lane, FleetPlanAction *action)
 {
+  if (action->spec->update_config.order == FLEET_UPDATE_START_FIRST)
+    {
+      fleet_executor_run_start_first (lane, action);
+      return;
+    }
   log_action ("replace", action->deployment, action->service, action->container_id,
               "reason=\"spec changed\"");
   _fleet_service_stop (lane_reconciler (lane)->runtime, action->container_id, NULL,
@@ -366,8 +371,8 @@ await_poll (FleetLane *lane)
       lane_next (lane);
       return;
     }
-  fleet_container_runtime_inspect (self->runtime, service->container_id, NULL,
-                                            on_await_status, lane);
+  fleet_container_runtime_inspect_async (self->runtime, service->container_id, NULL,
+                                         on_await_status, lane);
 }
 
 static void
@@ -518,6 +523,32 @@ lane_next (FleetLane *lane)
     }
   lane->current = action;
   entries[action->kind].run (lane, action);
+}
+
+/* For the actions that live in files of their own (fleet-start-first.c). */
+
+FleetPass *
+fleet_lane_get_pass (FleetLane *lane)
+{
+  return lane->pass;
+}
+
+void
+fleet_lane_fail (FleetLane *lane, const char *message)
+{
+  fail (lane, message);
+}
+
+void
+fleet_lane_halt (FleetLane *lane)
+{
+  lane->halted = TRUE;
+}
+
+void
+fleet_lane_continue (FleetLane *lane)
+{
+  lane_next (lane);
 }
 
 /**

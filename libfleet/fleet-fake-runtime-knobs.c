@@ -12,8 +12,11 @@
 
 /**
  * fleet_fake_runtime_get_calls:
+ * @self: a #FleetFakeRuntime
  *
  * Returns: (transfer none) (element-type utf8): the call log
+ *
+ * Since: 0.2
  */
 GPtrArray *
 fleet_fake_runtime_get_calls (FleetFakeRuntime *self)
@@ -23,15 +26,27 @@ fleet_fake_runtime_get_calls (FleetFakeRuntime *self)
   return self->calls;
 }
 
-/* How many logged calls start with the word @verb. */
+/**
+ * fleet_fake_runtime_count_calls:
+ * @self: a #FleetFakeRuntime
+ * @verb: the first word of the calls to count ("create", "start", ...)
+ *
+ * How many logged calls start with the word @verb.
+ *
+ * Returns: the number of calls logged with that verb
+ *
+ * Since: 0.2
+ */
 guint
 fleet_fake_runtime_count_calls (FleetFakeRuntime *self, const char *verb)
 {
-  gsize len = strlen (verb);
+  gsize len;
   guint n = 0;
 
   g_return_val_if_fail (FLEET_IS_FAKE_RUNTIME (self), 0);
+  g_return_val_if_fail (verb != NULL, 0);
 
+  len = strlen (verb);
   for (guint i = 0; i < self->calls->len; i++)
     {
       const char *call = self->calls->pdata[i];
@@ -42,8 +57,17 @@ fleet_fake_runtime_count_calls (FleetFakeRuntime *self, const char *verb)
   return n;
 }
 
-/* Calls that change containers: create, start, stop, kill, remove, rename,
- * unpause, network-connect. */
+/**
+ * fleet_fake_runtime_count_mutating_calls:
+ * @self: a #FleetFakeRuntime
+ *
+ * Calls that change containers: create, start, stop, kill, remove, rename,
+ * unpause, network-connect.
+ *
+ * Returns: the number of such calls logged
+ *
+ * Since: 0.2
+ */
 guint
 fleet_fake_runtime_count_mutating_calls (FleetFakeRuntime *self)
 {
@@ -51,11 +75,21 @@ fleet_fake_runtime_count_mutating_calls (FleetFakeRuntime *self)
       = { "create", "start", "stop", "kill", "remove", "rename", "unpause", "network-connect" };
   guint n = 0;
 
+  g_return_val_if_fail (FLEET_IS_FAKE_RUNTIME (self), 0);
+
   for (gsize i = 0; i < G_N_ELEMENTS (verbs); i++)
     n += fleet_fake_runtime_count_calls (self, verbs[i]);
   return n;
 }
 
+/**
+ * fleet_fake_runtime_clear_calls:
+ * @self: a #FleetFakeRuntime
+ *
+ * Empty the call log.
+ *
+ * Since: 0.2
+ */
 void
 fleet_fake_runtime_clear_calls (FleetFakeRuntime *self)
 {
@@ -64,12 +98,24 @@ fleet_fake_runtime_clear_calls (FleetFakeRuntime *self)
   g_ptr_array_set_size (self->calls, 0);
 }
 
-/* The call log as text, one call a line, for test failure messages. */
+/**
+ * fleet_fake_runtime_format_calls:
+ * @self: a #FleetFakeRuntime
+ *
+ * The call log as text, one call a line, for test failure messages.
+ *
+ * Returns: (transfer full): the call log, one call a line
+ *
+ * Since: 0.2
+ */
 char *
 fleet_fake_runtime_format_calls (FleetFakeRuntime *self)
 {
-  GString *s = g_string_new (NULL);
+  GString *s;
 
+  g_return_val_if_fail (FLEET_IS_FAKE_RUNTIME (self), NULL);
+
+  s = g_string_new (NULL);
   for (guint i = 0; i < self->calls->len; i++)
     g_string_append_printf (s, "  %s\n", (const char *) self->calls->pdata[i]);
   return g_string_free (s, FALSE);
@@ -84,7 +130,16 @@ set_flag (GHashTable *table, const char *key, gboolean on)
     g_hash_table_remove (table, key);
 }
 
-/* Pulling @image fails. */
+/**
+ * fleet_fake_runtime_set_pull_fails:
+ * @self: a #FleetFakeRuntime
+ * @image: the image
+ * @fails: %TRUE to make the pulls fail, %FALSE to let them succeed again
+ *
+ * Pulling @image fails.
+ *
+ * Since: 0.2
+ */
 void
 fleet_fake_runtime_set_pull_fails (FleetFakeRuntime *self, const char *image, gboolean fails)
 {
@@ -92,8 +147,17 @@ fleet_fake_runtime_set_pull_fails (FleetFakeRuntime *self, const char *image, gb
   set_flag (self->pull_fails, image, fails);
 }
 
-/* Pulling @image never finishes: it fails with G_IO_ERROR_CANCELLED when
- * the caller cancels it, and hangs when it cannot. */
+/**
+ * fleet_fake_runtime_set_pull_hangs:
+ * @self: a #FleetFakeRuntime
+ * @image: the image
+ * @hangs: %TRUE to make the pulls hang, %FALSE to let them complete again
+ *
+ * Pulling @image never finishes: it fails with G_IO_ERROR_CANCELLED when the
+ * caller cancels it, and hangs when it cannot.
+ *
+ * Since: 0.2
+ */
 void
 fleet_fake_runtime_set_pull_hangs (FleetFakeRuntime *self, const char *image, gboolean hangs)
 {
@@ -101,8 +165,17 @@ fleet_fake_runtime_set_pull_hangs (FleetFakeRuntime *self, const char *image, gb
   set_flag (self->pull_hangs, image, hangs);
 }
 
-/* Containers of @image are created but fail to start, and stay where they
- * were (created), as when their command cannot be executed. */
+/**
+ * fleet_fake_runtime_set_start_fails:
+ * @self: a #FleetFakeRuntime
+ * @image: the image
+ * @fails: %TRUE to make the starts fail, %FALSE to let them succeed again
+ *
+ * Containers of @image are created but fail to start, and stay where they
+ * were (created), as when their command cannot be executed.
+ *
+ * Since: 0.2
+ */
 void
 fleet_fake_runtime_set_start_fails (FleetFakeRuntime *self, const char *image, gboolean fails)
 {
@@ -110,9 +183,18 @@ fleet_fake_runtime_set_start_fails (FleetFakeRuntime *self, const char *image, g
   set_flag (self->start_fails, image, fails);
 }
 
-/* Containers of @image ignore every signal but SIGKILL: a stop waits out the
+/**
+ * fleet_fake_runtime_set_ignores_stop_signal:
+ * @self: a #FleetFakeRuntime
+ * @image: the image
+ * @ignores: %TRUE to ignore the stop signal, %FALSE to obey it again
+ *
+ * Containers of @image ignore every signal but SIGKILL: a stop waits out the
  * grace period and ends with SIGKILL ("kill ID SIGKILL" in the log, exit code
- * 137). */
+ * 137).
+ *
+ * Since: 0.2
+ */
 void
 fleet_fake_runtime_set_ignores_stop_signal (FleetFakeRuntime *self, const char *image,
                                             gboolean ignores)
@@ -121,7 +203,16 @@ fleet_fake_runtime_set_ignores_stop_signal (FleetFakeRuntime *self, const char *
   set_flag (self->ignores_stop, image, ignores);
 }
 
-/* Containers of @image start, then exit with code 1 at once. */
+/**
+ * fleet_fake_runtime_set_exits_at_once:
+ * @self: a #FleetFakeRuntime
+ * @image: the image
+ * @exits: %TRUE to make them exit, %FALSE to let them run again
+ *
+ * Containers of @image start, then exit with code 1 at once.
+ *
+ * Since: 0.2
+ */
 void
 fleet_fake_runtime_set_exits_at_once (FleetFakeRuntime *self, const char *image, gboolean exits)
 {
@@ -134,7 +225,16 @@ fleet_fake_runtime_set_exits_at_once (FleetFakeRuntime *self, const char *image,
     g_hash_table_remove (self->exits_at_once, image);
 }
 
-/* Containers of @image start, then exit with @exit_code at once. */
+/**
+ * fleet_fake_runtime_set_exit_code:
+ * @self: a #FleetFakeRuntime
+ * @image: the image
+ * @exit_code: the exit code
+ *
+ * Containers of @image start, then exit with @exit_code at once.
+ *
+ * Since: 0.2
+ */
 void
 fleet_fake_runtime_set_exit_code (FleetFakeRuntime *self, const char *image, int exit_code)
 {
@@ -144,9 +244,17 @@ fleet_fake_runtime_set_exit_code (FleetFakeRuntime *self, const char *image, int
   g_hash_table_insert (self->exits_at_once, g_strdup (image), GINT_TO_POINTER (exit_code));
 }
 
-/* Container ids are derived from a counter, so two fake runtimes give
- * the same ids; a salt (e.g. the time) keeps runs of `fleetd --runtime
- * fake` apart, where a replacement would otherwise get its old id. */
+/**
+ * fleet_fake_runtime_set_id_salt:
+ * @self: a #FleetFakeRuntime
+ * @salt: (nullable): mixed into every new container id, or %NULL for none
+ *
+ * Container ids are derived from a counter, so two fake runtimes give the
+ * same ids; a salt (e.g. the time) keeps runs of `fleetd --runtime fake`
+ * apart, where a replacement would otherwise get its old id.
+ *
+ * Since: 0.2
+ */
 void
 fleet_fake_runtime_set_id_salt (FleetFakeRuntime *self, const char *salt)
 {
@@ -155,7 +263,15 @@ fleet_fake_runtime_set_id_salt (FleetFakeRuntime *self, const char *salt)
   self->id_salt = g_strdup (salt);
 }
 
-/* Every request fails with FLEET_ERROR_RUNTIME_UNAVAILABLE. */
+/**
+ * fleet_fake_runtime_set_unreachable:
+ * @self: a #FleetFakeRuntime
+ * @unreachable: %TRUE to refuse every request, %FALSE to answer again
+ *
+ * Every request fails with FLEET_ERROR_RUNTIME_UNAVAILABLE.
+ *
+ * Since: 0.2
+ */
 void
 fleet_fake_runtime_set_unreachable (FleetFakeRuntime *self, gboolean unreachable)
 {
@@ -163,8 +279,16 @@ fleet_fake_runtime_set_unreachable (FleetFakeRuntime *self, gboolean unreachable
   self->unreachable = unreachable;
 }
 
-/* New networks do not resolve names, as under podman's CNI backend without
- * the dnsname plugin. */
+/**
+ * fleet_fake_runtime_set_networks_without_dns:
+ * @self: a #FleetFakeRuntime
+ * @without_dns: whether networks created from now on resolve no names
+ *
+ * New networks do not resolve names, as under podman's CNI backend without
+ * the dnsname plugin.
+ *
+ * Since: 0.2
+ */
 void
 fleet_fake_runtime_set_networks_without_dns (FleetFakeRuntime *self, gboolean without_dns)
 {
@@ -172,7 +296,16 @@ fleet_fake_runtime_set_networks_without_dns (FleetFakeRuntime *self, gboolean wi
   self->networks_without_dns = without_dns;
 }
 
-/* How many requests were refused while unreachable. */
+/**
+ * fleet_fake_runtime_count_refused:
+ * @self: a #FleetFakeRuntime
+ *
+ * How many requests were refused while unreachable.
+ *
+ * Returns: the number of refused requests
+ *
+ * Since: 0.2
+ */
 guint
 fleet_fake_runtime_count_refused (FleetFakeRuntime *self)
 {
@@ -180,7 +313,15 @@ fleet_fake_runtime_count_refused (FleetFakeRuntime *self)
   return self->refused;
 }
 
-/* Every request completes @msecs after it was made. */
+/**
+ * fleet_fake_runtime_set_latency:
+ * @self: a #FleetFakeRuntime
+ * @msecs: the delay of every request, in milliseconds (0 for none)
+ *
+ * Every request completes @msecs after it was made.
+ *
+ * Since: 0.2
+ */
 void
 fleet_fake_runtime_set_latency (FleetFakeRuntime *self, guint msecs)
 {
@@ -188,8 +329,19 @@ fleet_fake_runtime_set_latency (FleetFakeRuntime *self, guint msecs)
   self->latency_msecs = msecs;
 }
 
-/* The container's process dies with @exit_code, as if it crashed; emits
- * ::container-died when events are watched. */
+/**
+ * fleet_fake_runtime_kill_container:
+ * @self: a #FleetFakeRuntime
+ * @id_or_name: a container's id or name
+ * @exit_code: the exit code it dies with
+ *
+ * The container's process dies with @exit_code, as if it crashed; emits
+ * ::container-died when events are watched.
+ *
+ * Returns: %TRUE when there was such a running (or paused) container
+ *
+ * Since: 0.2
+ */
 gboolean
 fleet_fake_runtime_kill_container (FleetFakeRuntime *self, const char *id_or_name, int exit_code)
 {
@@ -206,7 +358,17 @@ fleet_fake_runtime_kill_container (FleetFakeRuntime *self, const char *id_or_nam
   return TRUE;
 }
 
-/* The running container is frozen, as by `podman pause`. */
+/**
+ * fleet_fake_runtime_pause_container:
+ * @self: a #FleetFakeRuntime
+ * @id_or_name: a container's id or name
+ *
+ * The running container is frozen, as by `podman pause`.
+ *
+ * Returns: %TRUE when there was such a running container
+ *
+ * Since: 0.2
+ */
 gboolean
 fleet_fake_runtime_pause_container (FleetFakeRuntime *self, const char *id_or_name)
 {
@@ -221,7 +383,17 @@ fleet_fake_runtime_pause_container (FleetFakeRuntime *self, const char *id_or_na
   return TRUE;
 }
 
-/* The container disappears, as after `podman rm -f` by someone else. */
+/**
+ * fleet_fake_runtime_remove_container:
+ * @self: a #FleetFakeRuntime
+ * @id_or_name: a container's id or name
+ *
+ * The container disappears, as after `podman rm -f` by someone else.
+ *
+ * Returns: %TRUE when there was such a container
+ *
+ * Since: 0.2
+ */
 gboolean
 fleet_fake_runtime_remove_container (FleetFakeRuntime *self, const char *id_or_name)
 {
@@ -236,14 +408,43 @@ fleet_fake_runtime_remove_container (FleetFakeRuntime *self, const char *id_or_n
 }
 
 /**
+ * fleet_fake_runtime_hold_name:
+ * @name: a container name
+ *
+ * Have @name held by a container the runtime does not list, as podman's
+ * storage keeps one after podman was killed in the middle of a create:
+ * creating a container of that name fails with %FLEET_ERROR_EXISTS, inspect
+ * and list do not see it, and removing @name clears it.
+ *
+ * Since: 0.2
+ */
+void
+fleet_fake_runtime_hold_name (FleetFakeRuntime *self, const char *name)
+{
+  g_return_if_fail (FLEET_IS_FAKE_RUNTIME (self));
+  g_return_if_fail (name != NULL);
+
+  g_hash_table_insert (self->held_names, g_strdup (name),
+                       g_compute_checksum_for_string (G_CHECKSUM_SHA256, name, -1));
+}
+
+/**
  * fleet_fake_runtime_add_container:
+ * @self: a #FleetFakeRuntime
+ * @name: the container's name
+ * @image: the image
  * @deployment: (nullable): the fleet.deployment label, or %NULL for a
  *   container fleet did not create
+ * @service: (nullable): the fleet.service label, or %NULL
+ * @spec_digest: (nullable): the fleet.spec-digest label, or %NULL
+ * @running: %TRUE for a running container, %FALSE for an exited one
  *
  * Add a container behind the agent's back, not logged.  Its report does not
  * say which networks it is on (networks is %NULL).
  *
  * Returns: (transfer full): its id
+ *
+ * Since: 0.2
  */
 char *
 fleet_fake_runtime_add_container (FleetFakeRuntime *self, const char *name, const char *image,
@@ -265,8 +466,12 @@ fleet_fake_runtime_add_container (FleetFakeRuntime *self, const char *name, cons
 
 /**
  * fleet_fake_runtime_lookup:
+ * @self: a #FleetFakeRuntime
+ * @id_or_name: a container's id or name
  *
  * Returns: (transfer none) (nullable): the container's report, live
+ *
+ * Since: 0.2
  */
 FleetContainerInfo *
 fleet_fake_runtime_lookup (FleetFakeRuntime *self, const char *id_or_name)
@@ -281,8 +486,12 @@ fleet_fake_runtime_lookup (FleetFakeRuntime *self, const char *id_or_name)
 
 /**
  * fleet_fake_runtime_lookup_spec:
+ * @self: a #FleetFakeRuntime
+ * @id: the container's id
  *
  * Returns: (transfer none) (nullable): the spec the container was created from
+ *
+ * Since: 0.2
  */
 FleetServiceSpec *
 fleet_fake_runtime_lookup_spec (FleetFakeRuntime *self, const char *id)
@@ -295,6 +504,16 @@ fleet_fake_runtime_lookup_spec (FleetFakeRuntime *self, const char *id)
   return c ? c->spec : NULL;
 }
 
+/**
+ * fleet_fake_runtime_count_containers:
+ * @self: a #FleetFakeRuntime
+ *
+ * How many containers the runtime has, in any state.
+ *
+ * Returns: the number of containers
+ *
+ * Since: 0.2
+ */
 guint
 fleet_fake_runtime_count_containers (FleetFakeRuntime *self)
 {

@@ -138,12 +138,14 @@ do_create (FleetFakeRuntime *self, GTask *task)
 
   _fleet_fake_log_call (self, "create %s %s", r->name, r->spec->image);
   c = _fleet_fake_find (self, r->name, NULL);
-  if (c != NULL)
+  if (c != NULL || g_hash_table_contains (self->held_names, r->name))
     {
       g_task_return_new_error (task, FLEET_ERROR, FLEET_ERROR_EXISTS,
                                "fake runtime: creating %s (%s): the name \"%s\" is already in "
                                "use by %s",
-                               r->name, r->spec->image, r->name, c->info->id);
+                               r->name, r->spec->image, r->name,
+                               c != NULL ? c->info->id
+                                         : (char *)g_hash_table_lookup (self->held_names, r->name));
       return;
     }
   if (!_fleet_fake_image_known (self, r->spec->image))
@@ -357,6 +359,14 @@ do_remove (FleetFakeRuntime *self, GTask *task)
   FakeContainer *c;
 
   _fleet_fake_log_call (self, r->force ? "remove %s force" : "remove %s", r->target);
+  /* As podman's removal falls back to its storage for a name it does not
+   * list. */
+  if (_fleet_fake_find (self, r->target, NULL) == NULL
+      && g_hash_table_remove (self->held_names, r->target))
+    {
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
   if ((c = find_or_fail (self, task)) == NULL)
     return;
   if (is_up (c) && !r->force)
@@ -573,4 +583,5 @@ _fleet_fake_runtime_iface_init (FleetContainerRuntimeInterface *iface)
   iface->unpause_finish = fake_finish_boolean;
   iface->watch_events = fake_watch_events;
   _fleet_fake_runtime_network_iface_init (iface);
+  _fleet_fake_runtime_health_iface_init (iface);
 }

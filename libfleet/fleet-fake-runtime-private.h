@@ -36,6 +36,8 @@ struct _FleetFakeRuntime
   GHashTable *start_fails;
   GHashTable *ignores_stop;
   GHashTable *exits_at_once; /* image -> exit code */
+  GHashTable *held_names;    /* name -> id, held outside the list (storage) */
+  GHashTable *unhealthy;     /* image -> the failed check's output, or NULL: hangs */
   gboolean unreachable;
   guint refused;
   gboolean watching;
@@ -66,5 +68,8 @@ void _fleet_fake_runtime_iface_init (FleetContainerRuntimeInterface *iface);
 /* fleet-fake-runtime-network.c: the network primitives */
 
 void _fleet_fake_runtime_network_iface_init (FleetContainerRuntimeInterface *iface);
+/* fleet-fake-runtime-health.c: health checks */
+
+void _fleet_fake_runtime_health_iface_init (FleetContainerRuntimeInterface *iface);
 
 G_END_DECLS

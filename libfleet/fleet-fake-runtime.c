@@ -48,7 +48,9 @@ fleet_fake_runtime_finalize (GObject *object)
   g_hash_table_unref (self->start_fails);
   g_hash_table_unref (self->ignores_stop);
   g_hash_table_unref (self->exits_at_once);
+  g_hash_table_unref (self->held_names);
   g_hash_table_unref (self->networks);
+  g_hash_table_unref (self->unhealthy);
   g_free (self->id_salt);
   G_OBJECT_CLASS (fleet_fake_runtime_parent_class)->finalize (object);
 }
@@ -76,9 +78,21 @@ fleet_fake_runtime_init (FleetFakeRuntime *self)
   self->start_fails = new_image_set ();
   self->ignores_stop = new_image_set ();
   self->exits_at_once = new_image_set ();
+  self->held_names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->networks = new_image_set ();
+  self->unhealthy = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
 }
 
+/**
+ * fleet_fake_runtime_new:
+ *
+ * A container runtime that keeps its containers in memory and logs every
+ * call, for tests and `fleetd --runtime fake`.
+ *
+ * Returns: (transfer full): a new runtime with no containers
+ *
+ * Since: 0.2
+ */
 FleetFakeRuntime *
 fleet_fake_runtime_new (void)
 {

@@ -4,10 +4,22 @@
  */
 #pragma once
 
+#if !defined (__FLEET_H_INSIDE__) && !defined (FLEET_COMPILATION)
+#error "Only <fleet/fleet.h> can be included directly."
+#endif
+
 #include "fleet-container-runtime.h"
 
 G_BEGIN_DECLS
 
+/**
+ * FleetFakeRuntime:
+ *
+ * An in-memory #FleetContainerRuntime that logs every call and can be told to
+ * fail, for tests and `fleetd --runtime fake`.
+ *
+ * Since: 0.2
+ */
 #define FLEET_TYPE_FAKE_RUNTIME (fleet_fake_runtime_get_type ())
 G_DECLARE_FINAL_TYPE (FleetFakeRuntime, fleet_fake_runtime, FLEET, FAKE_RUNTIME, GObject)
 
@@ -39,10 +51,15 @@ void fleet_fake_runtime_set_unreachable (FleetFakeRuntime *self, gboolean unreac
 void fleet_fake_runtime_set_networks_without_dns (FleetFakeRuntime *self, gboolean without_dns);
 guint fleet_fake_runtime_count_refused (FleetFakeRuntime *self);
 void fleet_fake_runtime_set_latency (FleetFakeRuntime *self, guint msecs);
+void fleet_fake_runtime_set_unhealthy (FleetFakeRuntime *self, const char *image,
+                                       const char *output);
+void fleet_fake_runtime_set_health_hangs (FleetFakeRuntime *self, const char *image,
+                                          gboolean hangs);
 gboolean fleet_fake_runtime_kill_container (FleetFakeRuntime *self, const char *id_or_name,
                                             int exit_code);
 gboolean fleet_fake_runtime_pause_container (FleetFakeRuntime *self, const char *id_or_name);
 gboolean fleet_fake_runtime_remove_container (FleetFakeRuntime *self, const char *id_or_name);
+void fleet_fake_runtime_hold_name (FleetFakeRuntime *self, const char *name);
 char *fleet_fake_runtime_add_container (FleetFakeRuntime *self, const char *name,
                                         const char *image, const char *deployment,
                                         const char *service, const char *spec_digest,

@@ -371,6 +371,14 @@ fleet_file_source_init (FleetFileSource *self)
   fleet_source_set_polling (FLEET_SOURCE (self), TRUE);
 }
 
+/**
+ * fleet_file_source_options_init:
+ * @options: the options to set to their defaults
+ *
+ * Set @options to the defaults.
+ *
+ * Since: 0.2
+ */
 void
 fleet_file_source_options_init (FleetFileSourceOptions *options)
 {
@@ -385,9 +393,12 @@ fleet_file_source_options_init (FleetFileSourceOptions *options)
  * fleet_file_source_new:
  * @uri_or_path: a `file:///` URL or a path (`{device}` already replaced)
  * @options: (nullable): the options, or %NULL for the defaults
+ * @error: return location for a #GError, or %NULL
  *
  * Returns: (transfer full): the source, or %NULL with
  *   FLEET_ERROR_INVALID_ARGUMENT when @uri_or_path is not a local file
+ *
+ * Since: 0.2
  */
 FleetSource *
 fleet_file_source_new (const char *uri_or_path, const FleetFileSourceOptions *options,

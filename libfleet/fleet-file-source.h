@@ -2,6 +2,10 @@
 /* fleet-file-source.h: the desired-state document from a local file. */
 #pragma once
 
+#if !defined (__FLEET_H_INSIDE__) && !defined (FLEET_COMPILATION)
+#error "Only <fleet/fleet.h> can be included directly."
+#endif
+
 #include "fleet-source.h"
 
 G_BEGIN_DECLS
@@ -13,6 +17,8 @@ G_BEGIN_DECLS
  *   hung network file system fails then instead of blocking
  *
  * Initialise with fleet_file_source_options_init().
+ *
+ * Since: 0.2
  */
 typedef struct
 {
@@ -22,6 +28,14 @@ typedef struct
 
 void fleet_file_source_options_init (FleetFileSourceOptions *options);
 
+/**
+ * FleetFileSource:
+ *
+ * A #FleetSource reading the document from a local file, with its detached
+ * signature beside it.
+ *
+ * Since: 0.2
+ */
 #define FLEET_TYPE_FILE_SOURCE (fleet_file_source_get_type ())
 G_DECLARE_FINAL_TYPE (FleetFileSource, fleet_file_source, FLEET, FILE_SOURCE, FleetSource)
 

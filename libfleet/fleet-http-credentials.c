@@ -12,7 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "fleet-http-credentials-private.h"
+#include "fleet-http-credentials.h"
 #include "fleet-util-private.h"
 
 #define MAX_TOKEN_FILE_BYTES (64 * 1024)
@@ -35,17 +35,23 @@ G_DEFINE_BOXED_TYPE (FleetHttpCredentials, fleet_http_credentials, fleet_http_cr
  * @client_key_file: (nullable): PEM key of @client_cert_file
  * @bearer_token_file: (nullable): a file whose contents are sent as
  *   `Authorization: Bearer ...`, read at every request
+ * @error: return location for a #GError, or %NULL
  *
  * Returns: (transfer full): the credentials, or %NULL when the CA file or
  *   the certificate cannot be loaded
+ *
+ * Since: 0.2
  */
 FleetHttpCredentials *
 fleet_http_credentials_new (const char *ca_file, const char *client_cert_file,
                             const char *client_key_file, const char *bearer_token_file,
                             GError **error)
 {
-  g_autoptr(FleetHttpCredentials) credentials = g_new0 (FleetHttpCredentials, 1);
+  g_autoptr(FleetHttpCredentials) credentials = NULL;
 
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  credentials = g_new0 (FleetHttpCredentials, 1);
   g_atomic_ref_count_init (&credentials->ref);
   if (ca_file)
     {
@@ -67,6 +73,16 @@ fleet_http_credentials_new (const char *ca_file, const char *client_cert_file,
   return g_steal_pointer (&credentials);
 }
 
+/**
+ * fleet_http_credentials_ref:
+ * @credentials: the credentials
+ *
+ * Take a reference to @credentials.
+ *
+ * Returns: (transfer full): @credentials
+ *
+ * Since: 0.2
+ */
 FleetHttpCredentials *
 fleet_http_credentials_ref (FleetHttpCredentials *credentials)
 {
@@ -76,6 +92,14 @@ fleet_http_credentials_ref (FleetHttpCredentials *credentials)
   return credentials;
 }
 
+/**
+ * fleet_http_credentials_unref:
+ * @credentials: the credentials
+ *
+ * Drop a reference to @credentials; the last one frees them.
+ *
+ * Since: 0.2
+ */
 void
 fleet_http_credentials_unref (FleetHttpCredentials *credentials)
 {
@@ -89,30 +113,75 @@ fleet_http_credentials_unref (FleetHttpCredentials *credentials)
   g_free (credentials);
 }
 
-/* Verify servers against the CA file, when one is given, instead of the
- * system's CAs. */
-void
-_fleet_http_credentials_setup_session (FleetHttpCredentials *credentials, SoupSession *session)
+/**
+ * fleet_http_credentials_get_tls_database:
+ * @credentials: the credentials
+ *
+ * The CA file's certificates, to verify servers with instead of the
+ * system's (a #SoupSession's #SoupSession:tls-database).
+ *
+ * Returns: (transfer none) (nullable): the database, or %NULL to verify
+ *   servers against the system's CAs
+ *
+ * Since: 0.2
+ */
+GTlsDatabase *
+fleet_http_credentials_get_tls_database (FleetHttpCredentials *credentials)
 {
-  if (credentials->database)
-    g_object_set (session, "tls-database", credentials->database, NULL);
+  g_return_val_if_fail (credentials != NULL, NULL);
+
+  return credentials->database;
 }
 
-/* Attach the client certificate and the bearer token to @message. */
+/**
+ * fleet_http_credentials_get_client_certificate:
+ * @credentials: the credentials
+ *
+ * The certificate (and its key) to present to servers that ask for one.
+ *
+ * Returns: (transfer none) (nullable): the client certificate, or %NULL
+ *
+ * Since: 0.2
+ */
+GTlsCertificate *
+fleet_http_credentials_get_client_certificate (FleetHttpCredentials *credentials)
+{
+  g_return_val_if_fail (credentials != NULL, NULL);
+
+  return credentials->client_certificate;
+}
+
+/**
+ * fleet_http_credentials_get_authorization:
+ * @credentials: the credentials
+ * @out_value: (out) (transfer full) (optional) (nullable): the value of
+ *   the `Authorization` header to send, `Bearer TOKEN`, or %NULL when there
+ *   is no token file
+ * @error: return location for a #GError
+ *
+ * Read the bearer token file, as it is now (a rotated token is picked up
+ * without a restart).  A few bytes from local storage: only a regular file
+ * of token size is read, never a FIFO or a device.
+ *
+ * Returns: %TRUE on success, %FALSE when the token file cannot be read or
+ *   holds no token
+ *
+ * Since: 0.2
+ */
 gboolean
-_fleet_http_credentials_authorize (FleetHttpCredentials *credentials, SoupMessage *message,
-                                   GError **error)
+fleet_http_credentials_get_authorization (FleetHttpCredentials *credentials, char **out_value,
+                                          GError **error)
 {
   g_autofree char *token = NULL;
-  g_autofree char *header = NULL;
   GStatBuf st;
 
-  if (credentials->client_certificate)
-    soup_message_set_tls_client_certificate (message, credentials->client_certificate);
+  g_return_val_if_fail (credentials != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (out_value)
+    *out_value = NULL;
   if (credentials->bearer_token_file == NULL)
     return TRUE;
-  /* A few bytes from local storage, read on the main loop: only from a
-   * regular file of token size, never from a FIFO or a device. */
   if (g_stat (credentials->bearer_token_file, &st) != 0)
     {
       int errsv = errno;
@@ -131,8 +200,7 @@ _fleet_http_credentials_authorize (FleetHttpCredentials *credentials, SoupMessag
     return fleet_throw (error, FLEET_ERROR_INVALID_ARGUMENT,
                         "%s: not a bearer token (empty, or more than one line)",
                         credentials->bearer_token_file);
-  header = g_strconcat ("Bearer ", token, NULL);
-  soup_message_headers_replace (soup_message_get_request_headers (message), "Authorization",
-                                header);
+  if (out_value)
+    *out_value = g_strconcat ("Bearer ", token, NULL);
   return TRUE;
 }

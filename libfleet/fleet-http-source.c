@@ -419,6 +419,15 @@ fleet_http_source_init (FleetHttpSource *self)
   fleet_source_set_polling (FLEET_SOURCE (self), TRUE);
 }
 
+/**
+ * fleet_http_source_options_init:
+ * @options: the options to set to their defaults
+ *
+ * Set @options to the defaults: no device id, the default limits and
+ * timeouts, no credentials.
+ *
+ * Since: 0.2
+ */
 void
 fleet_http_source_options_init (FleetHttpSourceOptions *options)
 {
@@ -434,9 +443,12 @@ fleet_http_source_options_init (FleetHttpSourceOptions *options)
  * fleet_http_source_new:
  * @uri: an `http://` or `https://` URL, possibly with `{device}`
  * @options: (nullable): the options, or %NULL for the defaults
+ * @error: return location for a #GError, or %NULL
  *
  * Returns: (transfer full): the source, or %NULL when the URL, the CA file
  *   or the client certificate cannot be used
+ *
+ * Since: 0.2
  */
 FleetSource *
 fleet_http_source_new (const char *uri, const FleetHttpSourceOptions *options, GError **error)

@@ -2,10 +2,22 @@
 /* fleet-http-source.h: the desired-state document over HTTP(S). */
 #pragma once
 
+#if !defined (__FLEET_H_INSIDE__) && !defined (FLEET_COMPILATION)
+#error "Only <fleet/fleet.h> can be included directly."
+#endif
+
 #include "fleet-source.h"
 
 G_BEGIN_DECLS
 
+/**
+ * FLEET_DEFAULT_CONNECT_TIMEOUT_SECS:
+ *
+ * How long an HTTP source waits for its server to accept a connection, in
+ * seconds.
+ *
+ * Since: 0.2
+ */
 #define FLEET_DEFAULT_CONNECT_TIMEOUT_SECS 10
 
 /**
@@ -21,6 +33,8 @@ G_BEGIN_DECLS
  *   `Authorization: Bearer ...`; read at every fetch, so it can be rotated
  *
  * Initialise with fleet_http_source_options_init().
+ *
+ * Since: 0.2
  */
 typedef struct
 {
@@ -36,6 +50,13 @@ typedef struct
 
 void fleet_http_source_options_init (FleetHttpSourceOptions *options);
 
+/**
+ * FleetHttpSource:
+ *
+ * A #FleetSource fetching the document over HTTP or HTTPS, with ETags.
+ *
+ * Since: 0.2
+ */
 #define FLEET_TYPE_HTTP_SOURCE (fleet_http_source_get_type ())
 G_DECLARE_FINAL_TYPE (FleetHttpSource, fleet_http_source, FLEET, HTTP_SOURCE, FleetSource)
 

@@ -21,6 +21,16 @@ fleet_phase_get_type (void)
   return type_id;
 }
 
+/**
+ * fleet_phase_to_string:
+ * @phase: the phase
+ *
+ * The phase as the status document names it.
+ *
+ * Returns: "Pending", "Running" or "Failed"
+ *
+ * Since: 0.2
+ */
 const char *
 fleet_phase_to_string (FleetPhase phase)
 {
@@ -29,9 +39,22 @@ fleet_phase_to_string (FleetPhase phase)
   return phase_values[phase].value_nick;
 }
 
+/**
+ * fleet_phase_from_string:
+ * @s: an #char
+ * @out_phase: (out) (optional): the phase after the pass
+ *
+ * The phase named @s (the reverse of fleet_phase_to_string()).
+ *
+ * Returns: %TRUE when @s names a phase
+ *
+ * Since: 0.2
+ */
 gboolean
 fleet_phase_from_string (const char *s, FleetPhase *out_phase)
 {
+  g_return_val_if_fail (s != NULL, FALSE);
+
   for (guint i = 0; phase_values[i].value_nick != NULL; i++)
     {
       if (g_strcmp0 (s, phase_values[i].value_nick) == 0)

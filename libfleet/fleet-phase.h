@@ -2,6 +2,10 @@
 /* fleet-phase.h: the phases a deployment, and the agent, report. */
 #pragma once
 
+#if !defined (__FLEET_H_INSIDE__) && !defined (FLEET_COMPILATION)
+#error "Only <fleet/fleet.h> can be included directly."
+#endif
+
 #include <glib-object.h>
 
 G_BEGIN_DECLS
@@ -11,6 +15,10 @@ G_BEGIN_DECLS
  * @FLEET_PHASE_PENDING: accepted, not yet converged
  * @FLEET_PHASE_RUNNING: every service runs at its desired digest
  * @FLEET_PHASE_FAILED: the last action failed
+ *
+ * The phase of a deployment, or of the device as a whole.
+ *
+ * Since: 0.2
  */
 typedef enum
 {

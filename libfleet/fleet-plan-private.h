@@ -15,4 +15,9 @@ void fleet_plan_add_jobs_to_rerun (FleetDeploymentSpec *deployment,
 gboolean fleet_service_spec_is_job (FleetServiceSpec *spec);
 gboolean fleet_plan_job_completed (FleetServiceSpec *spec, FleetContainerInfo *info);
 
+/* fleet-plan-health.c */
+void fleet_plan_add_health_details (JsonBuilder *builder, FleetServiceSpec *spec,
+                                    gboolean replace);
+void fleet_plan_append_health_text (GString *out, FleetServiceSpec *spec, gboolean replace);
+
 G_END_DECLS

@@ -20,20 +20,6 @@
 #include "fleet-service-ops.h"
 #include "fleet-state-private.h"
 
-static void
-action_free (gpointer data)
-{
-  FleetPlanAction *action = data;
-
-  g_free (action->deployment);
-  g_free (action->service);
-  g_free (action->container_id);
-  g_free (action->image);
-  g_clear_pointer (&action->spec, fleet_service_spec_unref);
-  g_clear_pointer (&action->previous, fleet_service_spec_unref);
-  g_free (action);
-}
-
 static FleetPlanAction *
 add_action (FleetPlan *plan, FleetPlanActionKind kind, const char *deployment,
             const char *service, const char *container_id, FleetServiceSpec *spec)
@@ -53,9 +39,23 @@ add_action (FleetPlan *plan, FleetPlanActionKind kind, const char *deployment,
   return action;
 }
 
+/**
+ * fleet_service_record_is_converged:
+ * @record: a deployment record
+ * @spec: the service spec
+ *
+ * Whether the recorded container was created from @spec: identity is what the
+ * agent recorded, never what the runtime reports.
+ *
+ * Returns: %TRUE when @record holds a container created from @spec's digest
+ *
+ * Since: 0.2
+ */
 gboolean
 fleet_service_record_is_converged (const FleetServiceRecord *record, FleetServiceSpec *spec)
 {
+  g_return_val_if_fail (spec != NULL, FALSE);
+
   return record != NULL && record->container_id != NULL
          && g_strcmp0 (record->spec_digest, spec->digest) == 0;
 }
@@ -282,15 +282,21 @@ plan_note_previous_specs (FleetPlan *plan, FleetState *state)
  * @context: the runtime's view and the backoff callbacks
  *
  * Returns: (transfer full): the plan
+ *
+ * Since: 0.2
  */
 FleetPlan *
 fleet_plan_compute (FleetState *state, FleetDocument *desired, const FleetPlanContext *context)
 {
-  FleetPlan *plan = g_new0 (FleetPlan, 1);
-  g_autoptr(GPtrArray) recorded = fleet_state_get_deployment_names (state);
+  FleetPlan *plan;
+  g_autoptr(GPtrArray) recorded = NULL;
   PlanIndex index;
 
-  plan->actions = g_ptr_array_new_with_free_func (action_free);
+  g_return_val_if_fail (state != NULL, NULL);
+
+  plan = g_new0 (FleetPlan, 1);
+  recorded = fleet_state_get_deployment_names (state);
+  plan->actions = g_ptr_array_new_with_free_func ((GDestroyNotify) fleet_plan_action_free);
   if (desired == NULL)
     return plan;
 
@@ -332,6 +338,59 @@ fleet_plan_compute (FleetState *state, FleetDocument *desired, const FleetPlanCo
   return plan;
 }
 
+G_DEFINE_BOXED_TYPE (FleetPlan, fleet_plan, fleet_plan_copy, fleet_plan_free)
+
+/**
+ * fleet_plan_copy:
+ * @plan: a plan
+ *
+ * A deep copy of @plan: the same actions, copied.
+ *
+ * Returns: (transfer full): the copy; free it with fleet_plan_free()
+ *
+ * Since: 0.2
+ */
+FleetPlan *
+fleet_plan_copy (const FleetPlan *plan)
+{
+  FleetPlan *copy;
+
+  g_return_val_if_fail (plan != NULL, NULL);
+
+  copy = g_new0 (FleetPlan, 1);
+  copy->actions = g_ptr_array_new_full (plan->actions->len,
+                                        (GDestroyNotify) fleet_plan_action_free);
+  for (guint i = 0; i < plan->actions->len; i++)
+    g_ptr_array_add (copy->actions, fleet_plan_action_copy (plan->actions->pdata[i]));
+  return copy;
+}
+
+/**
+ * fleet_plan_get_actions:
+ * @plan: a plan
+ *
+ * The actions of @plan, in the order they are carried out.
+ *
+ * Returns: (transfer none) (element-type FleetPlanAction): the actions
+ *
+ * Since: 0.2
+ */
+GPtrArray *
+fleet_plan_get_actions (FleetPlan *plan)
+{
+  g_return_val_if_fail (plan != NULL, NULL);
+
+  return plan->actions;
+}
+
+/**
+ * fleet_plan_free:
+ * @plan: (nullable): a plan
+ *
+ * Free @plan and its actions.
+ *
+ * Since: 0.2
+ */
 void
 fleet_plan_free (FleetPlan *plan)
 {
@@ -341,10 +400,23 @@ fleet_plan_free (FleetPlan *plan)
   g_free (plan);
 }
 
+/**
+ * fleet_plan_count:
+ * @plan: the plan
+ * @kind: the kind of action
+ *
+ * How many actions of @kind @plan has.
+ *
+ * Returns: the number of such actions
+ *
+ * Since: 0.2
+ */
 guint
 fleet_plan_count (FleetPlan *plan, FleetPlanActionKind kind)
 {
   guint n = 0;
+
+  g_return_val_if_fail (plan != NULL, 0);
 
   for (guint i = 0; i < plan->actions->len; i++)
     if (((FleetPlanAction *) plan->actions->pdata[i])->kind == kind)
@@ -352,6 +424,16 @@ fleet_plan_count (FleetPlan *plan, FleetPlanActionKind kind)
   return n;
 }
 
+/**
+ * fleet_plan_action_kind_to_string:
+ * @kind: the kind of action
+ *
+ * The kind as plans print it.
+ *
+ * Returns: "remove-orphan", "stop", "pull", "start", ...
+ *
+ * Since: 0.2
+ */
 const char *
 fleet_plan_action_kind_to_string (FleetPlanActionKind kind)
 {
@@ -442,18 +524,24 @@ add_service_details (JsonBuilder *builder, FleetPlanAction *action)
 
 /**
  * fleet_plan_to_json:
+ * @plan: the plan
  *
  * Returns: (transfer full): `{"actions": [{"action": "replace",
  *   "deployment": ..., "service": ..., "container_id": ..., "image": ...}]}`;
  *   actions that start a container add its `restart` policy, its
- *   `depends_on` ([{"service": ..., "condition": ...}]), and for a
+ *   `depends_on` ([{"service": ..., "condition": ...}]), its `health_gate`
+ *   (fleet-plan-health.c), and for a replacement its `order` and
  *   replacement the `changes` that make it one (the service's fields that
  *   differ, and "lifecycle"), or %NULL when the old spec is not known
+ *
+ * Since: 0.2
  */
 JsonNode *
 fleet_plan_to_json (FleetPlan *plan)
 {
   g_autoptr(JsonBuilder) builder = json_builder_new ();
+
+  g_return_val_if_fail (plan != NULL, NULL);
 
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "actions");
@@ -470,7 +558,11 @@ fleet_plan_to_json (FleetPlan *plan)
       add_nullable (builder, "container_id", action->container_id);
       add_nullable (builder, "image", action->image);
       if (action->spec != NULL && action->kind != FLEET_PLAN_PULL)
-        add_service_details (builder, action);
+        {
+          add_service_details (builder, action);
+          fleet_plan_add_health_details (builder, action->spec,
+                                         action->kind == FLEET_PLAN_REPLACE);
+        }
       json_builder_end_object (builder);
     }
   json_builder_end_array (builder);
@@ -514,6 +606,7 @@ describe_details (FleetPlanAction *action)
                                   ? " (completed)"
                                   : "");
     }
+  fleet_plan_append_health_text (out, action->spec, action->kind == FLEET_PLAN_REPLACE);
   if (out->len > 0)
     {
       g_string_erase (out, 0, 2);
@@ -525,14 +618,20 @@ describe_details (FleetPlanAction *action)
 
 /**
  * fleet_plan_to_text:
+ * @plan: the plan
  *
  * Returns: (transfer full): one line per action, for people
+ *
+ * Since: 0.2
  */
 char *
 fleet_plan_to_text (FleetPlan *plan)
 {
-  GString *out = g_string_new (NULL);
+  GString *out;
 
+  g_return_val_if_fail (plan != NULL, NULL);
+
+  out = g_string_new (NULL);
   for (guint i = 0; i < plan->actions->len; i++)
     {
       FleetPlanAction *action = plan->actions->pdata[i];

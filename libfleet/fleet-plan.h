@@ -6,6 +6,10 @@
  */
 #pragma once
 
+#if !defined (__FLEET_H_INSIDE__) && !defined (FLEET_COMPILATION)
+#error "Only <fleet/fleet.h> can be included directly."
+#endif
+
 #include <json-glib/json-glib.h>
 
 #include "fleet-container-info.h"
@@ -29,6 +33,10 @@ G_BEGIN_DECLS
  * @FLEET_PLAN_REMOVE_NETWORK: remove the network of a dropped deployment, after its
  *   containers
  * @FLEET_PLAN_UNCHANGED: nothing to do (listed only in dry runs)
+ *
+ * What an action of a plan does.
+ *
+ * Since: 0.2
  */
 typedef enum
 {
@@ -55,6 +63,10 @@ typedef enum
  *   service joining its network (JOIN_NETWORK)
  * @previous: (nullable): for REPLACE, the spec the recorded container was
  *   created from, when the state still has it: what the replacement changes
+ *
+ * One action of a #FleetPlan.
+ *
+ * Since: 0.2
  */
 typedef struct
 {
@@ -67,6 +79,26 @@ typedef struct
   FleetServiceSpec *previous;
 } FleetPlanAction;
 
+GType fleet_plan_action_get_type (void) G_GNUC_CONST;
+#define FLEET_TYPE_PLAN_ACTION (fleet_plan_action_get_type ())
+FleetPlanAction *fleet_plan_action_copy (const FleetPlanAction *action);
+void fleet_plan_action_free (FleetPlanAction *action);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (FleetPlanAction, fleet_plan_action_free)
+
+/**
+ * FleetPlanSkipFunc:
+ * @deployment: the deployment
+ * @service: (nullable): the service, or %NULL when the whole deployment is
+ *   meant
+ * @user_data: the #FleetPlanContext's user_data
+ *
+ * Asked by fleet_plan_compute() whether to leave a deployment or service out
+ * of the plan for now.
+ *
+ * Returns: %TRUE to leave it out
+ *
+ * Since: 0.2
+ */
 typedef gboolean (*FleetPlanSkipFunc) (const char *deployment, const char *service,
                                        gpointer user_data);
 
@@ -82,6 +114,10 @@ typedef gboolean (*FleetPlanSkipFunc) (const char *deployment, const char *servi
  *   running); called with @service %NULL
  * @user_data: for the callbacks
  * @include_unchanged: also list UNCHANGED services
+ *
+ * What fleet_plan_compute() knows besides the state and the document.
+ *
+ * Since: 0.2
  */
 typedef struct
 {
@@ -93,15 +129,29 @@ typedef struct
   gboolean include_unchanged;
 } FleetPlanContext;
 
+/**
+ * FleetPlan:
+ * @actions: (element-type FleetPlanAction): the actions, in the order
+ *   they are carried out
+ *
+ * What a reconcile pass does, computed apart from doing it: see
+ * fleet_reconciler_plan() for a dry run.
+ *
+ * Since: 0.2
+ */
 typedef struct
 {
   /*< public >*/
   GPtrArray *actions;
 } FleetPlan;
 
+GType fleet_plan_get_type (void) G_GNUC_CONST;
+#define FLEET_TYPE_PLAN (fleet_plan_get_type ())
 FleetPlan *fleet_plan_compute (FleetState *state, FleetDocument *desired,
                                const FleetPlanContext *context);
+FleetPlan *fleet_plan_copy (const FleetPlan *plan);
 void fleet_plan_free (FleetPlan *plan);
+GPtrArray *fleet_plan_get_actions (FleetPlan *plan);
 guint fleet_plan_count (FleetPlan *plan, FleetPlanActionKind kind);
 const char *fleet_plan_action_kind_to_string (FleetPlanActionKind kind);
 JsonNode *fleet_plan_to_json (FleetPlan *plan);

@@ -14,6 +14,7 @@
 
 #include "fleet-backoff.h"
 #include "fleet-podman-private.h"
+#include "fleet-util-private.h"
 
 #define RECONNECT_INITIAL_MSECS 500
 #define RECONNECT_MAX_MSECS (30 * 1000)
@@ -155,8 +156,8 @@ schedule_reconnect (FleetPodmanEvents *self, const GError *error)
     self->resume_since = g_get_real_time () / G_USEC_PER_SEC;
   delay = fleet_backoff_failed (&self->backoff, g_get_monotonic_time ());
   if (self->backoff.failures == 1)
-    g_message ("podman event stream: %s; reconnecting in %u ms",
-               error ? error->message : "closed by podman", delay);
+    fleet_log_notice ("event-stream", "podman event stream: %s; reconnecting in %u ms",
+                      error ? error->message : "closed by podman", delay);
   else
     g_debug ("podman event stream: %s; reconnecting in %u ms",
              error ? error->message : "closed by podman", delay);
@@ -204,7 +205,7 @@ on_opened (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
   if (self->backoff.failures > 0)
-    g_message ("podman event stream: reconnected");
+    fleet_log_notice ("event-stream", "podman event stream: reconnected");
   fleet_backoff_reset (&self->backoff);
   self->lines = g_data_input_stream_new (stream);
   g_data_input_stream_read_line_async (self->lines, G_PRIORITY_DEFAULT, self->cancellable, on_line,

@@ -152,6 +152,16 @@ FleetContainerInfo *_fleet_podman_finish_info (FleetContainerRuntime *runtime,
 GPtrArray *_fleet_podman_finish_list (FleetContainerRuntime *runtime, GAsyncResult *result,
                                       GError **error);
 
+/* fleet-podman-health.c */
+
+void _fleet_podman_add_healthconfig (JsonBuilder *builder, FleetServiceSpec *spec);
+void _fleet_podman_run_healthcheck (FleetContainerRuntime *runtime, const char *id,
+                                    const FleetHealthcheck *check, GCancellable *cancellable,
+                                    GAsyncReadyCallback callback, gpointer user_data);
+gboolean _fleet_podman_run_healthcheck_finish (FleetContainerRuntime *runtime,
+                                               GAsyncResult *result, gboolean *out_passed,
+                                               char **out_output, GError **error);
+
 /* fleet-podman-stop.c */
 
 void _fleet_podman_stop (FleetContainerRuntime *runtime, const char *id, int signal,

@@ -180,6 +180,8 @@ fleet_podman_runtime_iface_init (FleetContainerRuntimeInterface *iface)
   iface->network_connect_finish = _fleet_podman_finish_boolean;
   iface->network_remove = _fleet_podman_network_remove;
   iface->network_remove_finish = _fleet_podman_finish_boolean;
+  iface->run_healthcheck = _fleet_podman_run_healthcheck;
+  iface->run_healthcheck_finish = _fleet_podman_run_healthcheck_finish;
   iface->create_on_network = _fleet_podman_create_on_network;
 }
 
@@ -287,6 +289,8 @@ fleet_podman_runtime_init (FleetPodmanRuntime *self)
  * or dead makes requests fail with FLEET_ERROR_RUNTIME_UNAVAILABLE.
  *
  * Returns: (transfer full): a new runtime
+ *
+ * Since: 0.2
  */
 FleetPodmanRuntime *
 fleet_podman_runtime_new (const char *socket_path)
@@ -294,6 +298,16 @@ fleet_podman_runtime_new (const char *socket_path)
   return g_object_new (FLEET_TYPE_PODMAN_RUNTIME, "socket-path", socket_path, NULL);
 }
 
+/**
+ * fleet_podman_runtime_get_socket_path:
+ * @self: a #FleetPodmanRuntime
+ *
+ * The path of podman's API socket.
+ *
+ * Returns: the socket path
+ *
+ * Since: 0.2
+ */
 const char *
 fleet_podman_runtime_get_socket_path (FleetPodmanRuntime *self)
 {
@@ -304,9 +318,12 @@ fleet_podman_runtime_get_socket_path (FleetPodmanRuntime *self)
 
 /**
  * fleet_podman_runtime_get_request_count:
+ * @self: a #FleetPodmanRuntime
  *
  * How many HTTP requests this runtime has sent to podman, the event
  * stream's (re)connections included.  For tests and benchmarks.
+ *
+ * Since: 0.2
  */
 guint64
 fleet_podman_runtime_get_request_count (FleetPodmanRuntime *self)

@@ -16,9 +16,15 @@
 
 /**
  * fleet_probe_init:
+ * @probe: the probe
+ * @kind: HTTP or TCP
+ * @host: the host to connect to
+ * @port: the port to connect to
  *
  * A probe of @kind against @host:@port with the defaults: path "/",
  * statuses 200-399, a 5 s timeout.
+ *
+ * Since: 0.2
  */
 void
 fleet_probe_init (FleetProbe *probe, FleetProbeKind kind, const char *host, guint16 port)
@@ -35,6 +41,14 @@ fleet_probe_init (FleetProbe *probe, FleetProbeKind kind, const char *host, guin
   probe->timeout_msecs = DEFAULT_TIMEOUT_MSECS;
 }
 
+/**
+ * fleet_probe_clear:
+ * @probe: the probe
+ *
+ * Free what @probe holds (not @probe itself).
+ *
+ * Since: 0.2
+ */
 void
 fleet_probe_clear (FleetProbe *probe)
 {
@@ -179,9 +193,15 @@ start_tcp (GTask *task, const FleetProbe *probe)
 
 /**
  * fleet_probe_run_async:
+ * @probe: the probe
+ * @cancellable: (nullable): a #GCancellable, or %NULL
+ * @callback: (scope async): called when done
+ * @user_data: (closure): data for @callback
  *
  * Run @probe once; it completes within its timeout whatever the other end
  * does (a server that accepts and never answers is cut off).
+ *
+ * Since: 0.2
  */
 void
 fleet_probe_run_async (const FleetProbe *probe, GCancellable *cancellable,
@@ -216,9 +236,13 @@ fleet_probe_run_async (const FleetProbe *probe, GCancellable *cancellable,
 
 /**
  * fleet_probe_run_finish:
+ * @result: the #GAsyncResult passed to the callback
  * @out_output: (out) (optional): what the probe saw, one line
+ * @error: return location for a #GError, or %NULL
  *
  * Returns: TRUE when healthy; FALSE with the reason otherwise
+ *
+ * Since: 0.2
  */
 gboolean
 fleet_probe_run_finish (GAsyncResult *result, char **out_output, GError **error)

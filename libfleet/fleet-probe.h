@@ -6,6 +6,10 @@
  */
 #pragma once
 
+#if !defined (__FLEET_H_INSIDE__) && !defined (FLEET_COMPILATION)
+#error "Only <fleet/fleet.h> can be included directly."
+#endif
+
 #include <gio/gio.h>
 
 G_BEGIN_DECLS
@@ -15,6 +19,10 @@ G_BEGIN_DECLS
  * @FLEET_PROBE_HTTP: GET http://HOST:PORT/PATH, healthy when the status is
  *   within [min_status, max_status]
  * @FLEET_PROBE_TCP: healthy when a TCP connection to HOST:PORT is accepted
+ *
+ * The kinds of #FleetProbe.
+ *
+ * Since: 0.2
  */
 typedef enum
 {
@@ -31,6 +39,11 @@ typedef enum
  * @min_status: the lowest healthy HTTP status (default 200)
  * @max_status: the highest healthy HTTP status (default 399)
  * @timeout_msecs: the whole probe's deadline
+ *
+ * A health probe: an HTTP request or a TCP connection; set it up with
+ * fleet_probe_init().
+ *
+ * Since: 0.2
  */
 typedef struct
 {

@@ -90,6 +90,7 @@ fleet_reconciler_dispose (GObject *object)
   g_clear_handle_id (&self->start_idle_id, g_source_remove);
   g_clear_handle_id (&self->wakeup_id, g_source_remove);
   g_clear_handle_id (&self->save_retry_id, g_source_remove);
+  fleet_reconciler_stop_health (self);
   if (self->runtime && self->died_handler_id)
     g_clear_signal_handler (&self->died_handler_id, self->runtime);
   g_clear_object (&self->runtime);
@@ -184,6 +185,7 @@ fleet_reconciler_class_init (FleetReconcilerClass *klass)
                                           0, NULL, NULL, NULL, G_TYPE_NONE, 0);
   /**
    * FleetReconciler::deployment-phase-changed:
+   * @reconciler: the reconciler
    * @name: the deployment
    * @phase: its new phase, as in the status document ("Running", ...)
    */
@@ -199,6 +201,8 @@ fleet_reconciler_class_init (FleetReconcilerClass *klass)
  *
  * Returns: (transfer full): a reconciler with empty state; call
  *   fleet_reconciler_load_state() to carry on from a persisted one
+ *
+ * Since: 0.2
  */
 FleetReconciler *
 fleet_reconciler_new (FleetContainerRuntime *runtime, const char *state_dir)
@@ -210,6 +214,8 @@ fleet_reconciler_new (FleetContainerRuntime *runtime, const char *state_dir)
 
 /**
  * fleet_reconciler_load_state:
+ * @self: a #FleetReconciler
+ * @error: return location for a #GError, or %NULL
  *
  * Load the persisted state.  Missing files are not an error.  Records
  * (state.json) that cannot be read are reported, and the reconciler starts
@@ -220,6 +226,8 @@ fleet_reconciler_new (FleetContainerRuntime *runtime, const char *state_dir)
  * containers.
  *
  * Returns: FALSE when state.json exists but could not be read
+ *
+ * Since: 0.2
  */
 gboolean
 fleet_reconciler_load_state (FleetReconciler *self, GError **error)
@@ -260,11 +268,16 @@ fleet_reconciler_load_state (FleetReconciler *self, GError **error)
 
 /**
  * fleet_reconciler_check_document:
+ * @self: a #FleetReconciler
+ * @document: the document
+ * @error: return location for a #GError, or %NULL
  *
  * Check that @document may be applied after what was applied before: its
  * generation must not be lower than the highest one applied.
  *
  * Returns: FALSE with FLEET_ERROR_GENERATION_BACKWARDS otherwise
+ *
+ * Since: 0.2
  */
 gboolean
 fleet_reconciler_check_document (FleetReconciler *self, FleetDocument *document, GError **error)
@@ -288,13 +301,19 @@ fleet_reconciler_check_document (FleetReconciler *self, FleetDocument *document,
 
 /**
  * fleet_reconciler_apply_async:
+ * @self: a #FleetReconciler
  * @document: (nullable): the new desired document, or %NULL to reconcile
  *   towards the current one
  * @flags: %FLEET_APPLY_FLAGS_RETRY_NOW not to wait out failure backoffs
+ * @cancellable: (nullable): a #GCancellable, or %NULL
+ * @callback: (scope async): called when done
+ * @user_data: (closure): data for @callback
  *
  * Apply @document.  A document with the same canonical bytes as the current
  * one changes nothing and costs no runtime call.  Completes when the pass
  * that applies it has finished, with the aggregate phase.
+ *
+ * Since: 0.2
  */
 void
 fleet_reconciler_apply_async (FleetReconciler *self, FleetDocument *document,
@@ -353,11 +372,16 @@ fleet_reconciler_apply_async (FleetReconciler *self, FleetDocument *document,
 
 /**
  * fleet_reconciler_apply_finish:
+ * @self: a #FleetReconciler
+ * @result: the #GAsyncResult passed to the callback
  * @out_phase: (out) (optional): the aggregate phase after the pass
+ * @error: return location for a #GError, or %NULL
  *
  * Returns: FALSE with the error when the document was refused (generation
  *   went backwards), the runtime could not be reached, or the agent is
  *   shutting down
+ *
+ * Since: 0.2
  */
 gboolean
 fleet_reconciler_apply_finish (FleetReconciler *self, GAsyncResult *result, FleetPhase *out_phase,
@@ -370,11 +394,17 @@ fleet_reconciler_apply_finish (FleetReconciler *self, GAsyncResult *result, Flee
 
 /**
  * fleet_reconciler_tick_async:
+ * @self: a #FleetReconciler
+ * @cancellable: (nullable): a #GCancellable, or %NULL
+ * @callback: (scope async): called when done
+ * @user_data: (closure): data for @callback
  *
  * The liveness tick: a running container is left alone, a stopped one is
  * started again, a missing one created; orphans are removed, and failed
  * deployments whose backoff is over are retried.  When nothing needs doing it
  * costs one runtime request.
+ *
+ * Since: 0.2
  */
 void
 fleet_reconciler_tick_async (FleetReconciler *self, GCancellable *cancellable,
@@ -396,21 +426,42 @@ fleet_reconciler_tick_async (FleetReconciler *self, GCancellable *cancellable,
   fleet_reconciler_request_pass (self);
 }
 
+/**
+ * fleet_reconciler_tick_finish:
+ * @self: a #FleetReconciler
+ * @result: the #GAsyncResult passed to the callback
+ * @out_phase: (out) (optional): the phase after the pass
+ * @error: return location for a #GError, or %NULL
+ *
+ * Complete fleet_reconciler_tick_async().
+ *
+ * Returns: %TRUE when the pass ran, %FALSE with @error set otherwise
+ *
+ * Since: 0.2
+ */
 gboolean
 fleet_reconciler_tick_finish (FleetReconciler *self, GAsyncResult *result, FleetPhase *out_phase,
                               GError **error)
 {
+  g_return_val_if_fail (FLEET_IS_RECONCILER (self), FALSE);
+
   return fleet_reconciler_apply_finish (self, result, out_phase, error);
 }
 
 /**
  * fleet_reconciler_shutdown_async:
+ * @self: a #FleetReconciler
+ * @cancellable: (nullable): a #GCancellable, or %NULL
+ * @callback: (scope async): called when done
+ * @user_data: (closure): data for @callback
  *
  * Let the action in flight finish, persist, and do nothing more.  Containers
  * are left running.  Only what changes nothing is cut short: listing the
  * containers, and pulling an image, which can take minutes; a deployment
  * whose pull was cancelled stays Pending.  Creating, starting and stopping
  * a container run to their end, a graceful stop with its grace period.
+ *
+ * Since: 0.2
  */
 void
 fleet_reconciler_shutdown_async (FleetReconciler *self, GCancellable *cancellable,
@@ -427,11 +478,25 @@ fleet_reconciler_shutdown_async (FleetReconciler *self, GCancellable *cancellabl
   g_clear_handle_id (&self->wakeup_id, g_source_remove);
   g_clear_handle_id (&self->save_retry_id, g_source_remove);
   g_ptr_array_add (self->shutdown_tasks, g_steal_pointer (&task));
+  fleet_reconciler_stop_health (self);
   /* Lists and pulls in flight end now; the lanes end after their step. */
   g_cancellable_cancel (self->cancellable);
   fleet_reconciler_finish_shutdown (self);
 }
 
+/**
+ * fleet_reconciler_shutdown_finish:
+ * @self: a #FleetReconciler
+ * @result: the #GAsyncResult passed to the callback
+ * @error: return location for a #GError, or %NULL
+ *
+ * Complete fleet_reconciler_shutdown_async().
+ *
+ * Returns: %TRUE when the reconciler has stopped, %FALSE with @error set
+ *   otherwise
+ *
+ * Since: 0.2
+ */
 gboolean
 fleet_reconciler_shutdown_finish (FleetReconciler *self, GAsyncResult *result, GError **error)
 {
@@ -442,12 +507,15 @@ fleet_reconciler_shutdown_finish (FleetReconciler *self, GAsyncResult *result, G
 
 /**
  * fleet_reconciler_plan:
+ * @self: a #FleetReconciler
  * @document: a candidate document (already validated)
  *
  * A dry run: what applying @document would start, replace and stop, from
  * the recorded state alone.  Changes nothing and asks the runtime nothing.
  *
  * Returns: (transfer full): the plan, with UNCHANGED entries included
+ *
+ * Since: 0.2
  */
 FleetPlan *
 fleet_reconciler_plan (FleetReconciler *self, FleetDocument *document)
@@ -462,9 +530,12 @@ fleet_reconciler_plan (FleetReconciler *self, FleetDocument *document)
 
 /**
  * fleet_reconciler_watch_runtime_events:
+ * @self: a #FleetReconciler
  *
  * React to containers that die as soon as the runtime reports it, instead
  * of at the next tick (still subject to the crash-loop backoff).
+ *
+ * Since: 0.2
  */
 void
 fleet_reconciler_watch_runtime_events (FleetReconciler *self)
@@ -480,8 +551,11 @@ fleet_reconciler_watch_runtime_events (FleetReconciler *self)
 
 /**
  * fleet_reconciler_get_runtime:
+ * @self: a #FleetReconciler
  *
  * Returns: (transfer none): the runtime
+ *
+ * Since: 0.2
  */
 FleetContainerRuntime *
 fleet_reconciler_get_runtime (FleetReconciler *self)
@@ -492,8 +566,11 @@ fleet_reconciler_get_runtime (FleetReconciler *self)
 
 /**
  * fleet_reconciler_get_state:
+ * @self: a #FleetReconciler
  *
  * Returns: (transfer none): the recorded state; read-only
+ *
+ * Since: 0.2
  */
 FleetState *
 fleet_reconciler_get_state (FleetReconciler *self)
@@ -504,8 +581,11 @@ fleet_reconciler_get_state (FleetReconciler *self)
 
 /**
  * fleet_reconciler_get_desired:
+ * @self: a #FleetReconciler
  *
  * Returns: (transfer none) (nullable): the document being applied
+ *
+ * Since: 0.2
  */
 FleetDocument *
 fleet_reconciler_get_desired (FleetReconciler *self)
@@ -516,9 +596,12 @@ fleet_reconciler_get_desired (FleetReconciler *self)
 
 /**
  * fleet_reconciler_get_persist_error:
+ * @self: a #FleetReconciler
  *
  * Returns: (nullable): why the state could not be saved the last time, or
  *   %NULL when it was
+ *
+ * Since: 0.2
  */
 const char *
 fleet_reconciler_get_persist_error (FleetReconciler *self)
@@ -527,6 +610,16 @@ fleet_reconciler_get_persist_error (FleetReconciler *self)
   return self->persist_error;
 }
 
+/**
+ * fleet_reconciler_get_phase:
+ * @self: a #FleetReconciler
+ *
+ * The phase of the device as a whole, from its deployments' phases.
+ *
+ * Returns: the phase
+ *
+ * Since: 0.2
+ */
 FleetPhase
 fleet_reconciler_get_phase (FleetReconciler *self)
 {
@@ -534,7 +627,16 @@ fleet_reconciler_get_phase (FleetReconciler *self)
   return self->phase;
 }
 
-/* Whether a pass is running or about to. */
+/**
+ * fleet_reconciler_is_busy:
+ * @self: a #FleetReconciler
+ *
+ * Whether a pass is running or about to.
+ *
+ * Returns: %TRUE while a pass runs or is requested
+ *
+ * Since: 0.2
+ */
 gboolean
 fleet_reconciler_is_busy (FleetReconciler *self)
 {
@@ -544,8 +646,13 @@ fleet_reconciler_is_busy (FleetReconciler *self)
 
 /**
  * fleet_reconciler_set_retry_backoff:
+ * @self: a #FleetReconciler
+ * @initial_msecs: the delay after the first failure, in milliseconds
+ * @max_msecs: the longest delay, in milliseconds
  *
  * The backoff for retrying failed deployments (default 2 s doubling to 5 min).
+ *
+ * Since: 0.2
  */
 void
 fleet_reconciler_set_retry_backoff (FleetReconciler *self, guint initial_msecs, guint max_msecs)

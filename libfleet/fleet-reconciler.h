@@ -4,6 +4,10 @@
  */
 #pragma once
 
+#if !defined (__FLEET_H_INSIDE__) && !defined (FLEET_COMPILATION)
+#error "Only <fleet/fleet.h> can be included directly."
+#endif
+
 #include "fleet-container-runtime.h"
 #include "fleet-document.h"
 #include "fleet-plan.h"
@@ -11,6 +15,14 @@
 
 G_BEGIN_DECLS
 
+/**
+ * FleetReconciler:
+ *
+ * Brings the device's containers to a desired document, recording what it
+ * started in a #FleetState, and keeps them running.
+ *
+ * Since: 0.2
+ */
 #define FLEET_TYPE_RECONCILER (fleet_reconciler_get_type ())
 G_DECLARE_FINAL_TYPE (FleetReconciler, fleet_reconciler, FLEET, RECONCILER, GObject)
 
@@ -18,6 +30,10 @@ G_DECLARE_FINAL_TYPE (FleetReconciler, fleet_reconciler, FLEET, RECONCILER, GObj
  * FleetApplyFlags:
  * @FLEET_APPLY_FLAGS_NONE: no flags
  * @FLEET_APPLY_FLAGS_RETRY_NOW: do not wait out the backoff of failed deployments
+ *
+ * How fleet_reconciler_apply_async() applies a document.
+ *
+ * Since: 0.2
  */
 typedef enum
 {
@@ -58,5 +74,8 @@ const char *fleet_reconciler_get_persist_error (FleetReconciler *self);
 gboolean fleet_reconciler_is_busy (FleetReconciler *self);
 void fleet_reconciler_set_retry_backoff (FleetReconciler *self, guint initial_msecs,
                                          guint max_msecs);
+
+const char *fleet_reconciler_get_service_health (FleetReconciler *self, const char *deployment,
+                                                 const char *service, const char **out_output);
 
 G_END_DECLS

@@ -172,7 +172,10 @@ finish_pass (FleetPass *pass)
   FleetReconciler *self = pass->self;
 
   if (pass->error == NULL && !self->stopping)
-    fleet_reconciler_finalize_phases (pass);
+    {
+      fleet_reconciler_sync_health (pass);
+      fleet_reconciler_finalize_phases (pass);
+    }
   if (pass->changed)
     {
       if (fleet_reconciler_save_state (self) && self->state_dir != NULL)
@@ -318,8 +321,8 @@ start_pass (gpointer user_data)
     }
   if (self->retry_now)
     retry_now (self);
-  fleet_container_runtime_list (self->runtime, FLEET_LABEL_DEPLOYMENT, self->cancellable, on_listed,
-                                pass);
+  fleet_container_runtime_list_async (self->runtime, FLEET_LABEL_DEPLOYMENT, self->cancellable,
+                                      on_listed, pass);
   return G_SOURCE_REMOVE;
 }
 

@@ -114,8 +114,8 @@ _fleet_service_ensure_network (FleetContainerRuntime *runtime, const char *deplo
   g_task_set_task_data (task, network, g_free);
   labels = g_hash_table_new (g_str_hash, g_str_equal);
   g_hash_table_insert (labels, (gpointer)FLEET_LABEL_DEPLOYMENT, (gpointer)deployment);
-  fleet_container_runtime_network_ensure (runtime, network, labels, cancellable,
-                                          on_network_ensured, task);
+  fleet_container_runtime_network_ensure_async (runtime, network, labels, cancellable,
+                                                on_network_ensured, task);
 }
 
 gboolean
@@ -177,8 +177,9 @@ on_ensured_for_join (GObject *source, GAsyncResult *result, gpointer user_data)
       g_task_return_error (task, error);
       return;
     }
-  fleet_container_runtime_network_connect (runtime, d->network, d->container_id, aliases,
-                                           cancellable, on_connected, g_steal_pointer (&task));
+  fleet_container_runtime_network_connect_async (runtime, d->network, d->container_id, aliases,
+                                                 cancellable, on_connected,
+                                                 g_steal_pointer (&task));
 }
 
 /**
@@ -259,7 +260,7 @@ _fleet_service_remove_network (FleetContainerRuntime *runtime, const char *deplo
   task = g_task_new (runtime, cancellable, callback, user_data);
   g_task_set_source_tag (task, _fleet_service_remove_network);
   network = _fleet_service_network_name (deployment);
-  fleet_container_runtime_network_remove (runtime, network, cancellable, on_network_removed,
+  fleet_container_runtime_network_remove_async (runtime, network, cancellable, on_network_removed,
                                           task);
 }
 

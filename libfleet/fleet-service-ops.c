@@ -119,12 +119,12 @@ on_stopped (GObject *source, GAsyncResult *result, gpointer user_data)
        * (podman was killed then) is still listed, and only a forced
        * removal clears it.  Nothing runs in it to stop gracefully. */
       g_error_free (error);
-      fleet_container_runtime_remove (runtime, id, TRUE, cancellable, on_stopped_removed,
-                                      g_steal_pointer (&task));
+      fleet_container_runtime_remove_async (runtime, id, TRUE, cancellable, on_stopped_removed,
+                                            g_steal_pointer (&task));
       return;
     }
-  fleet_container_runtime_remove (runtime, id, FALSE, cancellable, on_stopped_removed,
-                                  g_steal_pointer (&task));
+  fleet_container_runtime_remove_async (runtime, id, FALSE, cancellable, on_stopped_removed,
+                                        g_steal_pointer (&task));
 }
 
 /**
@@ -145,7 +145,7 @@ _fleet_service_stop (FleetContainerRuntime *runtime, const char *container_id,
 
   task = new_task (runtime, cancellable, callback, user_data, _fleet_service_stop,
                    g_strdup (container_id), g_free);
-  fleet_container_runtime_stop (runtime, container_id, 0, -1, cancellable, on_stopped, task);
+  fleet_container_runtime_stop_async (runtime, container_id, 0, -1, cancellable, on_stopped, task);
 }
 
 gboolean
@@ -196,14 +196,15 @@ create_container (GTask *task)
 
   if (!_fleet_service_wants_network (d->spec))
     {
-      fleet_container_runtime_create (runtime, d->name, d->spec, d->labels,
-                                      g_task_get_cancellable (task), on_created, task);
+      fleet_container_runtime_create_async (runtime, d->name, d->spec, d->labels,
+                                            g_task_get_cancellable (task), on_created, task);
       return;
     }
   network = _fleet_service_network_name (d->spec->deployment);
-  fleet_container_runtime_create_on_network (runtime, d->name, d->spec, d->labels, network,
-                                             aliases, g_task_get_cancellable (task), on_created,
-                                             task);
+  fleet_container_runtime_create_on_network_async (runtime, d->name, d->spec, d->labels,
+                                                   network, aliases,
+                                                   g_task_get_cancellable (task), on_created,
+                                                   task);
 }
 
 static void
@@ -232,8 +233,8 @@ on_failed_start_removed (GObject *source, GAsyncResult *result, gpointer user_da
   if (!fleet_container_runtime_remove_finish (FLEET_CONTAINER_RUNTIME (source), result, &error)
       && !g_error_matches (error, FLEET_ERROR, FLEET_ERROR_NOT_FOUND))
     /* Not fatal: the orphan sweep removes it at the next pass. */
-    g_message ("removing %s (%.12s) after it failed to start: %s", d->name, d->id,
-               error->message);
+    fleet_log_notice ("remove-failed-start", "removing %s (%.12s) after it failed to start: %s",
+                      d->name, d->id, error->message);
   g_task_return_error (task, g_steal_pointer (&d->start_error));
 }
 
@@ -257,8 +258,8 @@ on_container_started (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   /* A runtime leaves a container that failed to start in "created": remove
    * it, so that a failed rollout leaves nothing behind. */
-  fleet_container_runtime_remove (runtime, d->id, TRUE, cancellable, on_failed_start_removed,
-                                  g_steal_pointer (&task));
+  fleet_container_runtime_remove_async (runtime, d->id, TRUE, cancellable, on_failed_start_removed,
+                                        g_steal_pointer (&task));
 }
 
 static void
@@ -276,6 +277,24 @@ on_leftover_removed (GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 static void
+on_name_cleared (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  StartData *d = g_task_get_task_data (task);
+  GError *error = NULL;
+
+  if (!fleet_container_runtime_remove_finish (FLEET_CONTAINER_RUNTIME (source), result, &error)
+      && !g_error_matches (error, FLEET_ERROR, FLEET_ERROR_NOT_FOUND))
+    {
+      g_prefix_error (&error, "creating %s (%s): clearing its name: ", d->name, d->spec->image);
+      g_task_return_error (task, error);
+      return;
+    }
+  g_clear_error (&error);
+  create_container (g_steal_pointer (&task));
+}
+
+static void
 on_name_holder_inspected (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr(GTask) task = user_data;
@@ -288,15 +307,24 @@ on_name_holder_inspected (GObject *source, GAsyncResult *result, gpointer user_d
 
   if (g_error_matches (error, FLEET_ERROR, FLEET_ERROR_NOT_FOUND))
     {
-      /* gone in the meantime */
+      /* No container the runtime knows holds the name: either it went in
+       * the meantime, or podman was killed in the middle of a create and
+       * left the name to a container only its storage knows.  Removing the
+       * name clears that (and is a no-op otherwise); then create again. */
       g_error_free (error);
-      create_container (g_steal_pointer (&task));
+      fleet_log_notice ("clear-name",
+                        "%s: the name is held by no container podman lists (left behind by an "
+                        "interrupted create); removing it from storage",
+                        d->name);
+      fleet_container_runtime_remove_async (runtime, d->name, TRUE, cancellable, on_name_cleared,
+                                            g_steal_pointer (&task));
       return;
     }
   if (holder == NULL)
     {
-      g_prefix_error (&error, "creating %s (%s): looking at the container holding its name: ",
-                      d->name, d->spec->image);
+      g_prefix_error (&error,
+                      "creating %s (%s): looking at the container holding its name: ", d->name,
+                      d->spec->image);
       g_task_return_error (task, error);
       return;
     }
@@ -308,7 +336,8 @@ on_name_holder_inspected (GObject *source, GAsyncResult *result, gpointer user_d
                                d->name, d->spec->image, holder->id, FLEET_LABEL_DEPLOYMENT);
       return;
     }
-  g_message ("removing leftover container %s (%.12s) that holds the name", d->name, holder->id);
+  fleet_log_notice ("remove-leftover", "removing leftover container %s (%.12s) that holds the name",
+                    d->name, holder->id);
   _fleet_service_stop (runtime, holder->id, cancellable, on_leftover_removed,
                        g_steal_pointer (&task));
 }
@@ -328,8 +357,8 @@ on_created (GObject *source, GAsyncResult *result, gpointer user_data)
       /* Someone holds the name: look before removing anything. */
       g_error_free (error);
       d->looked_at_holder = TRUE;
-      fleet_container_runtime_inspect (runtime, d->name, cancellable, on_name_holder_inspected,
-                                       g_steal_pointer (&task));
+      fleet_container_runtime_inspect_async (runtime, d->name, cancellable,
+                                             on_name_holder_inspected, g_steal_pointer (&task));
       return;
     }
   if (d->id == NULL)
@@ -337,8 +366,8 @@ on_created (GObject *source, GAsyncResult *result, gpointer user_data)
       g_task_return_error (task, error);
       return;
     }
-  fleet_container_runtime_start (runtime, d->id, cancellable, on_container_started,
-                                 g_steal_pointer (&task));
+  fleet_container_runtime_start_async (runtime, d->id, cancellable, on_container_started,
+                                       g_steal_pointer (&task));
 }
 
 /**
@@ -353,15 +382,33 @@ void
 _fleet_service_start (FleetContainerRuntime *runtime, FleetServiceSpec *spec,
                       GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
 {
+  g_autofree char *name = _fleet_service_container_name (spec->deployment, spec->name);
+
+  _fleet_service_start_as (runtime, spec, name, cancellable, callback, user_data);
+}
+
+/**
+ * _fleet_service_start_as:
+ * @name: the container's name
+ *
+ * As _fleet_service_start(), under another name than the service's (a
+ * start-first candidate's); finish with _fleet_service_start_finish().
+ */
+void
+_fleet_service_start_as (FleetContainerRuntime *runtime, FleetServiceSpec *spec,
+                         const char *name, GCancellable *cancellable,
+                         GAsyncReadyCallback callback, gpointer user_data)
+{
   StartData *d;
   GTask *task;
 
   g_return_if_fail (FLEET_IS_CONTAINER_RUNTIME (runtime));
   g_return_if_fail (spec != NULL);
+  g_return_if_fail (name != NULL);
 
   d = g_new0 (StartData, 1);
   d->spec = fleet_service_spec_ref (spec);
-  d->name = _fleet_service_container_name (spec->deployment, spec->name);
+  d->name = g_strdup (name);
   d->labels = _fleet_service_labels (spec);
   task = new_task (runtime, cancellable, callback, user_data, _fleet_service_start, d,
                    start_data_free);
@@ -378,8 +425,7 @@ _fleet_service_start (FleetContainerRuntime *runtime, FleetServiceSpec *spec,
  * Returns: (transfer full): the id of the new, running container
  */
 char *
-_fleet_service_start_finish (FleetContainerRuntime *runtime, GAsyncResult *result,
-                             GError **error)
+_fleet_service_start_finish (FleetContainerRuntime *runtime, GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, runtime), NULL);
   g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == _fleet_service_start, NULL);
@@ -472,11 +518,12 @@ on_ensure_started (GObject *source, GAsyncResult *result, gpointer user_data)
        * "created" by a runtime that died while starting it is one such):
        * replace it.  One in a passing state (stopping...) is left to get
        * there, and tried again later. */
-      g_message ("removing container %.12s, which cannot be started, to create it anew: %s",
-                 d->id, error->message);
+      fleet_log_notice ("recreate",
+                        "removing container %.12s, which cannot be started, to create it anew: %s",
+                        d->id, error->message);
       g_error_free (error);
-      fleet_container_runtime_remove (runtime, d->id, TRUE, cancellable, on_stuck_removed,
-                                      g_steal_pointer (&task));
+      fleet_container_runtime_remove_async (runtime, d->id, TRUE, cancellable, on_stuck_removed,
+                                            g_steal_pointer (&task));
     }
   else
     g_task_return_error (task, error);
@@ -528,16 +575,16 @@ on_ensure_inspected (GObject *source, GAsyncResult *result, gpointer user_data)
       break;
     case FLEET_CONTAINER_STATE_PAUSED:
       d->action = FLEET_LIVENESS_UNPAUSED;
-      fleet_container_runtime_unpause (runtime, d->id, cancellable, on_unpaused,
-                                       g_steal_pointer (&task));
+      fleet_container_runtime_unpause_async (runtime, d->id, cancellable, on_unpaused,
+                                             g_steal_pointer (&task));
       break;
     case FLEET_CONTAINER_STATE_UNKNOWN:
     case FLEET_CONTAINER_STATE_CREATED:
     case FLEET_CONTAINER_STATE_EXITED:
     default:
       d->action = FLEET_LIVENESS_STARTED;
-      fleet_container_runtime_start (runtime, d->id, cancellable, on_ensure_started,
-                                     g_steal_pointer (&task));
+      fleet_container_runtime_start_async (runtime, d->id, cancellable, on_ensure_started,
+                                           g_steal_pointer (&task));
       break;
     }
 }
@@ -565,7 +612,8 @@ _fleet_service_ensure_running (FleetContainerRuntime *runtime, FleetServiceSpec 
   d->id = g_strdup (container_id);
   task = new_task (runtime, cancellable, callback, user_data, _fleet_service_ensure_running, d,
                    ensure_data_free);
-  fleet_container_runtime_inspect (runtime, container_id, cancellable, on_ensure_inspected, task);
+  fleet_container_runtime_inspect_async (runtime, container_id, cancellable, on_ensure_inspected,
+                                         task);
 }
 
 /**

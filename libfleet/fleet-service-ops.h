@@ -34,6 +34,9 @@ GHashTable *_fleet_service_labels (FleetServiceSpec *spec);
 void _fleet_service_start (FleetContainerRuntime *runtime, FleetServiceSpec *spec,
                            GCancellable *cancellable, GAsyncReadyCallback callback,
                            gpointer user_data);
+void _fleet_service_start_as (FleetContainerRuntime *runtime, FleetServiceSpec *spec,
+                              const char *name, GCancellable *cancellable,
+                              GAsyncReadyCallback callback, gpointer user_data);
 char *_fleet_service_start_finish (FleetContainerRuntime *runtime, GAsyncResult *result,
                                    GError **error);
 

@@ -71,16 +71,31 @@ service_dependency_free (gpointer data)
   g_free (dependency);
 }
 
+/**
+ * fleet_volume_mount_is_named_volume:
+ * @mount: the volume mount
+ *
+ * Whether @mount's source is a named volume rather than a host path.
+ *
+ * Returns: %TRUE when the source is not an absolute path
+ *
+ * Since: 0.2
+ */
 gboolean
 fleet_volume_mount_is_named_volume (const FleetVolumeMount *mount)
 {
+  g_return_val_if_fail (mount != NULL, FALSE);
+
   return mount->source[0] != '/';
 }
 
 /**
  * fleet_service_restart_to_string:
+ * @policy: the policy
  *
  * Returns: the policy as the document writes it, without a retry count
+ *
+ * Since: 0.2
  */
 const char *
 fleet_service_restart_to_string (FleetServiceRestart policy)
@@ -99,8 +114,11 @@ fleet_service_restart_to_string (FleetServiceRestart policy)
 
 /**
  * fleet_dependency_condition_to_string:
+ * @condition: the condition
  *
  * Returns: the condition as the document writes it
+ *
+ * Since: 0.2
  */
 const char *
 fleet_dependency_condition_to_string (FleetDependencyCondition condition)
@@ -126,6 +144,16 @@ _fleet_service_spec_new (void)
   return spec;
 }
 
+/**
+ * fleet_service_spec_ref:
+ * @spec: the service spec
+ *
+ * Take a reference to @spec.
+ *
+ * Returns: (transfer full): @spec
+ *
+ * Since: 0.2
+ */
 FleetServiceSpec *
 fleet_service_spec_ref (FleetServiceSpec *spec)
 {
@@ -135,6 +163,14 @@ fleet_service_spec_ref (FleetServiceSpec *spec)
   return spec;
 }
 
+/**
+ * fleet_service_spec_unref:
+ * @spec: the service spec
+ *
+ * Drop a reference to @spec; the last one frees it.
+ *
+ * Since: 0.2
+ */
 void
 fleet_service_spec_unref (FleetServiceSpec *spec)
 {
@@ -163,6 +199,7 @@ fleet_service_spec_unref (FleetServiceSpec *spec)
   g_free (spec->canonical);
   g_free (spec->lifecycle.stop_signal);
   g_free (spec->digest);
+  g_clear_pointer (&spec->healthcheck, fleet_healthcheck_free);
   g_free (spec);
 }
 
@@ -232,6 +269,8 @@ add_changed_members (GPtrArray *changed, FleetJsonTree *a_tree, GBytes *a_bytes,
  * changed.
  *
  * Returns: (transfer full): the names, possibly none
+ *
+ * Since: 0.2
  */
 char **
 fleet_service_spec_changed_fields (FleetServiceSpec *old_spec, FleetServiceSpec *new_spec)

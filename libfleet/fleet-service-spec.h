@@ -4,7 +4,13 @@
  */
 #pragma once
 
+#if !defined (__FLEET_H_INSIDE__) && !defined (FLEET_COMPILATION)
+#error "Only <fleet/fleet.h> can be included directly."
+#endif
+
 #include <glib-object.h>
+
+#include "fleet-health-spec.h"
 
 G_BEGIN_DECLS
 
@@ -14,6 +20,10 @@ G_BEGIN_DECLS
  * @host_port: the host port
  * @container_port: the port inside the container
  * @protocol: "tcp" or "udp"
+ *
+ * A port of a service's container published on the host.
+ *
+ * Since: 0.2
  */
 typedef struct
 {
@@ -28,6 +38,10 @@ typedef struct
  * @source: an absolute host path, or the name of a named volume
  * @destination: the absolute path inside the container
  * @read_only: whether the mount is read-only
+ *
+ * A host path or named volume mounted in a service's container.
+ *
+ * Since: 0.2
  */
 typedef struct
 {
@@ -45,6 +59,8 @@ gboolean fleet_volume_mount_is_named_volume (const FleetVolumeMount *mount);
  * @grace_period_secs: how long a stop waits before SIGKILL
  *
  * The effective lifecycle of a deployment: defaults filled in.
+ *
+ * Since: 0.2
  */
 typedef struct
 {
@@ -53,8 +69,30 @@ typedef struct
   guint grace_period_secs;
 } FleetLifecycle;
 
+/**
+ * FLEET_DEFAULT_STOP_SIGNAL:
+ *
+ * The signal that stops a container, unless its document says otherwise.
+ *
+ * Since: 0.2
+ */
 #define FLEET_DEFAULT_STOP_SIGNAL "SIGTERM"
+/**
+ * FLEET_DEFAULT_GRACE_PERIOD_SECS:
+ *
+ * How long a container is given to stop after its stop signal, in seconds,
+ * unless its document says otherwise.
+ *
+ * Since: 0.2
+ */
 #define FLEET_DEFAULT_GRACE_PERIOD_SECS 30
+/**
+ * FLEET_MAX_GRACE_PERIOD_SECS:
+ *
+ * The longest grace period a document may give, in seconds.
+ *
+ * Since: 0.2
+ */
 #define FLEET_MAX_GRACE_PERIOD_SECS 3600
 
 /**
@@ -62,6 +100,10 @@ typedef struct
  * @FLEET_SERVICE_RESTART_ALWAYS: restart whenever the container exits (the default)
  * @FLEET_SERVICE_RESTART_ON_FAILURE: restart only after a non-zero exit
  * @FLEET_SERVICE_RESTART_NO: a one-shot job: it runs to completion once per spec
+ *
+ * When a service's container is restarted after it exits.
+ *
+ * Since: 0.2
  */
 typedef enum
 {
@@ -75,6 +117,10 @@ typedef enum
  * @FLEET_NETWORK_MODE_BRIDGE: the container's own network namespace (the default)
  * @FLEET_NETWORK_MODE_HOST: the host's network namespace
  * @FLEET_NETWORK_MODE_NONE: a network namespace with only a loopback interface
+ *
+ * The network a service's container joins.
+ *
+ * Since: 0.2
  */
 typedef enum
 {
@@ -89,6 +135,10 @@ typedef enum
  * @FLEET_LOG_DRIVER_JOURNALD: the systemd journal
  * @FLEET_LOG_DRIVER_K8S_FILE: a file per container, size-limited with @log_max_size
  * @FLEET_LOG_DRIVER_NONE: the container's output is discarded
+ *
+ * Where a service's container logs go.
+ *
+ * Since: 0.2
  */
 typedef enum
 {
@@ -103,6 +153,10 @@ typedef enum
  * @host_path: the device node on the host (absolute)
  * @container_path: where it appears in the container (absolute)
  * @permissions: the cgroup permissions, a subset of "rwm"
+ *
+ * A host device given to a service's container.
+ *
+ * Since: 0.2
  */
 typedef struct
 {
@@ -117,6 +171,10 @@ typedef struct
  * @major: the major number, or -1 for any
  * @minor: the minor number, or -1 for any
  * @access: a subset of "rwm"
+ *
+ * A device cgroup rule of a service.
+ *
+ * Since: 0.2
  */
 typedef struct
 {
@@ -130,6 +188,10 @@ typedef struct
  * FleetTmpfsMount:
  * @destination: the absolute path inside the container
  * @options: (array zero-terminated=1): mount options such as "size=64m", never %NULL
+ *
+ * A tmpfs mounted in a service's container.
+ *
+ * Since: 0.2
  */
 typedef struct
 {
@@ -142,6 +204,10 @@ typedef struct
  * @FLEET_DEPENDENCY_SERVICE_STARTED: the dependency's container has started
  * @FLEET_DEPENDENCY_SERVICE_COMPLETED_SUCCESSFULLY: the dependency ran to completion
  *   and exited 0
+ *
+ * When a service that another depends on counts as ready.
+ *
+ * Since: 0.2
  */
 typedef enum
 {
@@ -153,6 +219,10 @@ typedef enum
  * FleetServiceDependency:
  * @service: the name of a service of the same deployment
  * @condition: what it must have done before the dependant starts
+ *
+ * A service another service depends on, and when it counts as ready.
+ *
+ * Since: 0.2
  */
 typedef struct
 {
@@ -199,8 +269,12 @@ const char *fleet_dependency_condition_to_string (FleetDependencyCondition condi
  * @canonical: the service object in canonical form, as written (without the lifecycle)
  * @lifecycle: the deployment's effective lifecycle
  * @digest: "sha256:<hex>" of the canonical service object with @lifecycle
+ * @healthcheck: (nullable): the effective health check, or %NULL for none
+ * @update_config: how the service's container is replaced when it changes
  *
  * Immutable once built; shared by reference.  All members are read-only.
+ *
+ * Since: 0.2
  */
 typedef struct _FleetServiceSpec FleetServiceSpec;
 
@@ -241,6 +315,8 @@ struct _FleetServiceSpec
   char *canonical;
   FleetLifecycle lifecycle;
   char *digest;
+  FleetHealthcheck *healthcheck;
+  FleetUpdateConfig update_config;
 };
 
 GType fleet_service_spec_get_type (void) G_GNUC_CONST;

@@ -138,3 +138,57 @@ _fleet_source_poller_get_next_in (FleetSourcePoller *poller)
     return -1;
   return MAX (poller->due_at - g_get_monotonic_time (), 0) / 1000;
 }
+
+/* The polling settings of FleetSource (fleet-source.h). */
+
+/**
+ * fleet_source_set_poll_interval:
+ * @self: a #FleetSource
+ * @secs: how often a polling source looks for a new document (default 30)
+ *
+ * Since: 0.2
+ */
+void
+fleet_source_set_poll_interval (FleetSource *self, guint secs)
+{
+  g_return_if_fail (FLEET_IS_SOURCE (self));
+
+  _fleet_source_poller_set_interval (_fleet_source_get_poller (self), secs);
+}
+
+/**
+ * fleet_source_set_retry_backoff:
+ * @self: a #FleetSource
+ * @initial_msecs: the delay after the first failure, in milliseconds
+ * @max_msecs: the longest delay, in milliseconds
+ *
+ * How a polling source retries while fetches fail or their documents are
+ * rejected: after @initial_msecs, doubling with jitter up to @max_msecs,
+ * and never later than the poll interval (default 1 s to 5 min).
+ *
+ * Since: 0.2
+ */
+void
+fleet_source_set_retry_backoff (FleetSource *self, guint initial_msecs, guint max_msecs)
+{
+  g_return_if_fail (FLEET_IS_SOURCE (self));
+
+  _fleet_source_poller_set_backoff (_fleet_source_get_poller (self), initial_msecs, max_msecs);
+}
+
+/**
+ * fleet_source_get_next_poll_in:
+ * @self: a #FleetSource
+ *
+ * Returns: the milliseconds until a polling source looks again, or -1 when
+ *   no look is scheduled
+ *
+ * Since: 0.2
+ */
+gint64
+fleet_source_get_next_poll_in (FleetSource *self)
+{
+  g_return_val_if_fail (FLEET_IS_SOURCE (self), -1);
+
+  return _fleet_source_poller_get_next_in (_fleet_source_get_poller (self));
+}

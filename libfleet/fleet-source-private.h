@@ -34,4 +34,6 @@ void _fleet_source_poller_stop (FleetSourcePoller *poller);
 void _fleet_source_poller_note (FleetSourcePoller *poller, FleetPollOutcome outcome);
 gint64 _fleet_source_poller_get_next_in (FleetSourcePoller *poller);
 
+FleetSourcePoller *_fleet_source_get_poller (FleetSource *self);
+
 G_END_DECLS

@@ -18,6 +18,7 @@
 
 #include "fleet-file-source.h"
 #include "fleet-http-source.h"
+#include "fleet-nats-source.h"
 #include "fleet-source-private.h"
 #include "fleet-util-private.h"
 
@@ -63,50 +64,6 @@ static GParamSpec *props[N_PROPS];
 static guint signals[N_SIGNALS];
 
 G_DEFINE_ABSTRACT_TYPE_WITH_PRIVATE (FleetSource, fleet_source, G_TYPE_OBJECT)
-
-G_DEFINE_BOXED_TYPE (FleetFetchResult, fleet_fetch_result, fleet_fetch_result_ref,
-                     fleet_fetch_result_unref)
-
-/**
- * fleet_fetch_result_new:
- * @body: (nullable): the document, %NULL when @not_modified
- * @validator: (nullable): the version's validator
- *
- * Returns: (transfer full): a result
- */
-FleetFetchResult *
-fleet_fetch_result_new (gboolean not_modified, GBytes *body, const char *validator)
-{
-  FleetFetchResult *result = g_new0 (FleetFetchResult, 1);
-
-  g_atomic_ref_count_init (&result->ref);
-  result->not_modified = not_modified;
-  result->body = body ? g_bytes_ref (body) : NULL;
-  result->validator = g_strdup (validator);
-  return result;
-}
-
-FleetFetchResult *
-fleet_fetch_result_ref (FleetFetchResult *result)
-{
-  g_return_val_if_fail (result != NULL, NULL);
-
-  g_atomic_ref_count_inc (&result->ref);
-  return result;
-}
-
-void
-fleet_fetch_result_unref (FleetFetchResult *result)
-{
-  g_return_if_fail (result != NULL);
-
-  if (!g_atomic_ref_count_dec (&result->ref))
-    return;
-  g_clear_pointer (&result->body, g_bytes_unref);
-  g_free (result->validator);
-  g_clear_pointer (&result->signature, g_bytes_unref);
-  g_free (result);
-}
 
 /* The class. */
 
@@ -220,6 +177,7 @@ fleet_source_class_init (FleetSourceClass *klass)
 
   /**
    * FleetSource::document:
+   * @source: the source
    * @result: the document, or "not modified"
    *
    * A fetch the source made on its own (a poll, a noticed change, a push)
@@ -232,6 +190,7 @@ fleet_source_class_init (FleetSourceClass *klass)
                                            NULL, NULL, G_TYPE_NONE, 1, FLEET_TYPE_FETCH_RESULT);
   /**
    * FleetSource::failed:
+   * @source: the source
    * @error: why, in FLEET_ERROR, naming the source
    *
    * A fetch the source made on its own failed.
@@ -398,12 +357,17 @@ begin_fetch (FleetSource *self, GPtrArray *waiters)
 
 /**
  * fleet_source_fetch_async:
+ * @self: a #FleetSource
  * @cancellable: (nullable): cancels this caller's wait (the fetch itself
  *   goes on for others, until its deadline or fleet_source_stop())
+ * @callback: (scope async): called when done
+ * @user_data: (closure): data for @callback
  *
  * Fetch the document now: when a fetch is in flight, the next one, so that
  * the answer is never older than the call.  Not announced: the answer is
  * the caller's.
+ *
+ * Since: 0.2
  */
 void
 fleet_source_fetch_async (FleetSource *self, GCancellable *cancellable,
@@ -432,10 +396,15 @@ fleet_source_fetch_async (FleetSource *self, GCancellable *cancellable,
 
 /**
  * fleet_source_fetch_finish:
+ * @self: a #FleetSource
+ * @result: the #GAsyncResult passed to the callback
+ * @error: return location for a #GError, or %NULL
  *
  * Returns: (transfer full): the fetched document or "not modified"; %NULL
  *   with FLEET_ERROR_FETCH_FAILED (or FLEET_ERROR_TOO_LARGE) naming the
  *   source and the cause, or G_IO_ERROR_CANCELLED
+ *
+ * Since: 0.2
  */
 FleetFetchResult *
 fleet_source_fetch_finish (FleetSource *self, GAsyncResult *result, GError **error)
@@ -447,9 +416,12 @@ fleet_source_fetch_finish (FleetSource *self, GAsyncResult *result, GError **err
 
 /**
  * fleet_source_poll_now:
+ * @self: a #FleetSource
  *
  * For subclasses and the poller: look at the source as soon as possible
  * and announce what it has (after the fetch in flight, if any).
+ *
+ * Since: 0.2
  */
 void
 fleet_source_poll_now (FleetSource *self)
@@ -473,10 +445,13 @@ fleet_source_poll_now (FleetSource *self)
 
 /**
  * fleet_source_start:
+ * @self: a #FleetSource
  *
  * Begin announcing documents (#FleetSource::document, #FleetSource::failed):
  * a polling source fetches now, then every poll interval; a source that is
  * told of changes listens for them.
+ *
+ * Since: 0.2
  */
 void
 fleet_source_start (FleetSource *self)
@@ -488,9 +463,12 @@ fleet_source_start (FleetSource *self)
 
 /**
  * fleet_source_stop:
+ * @self: a #FleetSource
  *
  * Stop announcing documents, and abandon the fetch in flight (its callers
  * get G_IO_ERROR_CANCELLED).
+ *
+ * Since: 0.2
  */
 void
 fleet_source_stop (FleetSource *self)
@@ -508,12 +486,15 @@ fleet_source_stop (FleetSource *self)
 
 /**
  * fleet_source_announce:
+ * @self: a #FleetSource
  * @result: what the source has now
  *
  * For subclasses that are told of changes: emit #FleetSource::document
  * (as "not modified" when @result carries the committed validator).  While
  * a fetch is in flight, a fetch after it is announced instead: whoever
  * waits for that one must not get an answer older than an announcement.
+ *
+ * Since: 0.2
  */
 void
 fleet_source_announce (FleetSource *self, FleetFetchResult *result)
@@ -536,10 +517,13 @@ fleet_source_announce (FleetSource *self, FleetFetchResult *result)
 
 /**
  * fleet_source_announce_failure:
+ * @self: a #FleetSource
  * @error: the cause
  *
  * For subclasses: emit #FleetSource::failed with @error, in FLEET_ERROR and
  * naming the source.
+ *
+ * Since: 0.2
  */
 void
 fleet_source_announce_failure (FleetSource *self, const GError *error)
@@ -557,10 +541,13 @@ fleet_source_announce_failure (FleetSource *self, const GError *error)
 
 /**
  * fleet_source_commit:
+ * @self: a #FleetSource
  * @validator: (nullable): the validator of the document the caller took
  *
  * Only a document the caller accepted is remembered, so that a rejected one
  * is fetched (and reported) again rather than answered "not modified".
+ *
+ * Since: 0.2
  */
 void
 fleet_source_commit (FleetSource *self, const char *validator)
@@ -580,9 +567,12 @@ fleet_source_commit (FleetSource *self, const char *validator)
 
 /**
  * fleet_source_reject:
+ * @self: a #FleetSource
  *
  * The caller could not use the last document (invalid, or refused): look
  * again sooner, with the same backoff as after a failed fetch.
+ *
+ * Since: 0.2
  */
 void
 fleet_source_reject (FleetSource *self)
@@ -597,8 +587,11 @@ fleet_source_reject (FleetSource *self)
 
 /**
  * fleet_source_get_committed:
+ * @self: a #FleetSource
  *
  * Returns: (nullable): the validator last committed
+ *
+ * Since: 0.2
  */
 const char *
 fleet_source_get_committed (FleetSource *self)
@@ -613,8 +606,11 @@ fleet_source_get_committed (FleetSource *self)
 
 /**
  * fleet_source_get_uri:
+ * @self: a #FleetSource
  *
  * Returns: where the document comes from (`{device}` replaced), for messages
+ *
+ * Since: 0.2
  */
 const char *
 fleet_source_get_uri (FleetSource *self)
@@ -629,8 +625,11 @@ fleet_source_get_uri (FleetSource *self)
 
 /**
  * fleet_source_get_fetch_timeout:
+ * @self: a #FleetSource
  *
  * Returns: the deadline of every fetch, in seconds
+ *
+ * Since: 0.2
  */
 guint
 fleet_source_get_fetch_timeout (FleetSource *self)
@@ -645,10 +644,13 @@ fleet_source_get_fetch_timeout (FleetSource *self)
 
 /**
  * fleet_source_prefix_error:
+ * @self: a #FleetSource
  * @error: (inout) (optional) (nullable): an error about a document from @self
  *
  * Prefix @error with where the document came from, as every fetch error
  * is: `fetching URI: `.  For errors found in a fetched document.
+ *
+ * Since: 0.2
  */
 void
 fleet_source_prefix_error (FleetSource *self, GError **error)
@@ -662,9 +664,13 @@ fleet_source_prefix_error (FleetSource *self, GError **error)
 
 /**
  * fleet_source_set_polling:
+ * @self: a #FleetSource
+ * @polling: %TRUE to poll
  *
  * For subclasses, at construction: fleet_source_start() polls the source
  * (see fleet_source_set_poll_interval()).
+ *
+ * Since: 0.2
  */
 void
 fleet_source_set_polling (FleetSource *self, gboolean polling)
@@ -677,54 +683,13 @@ fleet_source_set_polling (FleetSource *self, gboolean polling)
   priv->polling = polling;
 }
 
-/**
- * fleet_source_set_poll_interval:
- * @secs: how often a polling source looks for a new document (default 30)
- */
-void
-fleet_source_set_poll_interval (FleetSource *self, guint secs)
+/* For fleet-source-poller.c, which holds the polling settings. */
+FleetSourcePoller *
+_fleet_source_get_poller (FleetSource *self)
 {
-  FleetSourcePrivate *priv;
+  FleetSourcePrivate *priv = fleet_source_get_instance_private (self);
 
-  g_return_if_fail (FLEET_IS_SOURCE (self));
-
-  priv = fleet_source_get_instance_private (self);
-  _fleet_source_poller_set_interval (priv->poller, secs);
-}
-
-/**
- * fleet_source_set_retry_backoff:
- *
- * How a polling source retries while fetches fail or their documents are
- * rejected: after @initial_msecs, doubling with jitter up to @max_msecs,
- * and never later than the poll interval (default 1 s to 5 min).
- */
-void
-fleet_source_set_retry_backoff (FleetSource *self, guint initial_msecs, guint max_msecs)
-{
-  FleetSourcePrivate *priv;
-
-  g_return_if_fail (FLEET_IS_SOURCE (self));
-
-  priv = fleet_source_get_instance_private (self);
-  _fleet_source_poller_set_backoff (priv->poller, initial_msecs, max_msecs);
-}
-
-/**
- * fleet_source_get_next_poll_in:
- *
- * Returns: the milliseconds until a polling source looks again, or -1 when
- *   no look is scheduled
- */
-gint64
-fleet_source_get_next_poll_in (FleetSource *self)
-{
-  FleetSourcePrivate *priv;
-
-  g_return_val_if_fail (FLEET_IS_SOURCE (self), -1);
-
-  priv = fleet_source_get_instance_private (self);
-  return _fleet_source_poller_get_next_in (priv->poller);
+  return priv->poller;
 }
 
 /* Making one. */
@@ -737,6 +702,8 @@ fleet_source_get_next_poll_in (FleetSource *self)
  * Replace every `{device}` in @uri by @device_id, percent-encoded in URLs.
  *
  * Returns: (transfer full): the expanded URI
+ *
+ * Since: 0.2
  */
 char *
 fleet_source_expand_uri (const char *uri, const char *device_id)
@@ -766,6 +733,8 @@ fleet_source_expand_uri (const char *uri, const char *device_id)
  *
  * Returns: (transfer full): the source, or %NULL with
  *   FLEET_ERROR_INVALID_ARGUMENT when the URL cannot be used
+ *
+ * Since: 0.2
  */
 FleetSource *
 fleet_source_new_for_uri (const char *uri, const char *device_id, GError **error)
@@ -783,8 +752,16 @@ fleet_source_new_for_uri (const char *uri, const char *device_id, GError **error
     return fleet_file_source_new (expanded, NULL, error);
   if (g_str_equal (scheme, "http") || g_str_equal (scheme, "https"))
     return fleet_http_source_new (expanded, NULL, error);
+  if ((g_str_equal (scheme, "nats") || g_str_equal (scheme, "tls")) && device_id != NULL)
+    {
+      FleetNatsSourceOptions options;
+
+      fleet_nats_source_options_init (&options);
+      options.device_id = device_id;
+      return fleet_nats_source_new (expanded, &options, error);
+    }
   return fleet_null_throw (error, FLEET_ERROR_INVALID_ARGUMENT,
                            "source: unsupported URL scheme \"%s\" in %s (expected http, https, "
-                           "file or a path)",
+                           "nats, tls, file or a path)",
                            scheme, uri);
 }

@@ -12,6 +12,10 @@
  */
 #pragma once
 
+#if !defined (__FLEET_H_INSIDE__) && !defined (FLEET_COMPILATION)
+#error "Only <fleet/fleet.h> can be included directly."
+#endif
+
 #include <gio/gio.h>
 
 G_BEGIN_DECLS
@@ -24,6 +28,10 @@ G_BEGIN_DECLS
  *   HTTP ETag, or the digest of a file's contents)
  * @signature: (nullable): a detached signature of @body found beside it
  *   (`PATH.sig` for a file), for FleetDocumentVerifier
+ *
+ * What one fetch of a #FleetSource brought.
+ *
+ * Since: 0.2
  */
 typedef struct
 {
@@ -44,11 +52,49 @@ FleetFetchResult *fleet_fetch_result_ref (FleetFetchResult *result);
 void fleet_fetch_result_unref (FleetFetchResult *result);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (FleetFetchResult, fleet_fetch_result_unref)
 
+/**
+ * FLEET_DEFAULT_FETCH_TIMEOUT_SECS:
+ *
+ * How long a fetch of the document may take, in seconds.
+ *
+ * Since: 0.2
+ */
 #define FLEET_DEFAULT_FETCH_TIMEOUT_SECS 60
+/**
+ * FLEET_DEFAULT_POLL_INTERVAL_SECS:
+ *
+ * How often a polling source looks for a new document, in seconds.
+ *
+ * Since: 0.2
+ */
 #define FLEET_DEFAULT_POLL_INTERVAL_SECS 30
+/**
+ * FLEET_DEFAULT_RETRY_INITIAL_MSECS:
+ *
+ * The first delay before a source retries a failed fetch, in milliseconds.
+ *
+ * Since: 0.2
+ */
 #define FLEET_DEFAULT_RETRY_INITIAL_MSECS 1000
+/**
+ * FLEET_DEFAULT_RETRY_MAX_MSECS:
+ *
+ * The longest delay before a source retries a failed fetch, in milliseconds.
+ *
+ * Since: 0.2
+ */
 #define FLEET_DEFAULT_RETRY_MAX_MSECS (5 * 60 * 1000)
 
+/**
+ * FleetSource:
+ *
+ * Where the desired-state document comes from: an abstract class whose
+ * subclasses fetch it once; the class holds the validator of the committed
+ * document, the fetch deadline, one fetch at a time, and the announcing of
+ * new documents.
+ *
+ * Since: 0.2
+ */
 #define FLEET_TYPE_SOURCE (fleet_source_get_type ())
 G_DECLARE_DERIVABLE_TYPE (FleetSource, fleet_source, FLEET, SOURCE, GObject)
 

@@ -65,7 +65,7 @@ fleet_state_add_service_members (JsonBuilder *builder, const FleetServiceRecord 
 {
   add_nullable_string (builder, "container_id", service->container_id);
   add_nullable_string (builder, "spec_digest", service->spec_digest);
-  if (service->candidate_id != NULL)
+  if (service->candidate_id != NULL || service->candidate_digest != NULL)
     {
       add_nullable_string (builder, "candidate_id", service->candidate_id);
       add_nullable_string (builder, "candidate_digest", service->candidate_digest);
@@ -110,19 +110,25 @@ add_deployment (JsonBuilder *builder, FleetDeploymentRecord *record)
 
 /**
  * fleet_state_serialize:
+ * @state: the state
  *
  * Returns: (transfer full): the contents of state.json: the records, compact
+ *
+ * Since: 0.2
  */
 GBytes *
 fleet_state_serialize (FleetState *state)
 {
   g_autoptr(JsonBuilder) builder = json_builder_new ();
-  g_autoptr(GPtrArray) names = fleet_state_get_deployment_names (state);
+  g_autoptr(GPtrArray) names = NULL;
   g_autoptr(JsonNode) root = NULL;
   g_autoptr(JsonGenerator) generator = json_generator_new ();
   gsize len;
   char *text;
 
+  g_return_val_if_fail (state != NULL, NULL);
+
+  names = fleet_state_get_deployment_names (state);
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "version");
   json_builder_add_int_value (builder, STATE_FORMAT_VERSION);
@@ -402,6 +408,7 @@ deserialize (GBytes *bytes, GBytes *desired, GError **desired_error, GError **er
  * fleet_state_deserialize:
  * @bytes: the contents of state.json
  * @desired: (nullable): the contents of desired.json, or %NULL when there is none
+ * @error: return location for a #GError, or %NULL
  *
  * Read the state from its two files' contents, or from a state.json of the
  * single-file format (version 1), which holds the document itself and
@@ -412,6 +419,8 @@ deserialize (GBytes *bytes, GBytes *desired, GError **desired_error, GError **er
  *
  * Returns: (transfer full): the state, or %NULL with
  *   FLEET_ERROR_STATE_CORRUPT when @bytes cannot be read
+ *
+ * Since: 0.2
  */
 FleetState *
 fleet_state_deserialize (GBytes *bytes, GBytes *desired, GError **error)
@@ -437,13 +446,17 @@ bytes_digest (GBytes *bytes)
 
 /**
  * fleet_state_save_desired:
+ * @state: the state
  * @document: the document about to be accepted
  * @state_dir: the state directory
+ * @error: return location for a #GError, or %NULL
  *
  * Write @document to desired.json, before it is accepted with
  * fleet_state_set_desired(): a restart then finds it, even if the records
  * are not written.  (A desired.json newer than the records is read as the
  * agent having stopped between the two writes.)
+ *
+ * Since: 0.2
  */
 gboolean
 fleet_state_save_desired (FleetState *state, FleetDocument *document, const char *state_dir,
@@ -508,7 +521,9 @@ save_whole (FleetState *state, const char *state_dir, GError **error)
 
 /**
  * fleet_state_save:
+ * @state: the state
  * @state_dir: the state directory
+ * @error: return location for a #GError, or %NULL
  *
  * Persist what changed since the last save, durably: the records that
  * changed are appended to the journal, or, when a document was accepted
@@ -517,6 +532,8 @@ save_whole (FleetState *state, const char *state_dir, GError **error)
  * desired.json).  When desired.json cannot be written, state.json is left
  * as it was, so the two never disagree the other way round.  After a
  * failure the next save writes everything again.
+ *
+ * Since: 0.2
  */
 gboolean
 fleet_state_save (FleetState *state, const char *state_dir, GError **error)
@@ -545,10 +562,14 @@ fleet_state_save (FleetState *state, const char *state_dir, GError **error)
 
 /**
  * fleet_state_compact:
+ * @state: the state
  * @state_dir: the state directory
+ * @error: return location for a #GError, or %NULL
  *
  * Fold the journal into state.json, when there is one: at the end of a
  * reconcile pass, so that a state directory mostly holds two small files.
+ *
+ * Since: 0.2
  */
 gboolean
 fleet_state_compact (FleetState *state, const char *state_dir, GError **error)
@@ -598,6 +619,7 @@ loaded (FleetState *state, const char *state_dir)
 /**
  * fleet_state_load:
  * @state_dir: the state directory
+ * @error: return location for a #GError, or %NULL
  *
  * Read the state that fleet_state_save() wrote to @state_dir (or that an
  * agent of the single-file format left there).  A desired.json that is
@@ -609,6 +631,8 @@ loaded (FleetState *state, const char *state_dir)
  * Returns: (transfer full): the state; %NULL with G_FILE_ERROR_NOENT when
  *   there is none, or with FLEET_ERROR_STATE_CORRUPT when state.json cannot
  *   be read
+ *
+ * Since: 0.2
  */
 FleetState *
 fleet_state_load (const char *state_dir, GError **error)
@@ -678,6 +702,7 @@ fleet_state_load (const char *state_dir, GError **error)
 /**
  * fleet_state_load_document:
  * @state_dir: the state directory
+ * @error: return location for a #GError, or %NULL
  *
  * What is left when state.json cannot be read: a state with the document
  * of desired.json, its generation, and no records.
@@ -685,6 +710,8 @@ fleet_state_load (const char *state_dir, GError **error)
  * Returns: (transfer full): the state; %NULL with G_FILE_ERROR_NOENT when
  *   desired.json is missing, or with FLEET_ERROR_STATE_CORRUPT when it is
  *   no document
+ *
+ * Since: 0.2
  */
 FleetState *
 fleet_state_load_document (const char *state_dir, GError **error)

@@ -14,6 +14,7 @@ G_BEGIN_DECLS
 
 struct _FleetState
 {
+  gatomicrefcount ref;
   gint64 generation;
   FleetDocument *desired;
   FleetDocument *previous; /* the one desired before, in memory only, or NULL */

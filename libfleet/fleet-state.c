@@ -37,11 +37,21 @@ deployment_record_free (gpointer data)
   g_free (record);
 }
 
+/**
+ * fleet_state_new:
+ *
+ * An empty state: no document, no deployments, generation -1, not persisted.
+ *
+ * Returns: (transfer full): the state
+ *
+ * Since: 0.2
+ */
 FleetState *
 fleet_state_new (void)
 {
   FleetState *state = g_new0 (FleetState, 1);
 
+  g_atomic_ref_count_init (&state->ref);
   state->generation = -1;
   state->deployments = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
                                               deployment_record_free);
@@ -51,10 +61,56 @@ fleet_state_new (void)
   return state;
 }
 
+G_DEFINE_BOXED_TYPE (FleetState, fleet_state, fleet_state_ref, fleet_state_unref)
+
+/**
+ * fleet_state_ref:
+ * @state: a state
+ *
+ * Returns: (transfer full): @state, with one more reference
+ *
+ * Since: 0.2
+ */
+FleetState *
+fleet_state_ref (FleetState *state)
+{
+  g_return_val_if_fail (state != NULL, NULL);
+
+  g_atomic_ref_count_inc (&state->ref);
+  return state;
+}
+
+/**
+ * fleet_state_free:
+ * @state: (nullable): a state
+ *
+ * The same as fleet_state_unref(), for a caller that holds the only
+ * reference; %NULL is ignored.
+ *
+ * Since: 0.2
+ */
 void
 fleet_state_free (FleetState *state)
 {
-  if (state == NULL)
+  if (state != NULL)
+    fleet_state_unref (state);
+}
+
+/**
+ * fleet_state_unref:
+ * @state: a state
+ *
+ * Drop a reference to @state; the last one closes its journal and frees it
+ * (what was not saved is lost).
+ *
+ * Since: 0.2
+ */
+void
+fleet_state_unref (FleetState *state)
+{
+  g_return_if_fail (state != NULL);
+
+  if (!g_atomic_ref_count_dec (&state->ref))
     return;
   fleet_state_journal_close (state);
   g_clear_pointer (&state->desired, fleet_document_unref);
@@ -82,8 +138,11 @@ fleet_state_mark_dirty (FleetState *state, const char *deployment, const char *s
 
 /**
  * fleet_state_get_generation:
+ * @state: the state
  *
  * Returns: the highest generation applied, or -1
+ *
+ * Since: 0.2
  */
 gint64
 fleet_state_get_generation (FleetState *state)
@@ -94,8 +153,11 @@ fleet_state_get_generation (FleetState *state)
 
 /**
  * fleet_state_get_desired:
+ * @state: the state
  *
  * Returns: (transfer none) (nullable): the last accepted document
+ *
+ * Since: 0.2
  */
 FleetDocument *
 fleet_state_get_desired (FleetState *state)
@@ -116,10 +178,13 @@ fleet_state_get_previous_desired (FleetState *state)
 
 /**
  * fleet_state_set_desired:
+ * @state: the state
  * @document: the accepted document
  *
  * Make @document the desired one, and raise the generation to its own.
  * The next save writes desired.json and every record.
+ *
+ * Since: 0.2
  */
 void
 fleet_state_set_desired (FleetState *state, FleetDocument *document)
@@ -135,7 +200,15 @@ fleet_state_set_desired (FleetState *state, FleetDocument *document)
   state->full_save_due = TRUE;
 }
 
-/* For tests and for readers of old formats: the generation as recorded. */
+/**
+ * fleet_state_set_generation:
+ * @state: the state
+ * @generation: the generation
+ *
+ * For tests and for readers of old formats: the generation as recorded.
+ *
+ * Since: 0.2
+ */
 void
 fleet_state_set_generation (FleetState *state, gint64 generation)
 {
@@ -145,6 +218,18 @@ fleet_state_set_generation (FleetState *state, gint64 generation)
   state->full_save_due = TRUE;
 }
 
+/**
+ * fleet_state_lookup_deployment:
+ * @state: the state
+ * @name: the name
+ *
+ * The record of the deployment @name.
+ *
+ * Returns: (transfer none) (nullable): the record, valid until the state
+ *   changes, or %NULL
+ *
+ * Since: 0.2
+ */
 const FleetDeploymentRecord *
 fleet_state_lookup_deployment (FleetState *state, const char *name)
 {
@@ -152,11 +237,27 @@ fleet_state_lookup_deployment (FleetState *state, const char *name)
   return g_hash_table_lookup (state->deployments, name);
 }
 
+/**
+ * fleet_state_lookup_service:
+ * @state: the state
+ * @deployment: the deployment's name
+ * @service: the service's name
+ *
+ * The record of @service in @deployment.
+ *
+ * Returns: (transfer none) (nullable): the record, valid until the state
+ *   changes, or %NULL
+ *
+ * Since: 0.2
+ */
 const FleetServiceRecord *
 fleet_state_lookup_service (FleetState *state, const char *deployment, const char *service)
 {
-  const FleetDeploymentRecord *record = fleet_state_lookup_deployment (state, deployment);
+  const FleetDeploymentRecord *record;
 
+  g_return_val_if_fail (state != NULL, NULL);
+
+  record = fleet_state_lookup_deployment (state, deployment);
   return record ? g_hash_table_lookup (record->services, service) : NULL;
 }
 
@@ -191,7 +292,15 @@ fleet_state_ensure_service_record (FleetDeploymentRecord *record, const char *na
   return service;
 }
 
-/* Returns: whether the deployment is new (Pending, no services) */
+/**
+ * fleet_state_add_deployment:
+ * @state: the state
+ * @name: the name
+ *
+ * Returns: whether the deployment is new (Pending, no services)
+ *
+ * Since: 0.2
+ */
 gboolean
 fleet_state_add_deployment (FleetState *state, const char *name)
 {
@@ -213,12 +322,17 @@ touch (FleetState *state, FleetDeploymentRecord *record)
 
 /**
  * fleet_state_set_phase:
+ * @state: the state
+ * @deployment: the deployment's name
+ * @phase: the deployment's phase
  * @last_error: (nullable): why it failed
  *
  * Set the phase and last error of @deployment, creating its record if
  * needed, and note the time when either changed.
  *
  * Returns: whether the phase changed
+ *
+ * Since: 0.2
  */
 gboolean
 fleet_state_set_phase (FleetState *state, const char *deployment, FleetPhase phase,
@@ -240,7 +354,16 @@ fleet_state_set_phase (FleetState *state, const char *deployment, FleetPhase pha
   return changed;
 }
 
-/* For readers of the records: when the deployment last changed. */
+/**
+ * fleet_state_set_last_event_at:
+ * @state: the state
+ * @deployment: the deployment's name
+ * @timestamp: (nullable): when, in ISO 8601, or %NULL for "not known"
+ *
+ * For readers of the records: when the deployment last changed.
+ *
+ * Since: 0.2
+ */
 void
 fleet_state_set_last_event_at (FleetState *state, const char *deployment, const char *timestamp)
 {
@@ -275,8 +398,13 @@ replace_string (char **field, const char *value)
 
 /**
  * fleet_state_record_container:
+ * @state: the state
+ * @deployment: the deployment's name
+ * @service: the service's name
  * @container_id: (nullable): the container now serving @service, or %NULL for none
  * @spec_digest: (nullable): the digest of its spec
+ *
+ * Since: 0.2
  */
 void
 fleet_state_record_container (FleetState *state, const char *deployment, const char *service,
@@ -293,7 +421,17 @@ fleet_state_record_container (FleetState *state, const char *deployment, const c
   replace_string (&record->spec_digest, spec_digest);
 }
 
-/* Whether the job's recorded container ran to completion (exit 0). */
+/**
+ * fleet_state_set_completed:
+ * @state: the state
+ * @deployment: the deployment's name
+ * @service: the service's name
+ * @completed: %TRUE when it exited 0
+ *
+ * Whether the job's recorded container ran to completion (exit 0).
+ *
+ * Since: 0.2
+ */
 void
 fleet_state_set_completed (FleetState *state, const char *deployment, const char *service,
                            gboolean completed)
@@ -306,7 +444,18 @@ fleet_state_set_completed (FleetState *state, const char *deployment, const char
   record->completed = completed;
 }
 
-/* A new container started beside the serving one, not serving yet. */
+/**
+ * fleet_state_record_candidate:
+ * @state: the state
+ * @deployment: the deployment's name
+ * @service: the service's name
+ * @container_id: the container's id
+ * @spec_digest: (nullable): the digest of the spec the container was created from
+ *
+ * A new container started beside the serving one, not serving yet.
+ *
+ * Since: 0.2
+ */
 void
 fleet_state_record_candidate (FleetState *state, const char *deployment, const char *service,
                               const char *container_id, const char *spec_digest)
@@ -320,7 +469,16 @@ fleet_state_record_candidate (FleetState *state, const char *deployment, const c
   replace_string (&record->candidate_digest, spec_digest);
 }
 
-/* The candidate serves now, in place of the old container. */
+/**
+ * fleet_state_promote_candidate:
+ * @state: the state
+ * @deployment: the deployment's name
+ * @service: the service's name
+ *
+ * The candidate serves now, in place of the old container.
+ *
+ * Since: 0.2
+ */
 void
 fleet_state_promote_candidate (FleetState *state, const char *deployment, const char *service)
 {
@@ -336,6 +494,17 @@ fleet_state_promote_candidate (FleetState *state, const char *deployment, const 
   record->completed = FALSE;
 }
 
+/**
+ * fleet_state_forget_candidate:
+ * @state: the state
+ * @deployment: the deployment's name
+ * @service: the service's name
+ *
+ * Drop the candidate container of @service from its record (the start-first
+ * upgrade was abandoned); the serving container stays recorded.
+ *
+ * Since: 0.2
+ */
 void
 fleet_state_forget_candidate (FleetState *state, const char *deployment, const char *service)
 {
@@ -348,7 +517,16 @@ fleet_state_forget_candidate (FleetState *state, const char *deployment, const c
   g_clear_pointer (&record->candidate_digest, g_free);
 }
 
-/* @service is gone from @deployment, with its containers. */
+/**
+ * fleet_state_forget_service:
+ * @state: the state
+ * @deployment: the deployment's name
+ * @service: the service's name
+ *
+ * @service is gone from @deployment, with its containers.
+ *
+ * Since: 0.2
+ */
 void
 fleet_state_forget_service (FleetState *state, const char *deployment, const char *service)
 {
@@ -363,6 +541,15 @@ fleet_state_forget_service (FleetState *state, const char *deployment, const cha
   fleet_state_mark_dirty (state, deployment, service);
 }
 
+/**
+ * fleet_state_remove_deployment:
+ * @state: the state
+ * @name: the name
+ *
+ * Drop the record of the deployment @name and of all its services.
+ *
+ * Since: 0.2
+ */
 void
 fleet_state_remove_deployment (FleetState *state, const char *name)
 {
@@ -404,9 +591,12 @@ sorted_keys (GHashTable *table)
 
 /**
  * fleet_state_get_deployment_names:
+ * @state: the state
  *
  * Returns: (transfer container) (element-type utf8): the recorded
  *   deployments' names, sorted
+ *
+ * Since: 0.2
  */
 GPtrArray *
 fleet_state_get_deployment_names (FleetState *state)
@@ -415,7 +605,14 @@ fleet_state_get_deployment_names (FleetState *state)
   return sorted_keys (state->deployments);
 }
 
-/* Returns: how many service records there are, in all deployments */
+/**
+ * fleet_state_count_services:
+ * @state: the state
+ *
+ * Returns: how many service records there are, in all deployments
+ *
+ * Since: 0.2
+ */
 guint
 fleet_state_count_services (FleetState *state)
 {
@@ -431,6 +628,17 @@ fleet_state_count_services (FleetState *state)
   return n;
 }
 
+/**
+ * fleet_deployment_record_lookup_service:
+ * @record: a deployment record
+ * @name: the name
+ *
+ * The record of the service @name in @record.
+ *
+ * Returns: (transfer none) (nullable): the record, or %NULL
+ *
+ * Since: 0.2
+ */
 const FleetServiceRecord *
 fleet_deployment_record_lookup_service (const FleetDeploymentRecord *record, const char *name)
 {
@@ -440,9 +648,12 @@ fleet_deployment_record_lookup_service (const FleetDeploymentRecord *record, con
 
 /**
  * fleet_deployment_record_get_service_names:
+ * @record: the record
  *
  * Returns: (transfer container) (element-type utf8): the recorded services'
  *   names, sorted
+ *
+ * Since: 0.2
  */
 GPtrArray *
 fleet_deployment_record_get_service_names (const FleetDeploymentRecord *record)
@@ -451,7 +662,17 @@ fleet_deployment_record_get_service_names (const FleetDeploymentRecord *record)
   return sorted_keys (record->services);
 }
 
-/* Whether any service record holds @container_id, serving or candidate. */
+/**
+ * fleet_state_has_container_id:
+ * @state: the state
+ * @container_id: the container's id
+ *
+ * Whether any service record holds @container_id, serving or candidate.
+ *
+ * Returns: %TRUE when a record holds @container_id
+ *
+ * Since: 0.2
+ */
 gboolean
 fleet_state_has_container_id (FleetState *state, const char *container_id)
 {

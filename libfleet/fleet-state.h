@@ -10,6 +10,10 @@
  */
 #pragma once
 
+#if !defined (__FLEET_H_INSIDE__) && !defined (FLEET_COMPILATION)
+#error "Only <fleet/fleet.h> can be included directly."
+#endif
+
 #include "fleet-document.h"
 #include "fleet-phase.h"
 
@@ -26,6 +30,8 @@ G_BEGIN_DECLS
  *   and exited 0
  *
  * Read-only: change it with the fleet_state_*() operations.
+ *
+ * Since: 0.2
  */
 typedef struct
 {
@@ -45,6 +51,8 @@ typedef struct
  * @services: (element-type utf8 FleetServiceRecord): service name -> record
  *
  * Read-only: change it with the fleet_state_*() operations.
+ *
+ * Since: 0.2
  */
 typedef struct
 {
@@ -55,16 +63,51 @@ typedef struct
   GHashTable *services;
 } FleetDeploymentRecord;
 
+/**
+ * FleetState:
+ *
+ * What the agent knows and persists: the last applied document, the
+ * generation high-water mark, and the records of its deployments and
+ * services.  Reference counted.
+ *
+ * Since: 0.2
+ */
 typedef struct _FleetState FleetState;
 
 /* The state directory holds the records, rewritten as a whole now and
  * then; a journal of the changes since, appended to after every change;
  * and the desired document, written once when it is accepted. */
+/**
+ * FLEET_STATE_FILE_NAME:
+ *
+ * The file of the state directory holding the records.
+ *
+ * Since: 0.2
+ */
 #define FLEET_STATE_FILE_NAME "state.json"
+/**
+ * FLEET_STATE_JOURNAL_FILE_NAME:
+ *
+ * The file of the state directory holding the changes to the records since
+ * they were last written.
+ *
+ * Since: 0.2
+ */
 #define FLEET_STATE_JOURNAL_FILE_NAME "state.journal"
+/**
+ * FLEET_STATE_DESIRED_FILE_NAME:
+ *
+ * The file of the state directory holding the desired document.
+ *
+ * Since: 0.2
+ */
 #define FLEET_STATE_DESIRED_FILE_NAME "desired.json"
 
+GType fleet_state_get_type (void) G_GNUC_CONST;
+#define FLEET_TYPE_STATE (fleet_state_get_type ())
 FleetState *fleet_state_new (void);
+FleetState *fleet_state_ref (FleetState *state);
+void fleet_state_unref (FleetState *state);
 void fleet_state_free (FleetState *state);
 
 gint64 fleet_state_get_generation (FleetState *state);
@@ -112,6 +155,6 @@ gboolean fleet_state_compact (FleetState *state, const char *state_dir, GError *
 FleetState *fleet_state_load (const char *state_dir, GError **error);
 FleetState *fleet_state_load_document (const char *state_dir, GError **error);
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (FleetState, fleet_state_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (FleetState, fleet_state_unref)
 
 G_END_DECLS

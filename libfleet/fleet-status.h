@@ -2,6 +2,10 @@
 /* fleet-status.h: the status document of the contract (§3). */
 #pragma once
 
+#if !defined (__FLEET_H_INSIDE__) && !defined (FLEET_COMPILATION)
+#error "Only <fleet/fleet.h> can be included directly."
+#endif
+
 #include <json-glib/json-glib.h>
 
 #include "fleet-reconciler.h"
@@ -15,6 +19,8 @@ G_BEGIN_DECLS
  * @error: (nullable): why the last fetch failed
  *
  * The outcome of the last fetch, as the agent reports it.
+ *
+ * Since: 0.2
  */
 typedef struct
 {

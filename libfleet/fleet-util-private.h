@@ -8,8 +8,7 @@
 #include <gio/gio.h>
 #include <string.h>
 
-#include "fleet-error.h"
-#include "fleet-phase.h"
+#include "fleet.h"
 
 G_BEGIN_DECLS
 

@@ -185,6 +185,24 @@ done
 expect_denied "a stricter local policy refuses another user's Reconcile" user \
   dev.fleet.Agent1.Reconcile
 
+# copy_fleetctl BUILT DIR: a copy of fleetctl in DIR that the other users
+# can run.  In the build tree fleetctl is a libtool wrapper around
+# .libs/fleetctl and the uninstalled libfleet-1: copy those, and a script
+# in the wrapper's place that runs the program with that library.
+copy_fleetctl () {
+  fleetctl_real=$(dirname "$1")/.libs/fleetctl
+  if [ ! -x "$fleetctl_real" ]; then
+    cp "$1" "$2/fleetctl"
+    return
+  fi
+  mkdir -p "$2/fleetctl.d"
+  cp "$fleetctl_real" "$2/fleetctl.d/fleetctl"
+  cp -P "$(dirname "$1")"/../.libs/libfleet-1.so* "$2/fleetctl.d/"
+  printf '#!/bin/sh\nLD_LIBRARY_PATH=%s/fleetctl.d exec %s/fleetctl.d/fleetctl "$@"\n' "$2" "$2" \
+    > "$2/fleetctl"
+  chmod 755 "$2/fleetctl"
+}
+
 # 14. fleetctl reconcile as another user, refused by that policy: the bus's
 # AccessDenied text is a dump of the policy's matching rules; fleetctl says
 # what it means in one line.
@@ -192,7 +210,7 @@ if [ ! -x "$fleetctl" ]; then
   n=$((n + 1))
   echo "ok $n # SKIP fleetctl is not built in this tree"
 else
-  cp "$fleetctl" "$tmp/fleetctl"
+  copy_fleetctl "$fleetctl" "$tmp"
   if DBUS_SYSTEM_BUS_ADDRESS=$address setpriv --reuid="$user_uid" --regid="$user_gid" \
        --clear-groups "$tmp/fleetctl" reconcile > "$tmp/reply" 2>&1 < /dev/null; then
     not_ok "fleetctl reconcile refused by the bus policy fails with one clear line"

@@ -172,8 +172,26 @@ else
   exit 1
 fi
 
+# copy_fleetctl BUILT DIR: a copy of fleetctl in DIR that the other users
+# can run.  In the build tree fleetctl is a libtool wrapper around
+# .libs/fleetctl and the uninstalled libfleet-1: copy those, and a script
+# in the wrapper's place that runs the program with that library.
+copy_fleetctl () {
+  fleetctl_real=$(dirname "$1")/.libs/fleetctl
+  if [ ! -x "$fleetctl_real" ]; then
+    cp "$1" "$2/fleetctl"
+    return
+  fi
+  mkdir -p "$2/fleetctl.d"
+  cp "$fleetctl_real" "$2/fleetctl.d/fleetctl"
+  cp -P "$(dirname "$1")"/../.libs/libfleet-1.so* "$2/fleetctl.d/"
+  printf '#!/bin/sh\nLD_LIBRARY_PATH=%s/fleetctl.d exec %s/fleetctl.d/fleetctl "$@"\n' "$2" "$2" \
+    > "$2/fleetctl"
+  chmod 755 "$2/fleetctl"
+}
+
 # 2. fleetd on it, as root, with the fake runtime.
-cp "$builddir/fleetctl/fleetctl" "$tmp/fleetctl"
+copy_fleetctl "$builddir/fleetctl/fleetctl" "$tmp"
 printf '{"generation":1,"deployments":{"hello":{"type":"PodmanV0","data":{"services":[{"name":"web","image":"localhost/hello:v1"}]}}}}\n' \
   > "$tmp/device.json"
 : > "$tmp/fleetd.conf"

@@ -52,6 +52,13 @@ fake_crash (ConfFixture *f, const char *id)
   g_assert_true (fleet_fake_runtime_kill_container (f->fake, id, 128 + SIGKILL));
 }
 
+static gboolean
+fake_hold_name (ConfFixture *f, const char *name, const char *image)
+{
+  fleet_fake_runtime_hold_name (f->fake, name);
+  return TRUE;
+}
+
 /* Podman: the real thing, sabotaged through its CLI. */
 
 static gboolean
@@ -97,9 +104,22 @@ podman_crash (ConfFixture *f, const char *id)
   podman_cli (f, "kill", id);
 }
 
+static gboolean
+podman_hold_name (ConfFixture *f, const char *name, const char *image)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (fleet_podman_harness_hold_name (f->h, name, image, &error))
+    return TRUE;
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+  g_test_skip (error->message);
+  return FALSE;
+}
+
 const ConfBackend conf_backends[] = {
-  { "fake", fake_setup, fake_teardown, fake_settle, fake_pause, fake_crash },
-  { "podman", podman_setup, podman_teardown, podman_settle, podman_pause, podman_crash },
+  { "fake", fake_setup, fake_teardown, fake_settle, fake_pause, fake_crash, fake_hold_name },
+  { "podman", podman_setup, podman_teardown, podman_settle, podman_pause, podman_crash,
+    podman_hold_name },
 };
 
 void

@@ -32,6 +32,8 @@ struct _ConfBackend
   void (*settle) (ConfFixture *f, const char *id); /* its process handles signals by now */
   void (*pause) (ConfFixture *f, const char *id);  /* behind the runtime's back */
   void (*crash) (ConfFixture *f, const char *id);  /* SIGKILLed behind the runtime's back */
+  /* @name held by a container the runtime does not list; FALSE: cannot here */
+  gboolean (*hold_name) (ConfFixture *f, const char *name, const char *image);
 };
 
 #define CONF_N_BACKENDS 2
@@ -55,5 +57,10 @@ GPtrArray *conf_list (ConfFixture *f, const char *label);
 void conf_watch (ConfFixture *f);
 const char *conf_died (ConfFixture *f, const char *id);
 void conf_wait_for_death (ConfFixture *f, const char *id);
+
+/* fleet-conformance-health.c */
+void conf_test_healthcheck_passes (ConfFixture *f, gconstpointer data);
+void conf_test_healthcheck_fails (ConfFixture *f, gconstpointer data);
+void conf_test_healthcheck_not_running (ConfFixture *f, gconstpointer data);
 
 G_END_DECLS

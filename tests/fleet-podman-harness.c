@@ -310,6 +310,36 @@ fleet_podman_harness_get_dir (FleetPodmanHarness *h)
   return h->dir;
 }
 
+/* Have @name held by a container in the harness's storage that podman does
+ * not list, as podman killed in the middle of a create leaves one behind: a
+ * buildah working container is exactly that.  Fails with
+ * G_IO_ERROR_NOT_FOUND when buildah is not installed. */
+gboolean
+fleet_podman_harness_hold_name (FleetPodmanHarness *h, const char *name, const char *image,
+                                GError **error)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *buildah = g_find_program_in_path ("buildah");
+
+  if (buildah == NULL)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "buildah is not installed");
+      return FALSE;
+    }
+  g_ptr_array_add (argv, g_steal_pointer (&buildah));
+  g_ptr_array_add (argv, g_strdup ("--root"));
+  g_ptr_array_add (argv, g_build_filename (h->dir, "storage", NULL));
+  g_ptr_array_add (argv, g_strdup ("--runroot"));
+  g_ptr_array_add (argv, g_build_filename (h->dir, "run", NULL));
+  g_ptr_array_add (argv, g_strdup ("from"));
+  g_ptr_array_add (argv, g_strdup ("--pull-never"));
+  g_ptr_array_add (argv, g_strdup ("--name"));
+  g_ptr_array_add (argv, g_strdup (name));
+  g_ptr_array_add (argv, g_strdup (image));
+  g_ptr_array_add (argv, NULL);
+  return run_sync (h, argv, NULL, error);
+}
+
 /* Run the podman CLI on the harness's storage, as an operator on the
  * device would behind the agent's back. */
 gboolean

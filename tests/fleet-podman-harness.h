@@ -26,6 +26,8 @@ GPtrArray *fleet_podman_harness_events (FleetPodmanHarness *h, const char *event
 int fleet_podman_harness_exit_code (FleetPodmanHarness *h, const char *container_id);
 guint fleet_podman_harness_count_events (FleetPodmanHarness *h, const char *event,
                                          const char *container_name);
+gboolean fleet_podman_harness_hold_name (FleetPodmanHarness *h, const char *name,
+                                         const char *image, GError **error);
 void fleet_podman_harness_reset (FleetPodmanHarness *h);
 void fleet_podman_harness_wait_for_signal_handlers (FleetPodmanHarness *h, const char *id);
 

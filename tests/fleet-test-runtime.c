@@ -39,7 +39,7 @@ fleet_test_runtime_pull (FleetContainerRuntime *rt, const char *image, GError **
 {
   g_autoptr(GAsyncResult) result = NULL;
 
-  fleet_container_runtime_pull_image (rt, image, NULL, on_done, &result);
+  fleet_container_runtime_pull_image_async (rt, image, NULL, on_done, &result);
   return fleet_container_runtime_pull_image_finish (rt, wait_for (&result), error);
 }
 
@@ -49,7 +49,7 @@ fleet_test_runtime_create (FleetContainerRuntime *rt, const char *name, FleetSer
 {
   g_autoptr(GAsyncResult) result = NULL;
 
-  fleet_container_runtime_create (rt, name, spec, labels, NULL, on_done, &result);
+  fleet_container_runtime_create_async (rt, name, spec, labels, NULL, on_done, &result);
   return fleet_container_runtime_create_finish (rt, wait_for (&result), error);
 }
 
@@ -61,8 +61,8 @@ fleet_test_runtime_create_on_network (FleetContainerRuntime *rt, const char *nam
   g_autoptr(GAsyncResult) result = NULL;
   const char *aliases[] = { alias, NULL };
 
-  fleet_container_runtime_create_on_network (rt, name, spec, labels, network, aliases, NULL,
-                                             on_done, &result);
+  fleet_container_runtime_create_on_network_async (rt, name, spec, labels, network, aliases, NULL,
+                                                   on_done, &result);
   return fleet_container_runtime_create_finish (rt, wait_for (&result), error);
 }
 
@@ -71,7 +71,7 @@ fleet_test_runtime_start (FleetContainerRuntime *rt, const char *id, GError **er
 {
   g_autoptr(GAsyncResult) result = NULL;
 
-  fleet_container_runtime_start (rt, id, NULL, on_done, &result);
+  fleet_container_runtime_start_async (rt, id, NULL, on_done, &result);
   return fleet_container_runtime_start_finish (rt, wait_for (&result), error);
 }
 
@@ -81,7 +81,7 @@ fleet_test_runtime_stop (FleetContainerRuntime *rt, const char *id, int signal, 
 {
   g_autoptr(GAsyncResult) result = NULL;
 
-  fleet_container_runtime_stop (rt, id, signal, grace_secs, NULL, on_done, &result);
+  fleet_container_runtime_stop_async (rt, id, signal, grace_secs, NULL, on_done, &result);
   return fleet_container_runtime_stop_finish (rt, wait_for (&result), error);
 }
 
@@ -91,7 +91,7 @@ fleet_test_runtime_remove (FleetContainerRuntime *rt, const char *id, gboolean f
 {
   g_autoptr(GAsyncResult) result = NULL;
 
-  fleet_container_runtime_remove (rt, id, force, NULL, on_done, &result);
+  fleet_container_runtime_remove_async (rt, id, force, NULL, on_done, &result);
   return fleet_container_runtime_remove_finish (rt, wait_for (&result), error);
 }
 
@@ -100,7 +100,7 @@ fleet_test_runtime_inspect (FleetContainerRuntime *rt, const char *id, GError **
 {
   g_autoptr(GAsyncResult) result = NULL;
 
-  fleet_container_runtime_inspect (rt, id, NULL, on_done, &result);
+  fleet_container_runtime_inspect_async (rt, id, NULL, on_done, &result);
   return fleet_container_runtime_inspect_finish (rt, wait_for (&result), error);
 }
 
@@ -109,7 +109,7 @@ fleet_test_runtime_list (FleetContainerRuntime *rt, const char *label, GError **
 {
   g_autoptr(GAsyncResult) result = NULL;
 
-  fleet_container_runtime_list (rt, label, NULL, on_done, &result);
+  fleet_container_runtime_list_async (rt, label, NULL, on_done, &result);
   return fleet_container_runtime_list_finish (rt, wait_for (&result), error);
 }
 
@@ -119,7 +119,7 @@ fleet_test_runtime_rename (FleetContainerRuntime *rt, const char *id, const char
 {
   g_autoptr(GAsyncResult) result = NULL;
 
-  fleet_container_runtime_rename (rt, id, new_name, NULL, on_done, &result);
+  fleet_container_runtime_rename_async (rt, id, new_name, NULL, on_done, &result);
   return fleet_container_runtime_rename_finish (rt, wait_for (&result), error);
 }
 
@@ -128,7 +128,7 @@ fleet_test_runtime_unpause (FleetContainerRuntime *rt, const char *id, GError **
 {
   g_autoptr(GAsyncResult) result = NULL;
 
-  fleet_container_runtime_unpause (rt, id, NULL, on_done, &result);
+  fleet_container_runtime_unpause_async (rt, id, NULL, on_done, &result);
   return fleet_container_runtime_unpause_finish (rt, wait_for (&result), error);
 }
 
@@ -140,7 +140,7 @@ fleet_test_runtime_network_ensure (FleetContainerRuntime *rt, const char *name,
 {
   g_autoptr(GAsyncResult) result = NULL;
 
-  fleet_container_runtime_network_ensure (rt, name, NULL, NULL, on_done, &result);
+  fleet_container_runtime_network_ensure_async (rt, name, NULL, NULL, on_done, &result);
   return fleet_container_runtime_network_ensure_finish (rt, wait_for (&result), out_dns_enabled,
                                                         error);
 }
@@ -153,7 +153,7 @@ fleet_test_runtime_network_connect (FleetContainerRuntime *rt, const char *netwo
   g_autoptr(GAsyncResult) result = NULL;
   const char *aliases[] = { alias, NULL };
 
-  fleet_container_runtime_network_connect (rt, network, id, aliases, NULL, on_done, &result);
+  fleet_container_runtime_network_connect_async (rt, network, id, aliases, NULL, on_done, &result);
   return fleet_container_runtime_network_connect_finish (rt, wait_for (&result), error);
 }
 
@@ -162,7 +162,7 @@ fleet_test_runtime_network_remove (FleetContainerRuntime *rt, const char *name, 
 {
   g_autoptr(GAsyncResult) result = NULL;
 
-  fleet_container_runtime_network_remove (rt, name, NULL, on_done, &result);
+  fleet_container_runtime_network_remove_async (rt, name, NULL, on_done, &result);
   return fleet_container_runtime_network_remove_finish (rt, wait_for (&result), error);
 }
 

@@ -9,16 +9,24 @@
  *            initialized, and every later start fails;
  *   removal  podman killed while it removes the old container: podman then
  *            lists it as "removing" and cannot stop, inspect or remove it
- *            the usual way (found by test-fault-loop.c).
+ *            the usual way (found by test-fault-loop.c);
+ *   storage-leftover
+ *            podman killed while it creates a container: the name is then
+ *            held by a container only podman's storage knows (found by
+ *            test-fault-loop.c under valgrind's timing).
  *
  * The moment is made certain rather than hit by chance: a runc that lingers
- * after a start, an old container with many files to delete.
+ * after a start, an old container with many files to delete, and what an
+ * interrupted create leaves made by buildah, whose working containers are
+ * exactly that.
  */
 #include "config.h"
 
 #include <glib/gstdio.h>
+#include <string.h>
 
 #include "fleet-fault-fixture.h"
+#include "fleet-test-processes.h"
 #include "fleet-test-utils.h"
 
 typedef FaultFixture Fixture;
@@ -202,11 +210,58 @@ test_podman_killed_mid_removal (Fixture *f, gconstpointer data)
   g_free (wait.id);
 }
 
+/* Podman killed mid-create. */
+
+/* The service's name held in podman's storage by a container podman does
+ * not list, as a create interrupted by a crash leaves it: fleetd (started
+ * again after the crash) clears the name and the service runs. */
+static void
+test_storage_leftover (Fixture *f, gconstpointer data)
+{
+  g_autofree char *v1 = fault_app_document (1, FAULT_SCRIPT_POLITE);
+  g_autofree char *v1_digest = fault_spec_digest (v1, "app", "web");
+  g_autofree char *external = NULL;
+  g_auto(GStrv) lines = NULL;
+  FaultServiceWait wait = { f, "app", "web", v1_digest, NULL };
+  g_autoptr(GError) error = NULL;
+
+  if (!f->ready)
+    return;
+  if (!fleet_podman_harness_hold_name (f->h, "app_web", "localhost/fleet-test:v1", &error))
+    {
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+      g_test_skip (error->message);
+      return;
+    }
+  fleet_fault_rig_write_document (f->rig, v1);
+  fleet_fault_rig_start_fleetd (f->rig);
+  if (!fleet_fault_wait_for (fault_service_is_running, &wait, 60))
+    {
+      g_autofree char *log = fleet_fault_rig_read_log (f->rig);
+
+      g_test_message ("fleetd's log:\n%s", log);
+      g_test_fail_printf ("the service does not run 60 s after fleetd started with its name "
+                          "held in podman's storage");
+      return;
+    }
+  /* Only the service's own container is left: podman lists it, storage
+   * has nothing more. */
+  fleet_podman_harness_podman (f->h, &external, &error, "ps", "--all", "--external",
+                               "--format", "{{.ID}} {{.Names}}", NULL);
+  g_assert_no_error (error);
+  lines = g_strsplit (g_strstrip (external), "\n", -1);
+  g_assert_cmpuint (g_strv_length (lines), ==, 1);
+  g_assert_cmpint (strncmp (lines[0], wait.id, 12), ==, 0);
+  g_assert_true (g_str_has_suffix (lines[0], " app_web"));
+  g_free (wait.id);
+}
+
 int
 main (int argc, char **argv)
 {
   static const FaultScenario mid_start = { "3", FAULT_NEEDS_PODMAN };
   static const FaultScenario mid_removal = { "removal", FAULT_NEEDS_PODMAN };
+  static const FaultScenario leftover = { "storage-leftover", FAULT_NEEDS_PODMAN };
   int ret;
 
   fleet_test_init (&argc, &argv);
@@ -214,10 +269,12 @@ main (int argc, char **argv)
               fault_fixture_setup, test_podman_killed_mid_start, fault_fixture_teardown);
   g_test_add ("/faults/removal/podman-killed-mid-removal", Fixture, &mid_removal,
               fault_fixture_setup, test_podman_killed_mid_removal, fault_fixture_teardown);
+  g_test_add ("/faults/storage-leftover/name-held-in-storage", Fixture, &leftover,
+              fault_fixture_setup, test_storage_leftover, fault_fixture_teardown);
 
-  fleet_fault_bus_start ();
+  g_assert_true (fleet_test_bus_start ());
   ret = g_test_run ();
-  fleet_fault_bus_stop ();
+  fleet_test_bus_stop ();
   fleet_fault_podman_shutdown ();
   fleet_podman_harness_shutdown ();
   return ret;

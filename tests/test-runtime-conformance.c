@@ -85,6 +85,37 @@ test_create_name_taken (ConfFixture *f, gconstpointer data)
   g_assert_cmpint (conf_state (f, id), ==, FLEET_CONTAINER_STATE_CREATED);
 }
 
+/* A name held by a container the runtime does not list (podman killed in
+ * the middle of a create leaves one in its storage): create reports it
+ * taken, inspect does not find it, and removing the name clears it. */
+static void
+test_create_name_held_unlisted (ConfFixture *f, gconstpointer data)
+{
+  FleetServiceSpec *spec = conf_spec (f, "signals", "SIGTERM", 10);
+  g_autoptr(GHashTable) labels = conf_labels ("conf", spec);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = NULL;
+  g_autoptr(FleetContainerInfo) info = NULL;
+  g_autoptr(GPtrArray) all = NULL;
+
+  if (!f->backend->hold_name (f, "conf_svc", spec->image))
+    return;
+  id = fleet_test_runtime_create (f->rt, "conf_svc", spec, labels, &error);
+  g_assert_null (id);
+  conf_assert_error (error, FLEET_ERROR_EXISTS);
+  g_clear_error (&error);
+  info = fleet_test_runtime_inspect (f->rt, "conf_svc", &error);
+  g_assert_null (info);
+  conf_assert_error (error, FLEET_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  all = conf_list (f, NULL);
+  g_assert_cmpuint (all->len, ==, 0);
+
+  g_assert_true (fleet_test_runtime_remove (f->rt, "conf_svc", TRUE, &error));
+  g_assert_no_error (error);
+  g_free (conf_create (f, "conf_svc", spec, "conf"));
+}
+
 static void
 test_create_missing_image (ConfFixture *f, gconstpointer data)
 {
@@ -617,6 +648,7 @@ static const struct
   { "pull/missing", test_pull_missing },
   { "create/reports", test_create_reports },
   { "create/name-taken", test_create_name_taken },
+  { "create/name-held-unlisted", test_create_name_held_unlisted },
   { "create/missing-image", test_create_missing_image },
   { "inspect/missing", test_inspect_missing },
   { "start/runs", test_start_runs },
@@ -648,6 +680,9 @@ static const struct
   { "network/connect-running", test_network_connect_running },
   { "network/connect-missing", test_network_connect_missing },
   { "network/create-on", test_network_create_on },
+  { "healthcheck/passes", conf_test_healthcheck_passes },
+  { "healthcheck/fails", conf_test_healthcheck_fails },
+  { "healthcheck/not-running", conf_test_healthcheck_not_running },
 };
 
 /* A case for a backend; run only when the backend's runtime is there (the

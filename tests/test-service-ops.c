@@ -115,6 +115,27 @@ test_start_removes_leftover (Fixture *f, gconstpointer data)
   g_assert_null (fleet_fake_runtime_lookup (f->fake, leftover));
 }
 
+/* A name held by a container the runtime does not list (podman killed in
+ * the middle of a create) is cleared, and the service created: without
+ * that, every create of the service failed and it stayed down for good. */
+static void
+test_start_clears_unlisted_name (Fixture *f, gconstpointer data)
+{
+  g_autofree char *id = NULL;
+  g_autofree char *start = NULL;
+
+  fleet_fake_runtime_hold_name (f->fake, "hello_web");
+  id = start_ok (f);
+  start = g_strdup_printf ("start %s", id);
+  {
+    const char *expected[] = { "create hello_web localhost/hello:v1", "inspect hello_web",
+                               "remove hello_web force", "create hello_web localhost/hello:v1",
+                               start, NULL };
+    assert_calls (f, expected);
+  }
+  g_assert_cmpstr (fleet_fake_runtime_lookup (f->fake, "hello_web")->id, ==, id);
+}
+
 /* A container fleet does not manage holding the name is never touched. */
 static void
 test_start_refuses_stranger (Fixture *f, gconstpointer data)
@@ -271,6 +292,7 @@ main (int argc, char **argv)
 #define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_setup, func, fixture_teardown)
   ADD ("/service-ops/start/names-and-labels", test_start_names_and_labels);
   ADD ("/service-ops/start/removes-leftover", test_start_removes_leftover);
+  ADD ("/service-ops/start/clears-unlisted-name", test_start_clears_unlisted_name);
   ADD ("/service-ops/start/refuses-stranger", test_start_refuses_stranger);
   ADD ("/service-ops/start/failure-removes", test_start_failure_removes);
   ADD ("/service-ops/stop", test_stop);

@@ -501,6 +501,54 @@ test_rotation (Fixture *f, gconstpointer data)
   d3 = assert_accepted (only_b, by_b, NULL, key_b);
 }
 
+/* The same verifier, its directory read again: a key removed is no longer
+ * trusted, one added is; a reading that finds nothing new says so, and a
+ * directory that cannot be listed keeps the keys of the last reading. */
+static void
+test_reload_keys (Fixture *f, gconstpointer data)
+{
+  g_autoptr(FleetDocumentVerifier) verifier = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *json = make_document (1, "");
+  g_autofree char *by_a = NULL;
+  g_autofree char *by_b = NULL;
+  g_autofree char *a_pub = NULL;
+  g_autoptr(FleetDocument) d1 = NULL;
+  g_autoptr(FleetDocument) d2 = NULL;
+  gboolean changed = FALSE;
+
+  if (!have_keys ())
+    return;
+  fleet_test_key_install (key_a, f->trusted);
+  verifier = new_verifier (f, FLEET_SIGNATURE_POLICY_AUTO);
+  by_a = fleet_test_sign_text (key_a, json);
+  by_b = fleet_test_sign_text (key_b, json);
+  assert_refused (verifier, by_b, -1, NULL, FLEET_ERROR_BAD_SIGNATURE, "not trusted");
+
+  fleet_test_key_install (key_b, f->trusted);
+  a_pub = g_build_filename (f->trusted, "a.pub", NULL);
+  g_assert_cmpint (g_unlink (a_pub), ==, 0);
+  g_assert_true (fleet_document_verifier_reload_keys (verifier, &changed, &error));
+  g_assert_no_error (error);
+  g_assert_true (changed);
+  g_assert_cmpuint (fleet_document_verifier_get_n_keys (verifier), ==, 1);
+  assert_refused (verifier, by_a, -1, NULL, FLEET_ERROR_BAD_SIGNATURE, "not trusted");
+  d1 = assert_accepted (verifier, by_b, NULL, key_b);
+
+  g_assert_true (fleet_document_verifier_reload_keys (verifier, &changed, &error));
+  g_assert_false (changed);
+
+  /* A file where the directory was: it cannot be listed. */
+  fleet_test_rm_rf (f->trusted);
+  g_file_set_contents (f->trusted, "not a directory", -1, &error);
+  g_assert_no_error (error);
+  g_assert_false (fleet_document_verifier_reload_keys (verifier, &changed, &error));
+  g_assert_nonnull (error);
+  g_clear_error (&error);
+  g_assert_cmpuint (fleet_document_verifier_get_n_keys (verifier), ==, 1);
+  d2 = assert_accepted (verifier, by_b, NULL, key_b);
+}
+
 /* The policy. */
 
 static void
@@ -678,6 +726,7 @@ main (int argc, char **argv)
   ADD ("/signature/clock-not-before-build", test_clock_not_before_build);
   ADD ("/signature/replay", test_replay);
   ADD ("/signature/rotation", test_rotation);
+  ADD ("/signature/reload-keys", test_reload_keys);
   ADD ("/signature/unsigned", test_unsigned);
   ADD ("/signature/bad-key-file", test_bad_key_file);
   ADD ("/signature/expires-before-issued", test_expires_before_issued);
