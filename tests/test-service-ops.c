@@ -128,9 +128,13 @@ test_start_clears_unlisted_name (Fixture *f, gconstpointer data)
   id = start_ok (f);
   start = g_strdup_printf ("start %s", id);
   {
-    const char *expected[] = { "create hello_web localhost/hello:v1", "inspect hello_web",
-                               "remove hello_web force", "create hello_web localhost/hello:v1",
-                               start, NULL };
+    const char *expected[] = { "network-ensure fleet-hello",
+                               "create hello_web localhost/hello:v1",
+                               "inspect hello_web",
+                               "remove hello_web force",
+                               "create hello_web localhost/hello:v1",
+                               start,
+                               NULL };
     assert_calls (f, expected);
   }
   g_assert_cmpstr (fleet_fake_runtime_lookup (f->fake, "hello_web")->id, ==, id);
