@@ -292,9 +292,12 @@ test_name_resolution (Fixture *f, gconstpointer data)
   g_assert_true (on_network (inspect (f, web, &a), "fleet-spec"));
   g_assert_false (json_object_has_member (member_object (inspect (f, gw, &b), "NetworkSettings"),
                                           "fleet-spec"));
-  found = exec_in (f, web, "timeout 10 nslookup db | sed -n 's/^Address: //p'");
+  /* aardvark-dns learns of a container a moment after it started */
+  found = exec_in (f, web, "for i in $(seq 20); do timeout 10 nslookup db >/dev/null && break; "
+                           "sleep 0.5; done; timeout 10 nslookup db | sed -n 's/^Address: //p'");
   g_assert_cmpstr (found, !=, "");
-  reached = exec_in (f, db, "timeout 10 ping -c1 -W5 web >/dev/null && echo reached");
+  reached = exec_in (f, db, "for i in $(seq 20); do timeout 10 ping -c1 -W5 web >/dev/null "
+                            "&& echo reached && break; sleep 0.5; done; true");
   g_assert_cmpstr (reached, ==, "reached\n");
 }
 
