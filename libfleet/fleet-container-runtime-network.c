@@ -75,6 +75,35 @@ fleet_container_runtime_network_connect_finish (FleetContainerRuntime *self,
   return IFACE (self)->network_connect_finish (self, result, error);
 }
 
+/**
+ * fleet_container_runtime_create_on_network_async: (virtual create_on_network)
+ * @name: the container's name
+ * @spec: what to run
+ * @labels: (nullable) (element-type utf8 utf8): the labels it carries
+ * @network: the network it is on
+ * @aliases: (nullable) (array zero-terminated=1): more names it is known by there
+ *
+ * Finish with fleet_container_runtime_create_finish().
+ */
+void
+fleet_container_runtime_create_on_network_async (FleetContainerRuntime *self, const char *name,
+                                                 FleetServiceSpec *spec, GHashTable *labels,
+                                                 const char *network,
+                                                 const char *const *aliases,
+                                                 GCancellable *cancellable,
+                                                 GAsyncReadyCallback callback,
+                                                 gpointer user_data)
+{
+  g_return_if_fail (FLEET_IS_CONTAINER_RUNTIME (self));
+  g_return_if_fail (name != NULL && *name != '\0');
+  g_return_if_fail (spec != NULL);
+  g_return_if_fail (network != NULL && *network != '\0');
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  IFACE (self)->create_on_network (self, name, spec, labels, network, aliases, cancellable,
+                                   callback, user_data);
+}
+
 void
 fleet_container_runtime_network_remove_async (FleetContainerRuntime *self, const char *name,
                                         GCancellable *cancellable, GAsyncReadyCallback callback,

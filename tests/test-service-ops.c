@@ -84,10 +84,9 @@ test_start_names_and_labels (Fixture *f, gconstpointer data)
 {
   g_autofree char *id = start_ok (f);
   g_autofree char *start = g_strdup_printf ("start %s", id);
-  g_autofree char *join = g_strdup_printf ("network-connect fleet-hello %s", id);
   FleetContainerInfo *info = fleet_fake_runtime_lookup (f->fake, id);
-  const char *expected[] = { "create hello_web localhost/hello:v1", "network-ensure fleet-hello",
-                             join, start, NULL };
+  const char *expected[] = { "network-ensure fleet-hello", "create hello_web localhost/hello:v1",
+                             start, NULL };
 
   assert_calls (f, expected);
   g_assert_cmpstr (info->name, ==, "hello_web");
@@ -108,10 +107,9 @@ test_start_removes_leftover (Fixture *f, gconstpointer data)
   g_autofree char *stop = g_strdup_printf ("stop %s SIGTERM 30", leftover);
   g_autofree char *remove = g_strdup_printf ("remove %s", leftover);
   g_autofree char *start = g_strdup_printf ("start %s", id);
-  g_autofree char *join = g_strdup_printf ("network-connect fleet-hello %s", id);
-  const char *expected[] = { "create hello_web localhost/hello:v1", "inspect hello_web", stop,
-                             remove, "create hello_web localhost/hello:v1",
-                             "network-ensure fleet-hello", join, start, NULL };
+  const char *expected[] = { "network-ensure fleet-hello", "create hello_web localhost/hello:v1",
+                             "inspect hello_web", stop, remove,
+                             "create hello_web localhost/hello:v1", start, NULL };
 
   assert_calls (f, expected);
   g_assert_null (fleet_fake_runtime_lookup (f->fake, leftover));
@@ -125,16 +123,18 @@ test_start_clears_unlisted_name (Fixture *f, gconstpointer data)
 {
   g_autofree char *id = NULL;
   g_autofree char *start = NULL;
-  g_autofree char *connect = NULL;
 
   fleet_fake_runtime_hold_name (f->fake, "hello_web");
   id = start_ok (f);
   start = g_strdup_printf ("start %s", id);
-  connect = g_strdup_printf ("network-connect fleet-hello %s", id);
   {
-    const char *expected[] = { "create hello_web localhost/hello:v1", "inspect hello_web",
-                               "remove hello_web force", "create hello_web localhost/hello:v1",
-                               "network-ensure fleet-hello", connect, start, NULL };
+    const char *expected[] = { "network-ensure fleet-hello",
+                               "create hello_web localhost/hello:v1",
+                               "inspect hello_web",
+                               "remove hello_web force",
+                               "create hello_web localhost/hello:v1",
+                               start,
+                               NULL };
     assert_calls (f, expected);
   }
   g_assert_cmpstr (fleet_fake_runtime_lookup (f->fake, "hello_web")->id, ==, id);
@@ -148,7 +148,8 @@ test_start_refuses_stranger (Fixture *f, gconstpointer data)
       f->fake, "hello_web", "localhost/other:v1", NULL, NULL, NULL, TRUE);
   g_autoptr(GError) error = NULL;
   g_autofree char *id = fleet_test_service_start (f->rt, f->spec, &error);
-  const char *expected[] = { "create hello_web localhost/hello:v1", "inspect hello_web", NULL };
+  const char *expected[] = { "network-ensure fleet-hello", "create hello_web localhost/hello:v1",
+                             "inspect hello_web", NULL };
 
   g_assert_null (id);
   g_assert_error (error, FLEET_ERROR, FLEET_ERROR_START_FAILED);
@@ -285,16 +286,14 @@ test_liveness_replaces_unstartable (Fixture *f, gconstpointer data)
   g_autofree char *remove = g_strdup_printf ("remove %s force", stuck);
   g_autofree char *now = NULL;
   g_autofree char *start_new = NULL;
-  g_autofree char *join = NULL;
 
   fleet_fake_runtime_lookup (f->fake, stuck)->state = FLEET_CONTAINER_STATE_CREATED;
   fleet_fake_runtime_set_start_fails (f->fake, "localhost/hello:stuck", TRUE);
   now = ensure (f, stuck, FLEET_LIVENESS_RECREATED);
   start_new = g_strdup_printf ("start %s", now);
-  join = g_strdup_printf ("network-connect fleet-hello %s", now);
   {
-    const char *expected[] = { inspect, start, remove, "create hello_web localhost/hello:v1",
-                               "network-ensure fleet-hello", join, start_new, NULL };
+    const char *expected[] = { inspect, start, remove, "network-ensure fleet-hello",
+                               "create hello_web localhost/hello:v1", start_new, NULL };
     assert_calls (f, expected);
   }
   g_assert_null (fleet_fake_runtime_lookup (f->fake, stuck));
