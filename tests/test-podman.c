@@ -522,6 +522,8 @@ test_service_stop (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   g_assert_cmpint (state_of (f, id), ==, FLEET_CONTAINER_STATE_UNKNOWN);
   marker = read_marker (f);
+  if (!g_str_equal (marker, "v1 TERM\n"))
+    g_test_message ("the container exited with %d", fleet_podman_harness_exit_code (f->h, id));
   g_assert_cmpstr (marker, ==, "v1 TERM\n");
   g_assert_true (fleet_test_service_stop (RT (f), NO_SUCH_ID, &error));
   g_assert_no_error (error);
