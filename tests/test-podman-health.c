@@ -215,8 +215,9 @@ static void
 test_start_first_healthy (Fixture *f, gconstpointer data)
 {
   g_autofree char *check1 = file_check ("ok-v1", ",\"start_period\":\"1m\"");
+  g_autofree char *check2_only = file_check ("ok-v2", ",\"start_period\":\"1m\"");
   g_autofree char *check2 = g_strdup_printf ("%s,\"update_config\":{\"order\":\"start-first\"}",
-                                             file_check ("ok-v2", ",\"start_period\":\"1m\""));
+                                             check2_only);
   g_autoptr(FleetDocument) v1 = NULL;
   g_autoptr(FleetDocument) v2 = NULL;
   g_autofree char *old_id = NULL;
@@ -254,8 +255,9 @@ static void
 test_start_first_never_healthy (Fixture *f, gconstpointer data)
 {
   g_autofree char *check1 = file_check ("ok-v1", "");
+  g_autofree char *check2_only = file_check ("ok-v2", "");
   g_autofree char *check2 = g_strdup_printf ("%s,\"update_config\":{\"order\":\"start-first\"}",
-                                             file_check ("ok-v2", ""));
+                                             check2_only);
   g_autoptr(FleetDocument) v1 = NULL;
   g_autoptr(FleetDocument) v2 = NULL;
   g_autofree char *old_id = NULL;
