@@ -16,6 +16,8 @@
  */
 #include "config.h"
 
+#include <string.h>
+
 #include "fleet-health-monitor-private.h"
 #include "fleet-util-private.h"
 
@@ -153,6 +155,31 @@ count_result (Watch *watch, gboolean passed)
     set_status (watch, FLEET_HEALTH_UNHEALTHY);
 }
 
+/* What the status shows of a check's output: its first line, cut short. */
+#define MAX_OUTPUT_BYTES 256
+
+static char *
+one_line (char *output)
+{
+  char *end;
+
+  if (output == NULL)
+    return NULL;
+  g_strstrip (output);
+  end = strchr (output, '\n');
+  if (end != NULL)
+    *end = '\0';
+  if (strlen (output) > MAX_OUTPUT_BYTES)
+    {
+      end = output + MAX_OUTPUT_BYTES;
+      /* not inside a UTF-8 sequence */
+      while (end > output && ((guchar) *end & 0xc0) == 0x80)
+        end--;
+      *end = '\0';
+    }
+  return output;
+}
+
 static void
 on_checked (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -182,7 +209,7 @@ on_checked (GObject *source, GAsyncResult *result, gpointer user_data)
   if (ran)
     {
       g_free (watch->output);
-      watch->output = g_steal_pointer (&output);
+      watch->output = one_line (g_steal_pointer (&output));
       count_result (watch, passed);
     }
   if (watch->monitor != NULL)

@@ -5,7 +5,8 @@
  * with an interval of 0: podman then sets up none of its systemd timers,
  * which silently never fire where there is no systemd, and fleetd runs
  * each check itself through podman's "run healthcheck" endpoint on its own
- * timers.  HTTP and TCP probes are fleetd's (fleet-probe.c), sent to the
+ * timers; with a retry count of 1, so that the status podman answers is
+ * the result of the check just run.  HTTP and TCP probes are fleetd's (fleet-probe.c), sent to the
  * container's address as podman's inspect reports it: its first network's
  * address, or the loopback address for a container on the host's network.
  */
@@ -47,8 +48,10 @@ _fleet_podman_add_healthconfig (JsonBuilder *builder, FleetServiceSpec *spec)
       json_builder_add_int_value (builder, 0);
       json_builder_set_member_name (builder, "Timeout");
       json_builder_add_int_value (builder, check->timeout_msecs * NSECS_PER_MSEC);
+      /* fleetd counts the failures: podman is to report each one, so
+       * that the status it answers is the last check's result */
       json_builder_set_member_name (builder, "Retries");
-      json_builder_add_int_value (builder, check->retries);
+      json_builder_add_int_value (builder, 1);
     }
   json_builder_end_object (builder);
 }
