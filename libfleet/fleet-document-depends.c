@@ -75,9 +75,8 @@ parse_condition (FleetParseContext *ctx, const FleetJsonValue *value,
   else if (g_str_equal (s, "service_completed_successfully"))
     *out = FLEET_DEPENDENCY_SERVICE_COMPLETED_SUCCESSFULLY;
   else if (g_str_equal (s, "service_healthy"))
-    return invalid (error, path, "\"service_healthy\" needs a health check, which fleet does "
-                    "not support yet (expected \"service_started\" or "
-                    "\"service_completed_successfully\")");
+    return invalid (error, path, "\"service_healthy\" is not supported yet (expected "
+                    "\"service_started\" or \"service_completed_successfully\")");
   else
     return invalid (error, path, "unknown condition \"%s\" (expected \"service_started\" or "
                     "\"service_completed_successfully\")", s);

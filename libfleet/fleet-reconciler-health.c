@@ -109,7 +109,9 @@ fleet_reconciler_sync_health (FleetPass *pass)
           const FleetServiceRecord *record =
             fleet_state_lookup_service (self->state, deployment->name, spec->name);
 
-          if (!fleet_healthcheck_is_active (spec->healthcheck))
+          /* a job that ran to completion has nothing left to check */
+          if (!fleet_healthcheck_is_active (spec->healthcheck)
+              || (record != NULL && record->completed))
             continue;
           if (fleet_service_record_is_converged (record, spec)
               && !g_hash_table_contains (pass->unhealthy, record->container_id))
@@ -124,12 +126,15 @@ fleet_reconciler_sync_health (FleetPass *pass)
 }
 
 /* Whether @container_id counts as up for its deployment's phase: it has no
- * check, or its check passes. */
+ * check, it is a job that ran to completion, or its check passes. */
 gboolean
 fleet_reconciler_is_healthy (FleetReconciler *self, FleetServiceSpec *spec,
                              const char *container_id)
 {
-  if (!fleet_healthcheck_is_active (spec->healthcheck))
+  const FleetServiceRecord *record = fleet_state_lookup_service (self->state, spec->deployment,
+                                                                 spec->name);
+
+  if (!fleet_healthcheck_is_active (spec->healthcheck) || (record != NULL && record->completed))
     return TRUE;
   return self->health != NULL
          && fleet_health_monitor_get (self->health, container_id, NULL) == FLEET_HEALTH_HEALTHY;

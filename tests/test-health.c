@@ -209,6 +209,21 @@ test_start_period (Fixture *f, gconstpointer data)
   wait_until (f, is_running, "Running");
 }
 
+/* A job with a check that ran to completion is done, not unhealthy. */
+static void
+test_completed_job (Fixture *f, gconstpointer data)
+{
+  g_autoptr(FleetDocument) doc = fleet_test_document (
+    SVC ("{\"name\":\"job\",\"image\":\"job:1\",\"restart\":\"no\",\"healthcheck\":"
+         "{\"tcp\":{\"port\":80},\"interval\":\"1s\"}}"));
+
+  fleet_fake_runtime_set_exit_code (f->runtime, "job:1", 0);
+  fleet_test_apply_ok (f->reconciler, doc);
+  fleet_test_tick (f->reconciler, NULL, NULL);
+  wait_until (f, is_running, "Running");
+  g_assert_null (fleet_reconciler_get_service_health (f->reconciler, "hello", "job", NULL));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -221,6 +236,7 @@ main (int argc, char **argv)
   ADD ("/health/unhealthy-reported-only", test_unhealthy_reported_only);
   ADD ("/health/hanging-check-cut", test_hanging_check_cut);
   ADD ("/health/start-period", test_start_period);
+  ADD ("/health/completed-job", test_completed_job);
 #undef ADD
 
   return g_test_run ();
