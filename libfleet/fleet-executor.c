@@ -398,6 +398,7 @@ static const struct
   { FLEET_PLAN_REPLACE, run_replace, TRUE },
   { FLEET_PLAN_ENSURE_RUNNING, run_ensure_running, FALSE },
   { FLEET_PLAN_AWAIT_COMPLETION, run_await_completion, TRUE },
+  { FLEET_PLAN_AWAIT_HEALTHY, fleet_executor_run_await_healthy, TRUE },
   { FLEET_PLAN_UNCHANGED, NULL, FALSE },
 };
 

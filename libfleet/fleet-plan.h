@@ -24,6 +24,8 @@ G_BEGIN_DECLS
  *   missing one
  * @FLEET_PLAN_AWAIT_COMPLETION: wait until the job just started has exited 0, before
  *   the services that depend on its completion start
+ * @FLEET_PLAN_AWAIT_HEALTHY: wait until the service just started is healthy, before
+ *   the services that depend on its health start
  * @FLEET_PLAN_UNCHANGED: nothing to do (listed only in dry runs)
  */
 typedef enum
@@ -35,6 +37,7 @@ typedef enum
   FLEET_PLAN_REPLACE,
   FLEET_PLAN_ENSURE_RUNNING,
   FLEET_PLAN_AWAIT_COMPLETION,
+  FLEET_PLAN_AWAIT_HEALTHY,
   FLEET_PLAN_UNCHANGED,
 } FleetPlanActionKind;
 

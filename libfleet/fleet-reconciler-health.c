@@ -140,9 +140,10 @@ fleet_reconciler_is_healthy (FleetReconciler *self, FleetServiceSpec *spec,
          && fleet_health_monitor_get (self->health, container_id, NULL) == FLEET_HEALTH_HEALTHY;
 }
 
-/* Check a start-first candidate from now on. */
+/* Check @container_id from now on (a start-first candidate, a service
+ * others wait for), until the next pass says otherwise. */
 void
-fleet_reconciler_watch_candidate (FleetReconciler *self, FleetServiceSpec *spec,
+fleet_reconciler_watch_container (FleetReconciler *self, FleetServiceSpec *spec,
                                   const char *container_id)
 {
   if (!self->stopping && fleet_healthcheck_is_active (spec->healthcheck))

@@ -299,7 +299,7 @@ on_candidate_started (GObject *source, GAsyncResult *result, gpointer user_data)
                           + (gint64) check->timeout_msecs * 1000
                       : 0)
                  + (gint64) action->spec->update_config.monitor_secs * G_USEC_PER_SEC;
-  fleet_reconciler_watch_candidate (self, action->spec, sf->candidate_id);
+  fleet_reconciler_watch_container (self, action->spec, sf->candidate_id);
   poll_candidate (sf);
 }
 

@@ -224,6 +224,43 @@ test_completed_job (Fixture *f, gconstpointer data)
   g_assert_null (fleet_reconciler_get_service_health (f->reconciler, "hello", "job", NULL));
 }
 
+#define WAITS_FOR_DB(check)                                                                \
+  SVC ("{\"name\":\"web\",\"image\":\"web:1\",\"depends_on\":{\"db\":{\"condition\":"          \
+       "\"service_healthy\"}}},{\"name\":\"db\",\"image\":\"db:1\",\"healthcheck\":{\"tcp\":"     \
+       "{\"port\":5432},\"interval\":\"1s\",\"retries\":2" check "}}")
+
+/* depends_on service_healthy: web starts only once db's check passes. */
+static void
+test_depends_on_healthy (Fixture *f, gconstpointer data)
+{
+  g_autoptr(FleetDocument) doc = fleet_test_document (WAITS_FOR_DB (",\"start_period\":\"1h\""));
+
+  fleet_fake_runtime_set_unhealthy (f->runtime, "db:1", "connection refused");
+  fleet_reconciler_apply_async (f->reconciler, doc, FLEET_APPLY_FLAGS_NONE, NULL, NULL, NULL);
+  while (fleet_fake_runtime_count_calls (f->runtime, "healthcheck") < 2)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_null (fleet_fake_runtime_lookup (f->runtime, "hello_web"));
+  fleet_fake_runtime_set_unhealthy (f->runtime, "db:1", NULL);
+  wait_until (f, is_running, "Running");
+  g_assert_nonnull (fleet_fake_runtime_lookup (f->runtime, "hello_web"));
+}
+
+/* One that never becomes healthy: Failed, and web is not started. */
+static void
+test_depends_on_never_healthy (Fixture *f, gconstpointer data)
+{
+  g_autoptr(FleetDocument) doc = fleet_test_document (
+    WAITS_FOR_DB (",\"on_unhealthy\":\"none\""));
+
+  fleet_reconciler_set_retry_backoff (f->reconciler, 600000, 600000);
+  fleet_fake_runtime_set_unhealthy (f->runtime, "db:1", "connection refused");
+  fleet_test_apply_ok (f->reconciler, doc);
+  wait_until (f, is_failed, "Failed");
+  g_assert_cmpstr (last_error_of (f), ==, "db did not become healthy: connection refused; the "
+                                          "services waiting for it were not started");
+  g_assert_null (fleet_fake_runtime_lookup (f->runtime, "hello_web"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -237,6 +274,8 @@ main (int argc, char **argv)
   ADD ("/health/hanging-check-cut", test_hanging_check_cut);
   ADD ("/health/start-period", test_start_period);
   ADD ("/health/completed-job", test_completed_job);
+  ADD ("/health/depends-on-healthy", test_depends_on_healthy);
+  ADD ("/health/depends-on-never-healthy", test_depends_on_never_healthy);
 #undef ADD
 
   return g_test_run ();
