@@ -261,6 +261,28 @@ test_depends_on_never_healthy (Fixture *f, gconstpointer data)
   g_assert_null (fleet_fake_runtime_lookup (f->runtime, "hello_web"));
 }
 
+/* A check that hangs holds up neither the main loop nor the other
+ * services' checks: b is found healthy while a's first check is still
+ * waiting for its 30 s timeout. */
+static void
+test_hanging_check_blocks_nothing (Fixture *f, gconstpointer data)
+{
+  g_autoptr(FleetDocument) doc = fleet_test_document (SVC (
+    "{\"name\":\"a\",\"image\":\"a:1\",\"healthcheck\":{\"tcp\":{\"port\":1},"
+    "\"interval\":\"1s\",\"timeout\":\"30s\"}},"
+    "{\"name\":\"b\",\"image\":\"b:1\",\"healthcheck\":{\"tcp\":{\"port\":1},"
+    "\"interval\":\"1s\"}}"));
+
+  fleet_fake_runtime_set_health_hangs (f->runtime, "a:1", TRUE);
+  fleet_test_apply_ok (f->reconciler, doc);
+  while (g_strcmp0 (fleet_reconciler_get_service_health (f->reconciler, "hello", "b", NULL),
+                    "healthy") != 0)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpstr (fleet_reconciler_get_service_health (f->reconciler, "hello", "a", NULL), ==,
+                   "starting");
+  g_assert_cmpint (phase_of (f), ==, FLEET_PHASE_PENDING);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -272,6 +294,7 @@ main (int argc, char **argv)
   ADD ("/health/unhealthy-restarted", test_unhealthy_restarted);
   ADD ("/health/unhealthy-reported-only", test_unhealthy_reported_only);
   ADD ("/health/hanging-check-cut", test_hanging_check_cut);
+  ADD ("/health/hanging-check-blocks-nothing", test_hanging_check_blocks_nothing);
   ADD ("/health/start-period", test_start_period);
   ADD ("/health/completed-job", test_completed_job);
   ADD ("/health/depends-on-healthy", test_depends_on_healthy);
