@@ -46,8 +46,10 @@ _fleet_podman_add_healthconfig (JsonBuilder *builder, FleetServiceSpec *spec)
     {
       json_builder_set_member_name (builder, "Interval");
       json_builder_add_int_value (builder, 0);
+      /* podman refuses less than a second; fleetd cuts the check at its
+       * own timeout anyway */
       json_builder_set_member_name (builder, "Timeout");
-      json_builder_add_int_value (builder, check->timeout_msecs * NSECS_PER_MSEC);
+      json_builder_add_int_value (builder, MAX (check->timeout_msecs, 1000) * NSECS_PER_MSEC);
       /* fleetd counts the failures: podman is to report each one, so
        * that the status it answers is the last check's result */
       json_builder_set_member_name (builder, "Retries");
