@@ -31,6 +31,7 @@ typedef struct
   char *output;
   guint failures;
   gint64 started_at;
+  gint64 healthy_since; /* monotonic, while healthy */
   guint timer_id;
   guint deadline_id;
   GCancellable *check; /* the check in flight, or NULL */
@@ -130,6 +131,7 @@ set_status (Watch *watch, FleetHealthStatus status)
   if (watch->status == status)
     return;
   watch->status = status;
+  watch->healthy_since = status == FLEET_HEALTH_HEALTHY ? g_get_monotonic_time () : 0;
   /* the callback may unwatch: keep the watch alive through it */
   watch_ref (watch);
   monitor->changed (watch->spec, watch->container_id, status, watch->output,
@@ -350,4 +352,13 @@ fleet_health_monitor_count_running (FleetHealthMonitor *monitor)
   while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &watch))
     n += watch->check != NULL;
   return n;
+}
+
+/* Since when @container_id has been healthy (monotonic), or 0. */
+gint64
+fleet_health_monitor_get_healthy_since (FleetHealthMonitor *monitor, const char *container_id)
+{
+  Watch *watch = container_id ? g_hash_table_lookup (monitor->watches, container_id) : NULL;
+
+  return watch && watch->status == FLEET_HEALTH_HEALTHY ? watch->healthy_since : 0;
 }

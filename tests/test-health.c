@@ -224,6 +224,22 @@ test_completed_job (Fixture *f, gconstpointer data)
   g_assert_null (fleet_reconciler_get_service_health (f->reconciler, "hello", "job", NULL));
 }
 
+/* update_config.monitor: Running only once healthy for that long. */
+static void
+test_monitor_period (Fixture *f, gconstpointer data)
+{
+  g_autoptr(FleetDocument) doc = fleet_test_document (
+    SVC ("{\"name\":\"web\",\"image\":\"img:v1\",\"healthcheck\":{\"tcp\":{\"port\":80},"
+         "\"interval\":\"1s\"},\"update_config\":{\"monitor\":\"3s\"}}"));
+
+  fleet_test_apply_ok (f->reconciler, doc);
+  while (g_strcmp0 (health_of (f, NULL), "healthy") != 0)
+    g_main_context_iteration (NULL, TRUE);
+  /* healthy, but not for 3 s yet */
+  g_assert_cmpint (phase_of (f), ==, FLEET_PHASE_PENDING);
+  wait_until (f, is_running, "Running after the monitor period");
+}
+
 #define WAITS_FOR_DB(check)                                                                \
   SVC ("{\"name\":\"web\",\"image\":\"web:1\",\"depends_on\":{\"db\":{\"condition\":"          \
        "\"service_healthy\"}}},{\"name\":\"db\",\"image\":\"db:1\",\"healthcheck\":{\"tcp\":"     \
@@ -297,6 +313,7 @@ main (int argc, char **argv)
   ADD ("/health/hanging-check-blocks-nothing", test_hanging_check_blocks_nothing);
   ADD ("/health/start-period", test_start_period);
   ADD ("/health/completed-job", test_completed_job);
+  ADD ("/health/monitor-period", test_monitor_period);
   ADD ("/health/depends-on-healthy", test_depends_on_healthy);
   ADD ("/health/depends-on-never-healthy", test_depends_on_never_healthy);
 #undef ADD
