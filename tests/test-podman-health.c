@@ -92,7 +92,8 @@ web_doc (Fixture *f, const char *tag, const char *extra)
 static char *
 file_check (const char *file, const char *more)
 {
-  return g_strdup_printf (",\"healthcheck\":{\"test\":[\"CMD-SHELL\",\"test -e /data/%s\"],"
+  return g_strdup_printf (",\"healthcheck\":{\"test\":[\"CMD-SHELL\",\"test -e /data/%s || "
+                          "{ echo no ok file; exit 1; }\"],"
                           "\"interval\":\"1s\",\"retries\":2,\"timeout\":\"5s\"%s}",
                           file, more);
 }
@@ -205,9 +206,10 @@ test_unhealthy_restarted (Fixture *f, gconstpointer data)
 
   touch (f, "ok", FALSE);
   wait_for_phase (f, FLEET_PHASE_FAILED, "Failed (unhealthy)");
-  g_assert_true (g_str_has_prefix (
+  /* with what the check printed */
+  g_assert_cmpstr (
     fleet_state_lookup_deployment (fleet_reconciler_get_state (f->reconciler), "hello")->last_error,
-    "web: unhealthy:"));
+    ==, "web: unhealthy: no ok file");
   /* podman saw it die and start again: the same container */
   deadline = g_timeout_add_seconds (90, on_deadline, "the restart");
   while (fleet_podman_harness_count_events (f->h, "start", "hello_web") < 2)
