@@ -164,14 +164,15 @@ append_dependencies (GString *out, JsonArray *depends_on)
       JsonNode *node = json_array_get_element (depends_on, i);
       JsonObject *dependency = JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
       const char *service = dependency ? member_string (dependency, "service") : NULL;
+      const char *condition = dependency ? member_string (dependency, "condition") : NULL;
 
       if (service == NULL)
         continue;
       g_string_append_printf (out, "%s%s%s", out->len == 0 ? "after " : ", ", service,
-                              g_strcmp0 (member_string (dependency, "condition"),
-                                         "service_completed_successfully") == 0
-                                  ? " (completed)"
-                                  : "");
+                              g_strcmp0 (condition, "service_completed_successfully") == 0
+                                ? " (completed)"
+                              : g_strcmp0 (condition, "service_healthy") == 0 ? " (healthy)"
+                                                                              : "");
     }
 }
 

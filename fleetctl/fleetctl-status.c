@@ -93,7 +93,7 @@ add_deployment_rows (FleetctlTable *table, const char *name, JsonObject *deploym
 
       if (with_health)
         fleetctl_table_add_row (table, name, l->data, phase, short_id,
-                                member_string (service, "image"), health ? health : "-",
+                                member_string (service, "image"), *health ? health : "-",
                                 last_error, NULL);
       else
         fleetctl_table_add_row (table, name, l->data, phase, short_id,
@@ -113,7 +113,7 @@ any_health (JsonObject *deployments)
       g_autoptr(GList) service_names = services ? json_object_get_members (services) : NULL;
 
       for (GList *m = service_names; m; m = m->next)
-        if (member_string (member_object (services, m->data), "health") != NULL)
+        if (*member_string (member_object (services, m->data), "health") != '\0')
           return TRUE;
     }
   return FALSE;

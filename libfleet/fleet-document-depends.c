@@ -75,12 +75,10 @@ parse_condition (FleetParseContext *ctx, const FleetJsonValue *value,
   else if (g_str_equal (s, "service_completed_successfully"))
     *out = FLEET_DEPENDENCY_SERVICE_COMPLETED_SUCCESSFULLY;
   else if (g_str_equal (s, "service_healthy"))
-    return invalid (error, path, "\"service_healthy\" needs a health check, which fleet does "
-                    "not support yet (expected \"service_started\" or "
-                    "\"service_completed_successfully\")");
+    *out = FLEET_DEPENDENCY_SERVICE_HEALTHY;
   else
-    return invalid (error, path, "unknown condition \"%s\" (expected \"service_started\" or "
-                    "\"service_completed_successfully\")", s);
+    return invalid (error, path, "unknown condition \"%s\" (expected \"service_started\", "
+                    "\"service_completed_successfully\" or \"service_healthy\")", s);
   return TRUE;
 }
 
@@ -195,6 +193,10 @@ check_targets (DependencyWalk *walk, guint i)
         rule = g_strdup_printf ("service \"%s\" is restarted always, so it never completes "
                                 "(give it \"restart\": \"no\" or \"on-failure\")",
                                 dependency->service);
+      else if (dependency->condition == FLEET_DEPENDENCY_SERVICE_HEALTHY
+               && !fleet_healthcheck_is_active (service_at (walk, target - 1)->healthcheck))
+        rule = g_strdup_printf ("service \"%s\" has no health check, so it never becomes "
+                                "healthy", dependency->service);
       if (rule != NULL)
         return dependency_invalid (walk, i, j, rule);
     }

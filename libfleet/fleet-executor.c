@@ -465,6 +465,7 @@ static const struct
   { FLEET_PLAN_AWAIT_COMPLETION, run_await_completion, TRUE },
   { FLEET_PLAN_JOIN_NETWORK, run_join_network, FALSE },
   { FLEET_PLAN_REMOVE_NETWORK, run_remove_network, TRUE },
+  { FLEET_PLAN_AWAIT_HEALTHY, fleet_executor_run_await_healthy, TRUE },
   { FLEET_PLAN_UNCHANGED, NULL, FALSE },
 };
 

@@ -47,6 +47,8 @@ void fleet_health_monitor_stop (FleetHealthMonitor *monitor);
 FleetHealthStatus fleet_health_monitor_get (FleetHealthMonitor *monitor,
                                             const char *container_id, const char **out_output);
 guint fleet_health_monitor_count_running (FleetHealthMonitor *monitor);
+gint64 fleet_health_monitor_get_healthy_since (FleetHealthMonitor *monitor,
+                                               const char *container_id);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (FleetHealthMonitor, fleet_health_monitor_free)
 

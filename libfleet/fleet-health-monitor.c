@@ -16,6 +16,8 @@
  */
 #include "config.h"
 
+#include <string.h>
+
 #include "fleet-health-monitor-private.h"
 #include "fleet-util-private.h"
 
@@ -29,6 +31,7 @@ typedef struct
   char *output;
   guint failures;
   gint64 started_at;
+  gint64 healthy_since; /* monotonic, while healthy */
   guint timer_id;
   guint deadline_id;
   GCancellable *check; /* the check in flight, or NULL */
@@ -128,6 +131,7 @@ set_status (Watch *watch, FleetHealthStatus status)
   if (watch->status == status)
     return;
   watch->status = status;
+  watch->healthy_since = status == FLEET_HEALTH_HEALTHY ? g_get_monotonic_time () : 0;
   /* the callback may unwatch: keep the watch alive through it */
   watch_ref (watch);
   monitor->changed (watch->spec, watch->container_id, status, watch->output,
@@ -151,6 +155,31 @@ count_result (Watch *watch, gboolean passed)
     return;
   if (++watch->failures >= check->retries)
     set_status (watch, FLEET_HEALTH_UNHEALTHY);
+}
+
+/* What the status shows of a check's output: its first line, cut short. */
+#define MAX_OUTPUT_BYTES 256
+
+static char *
+one_line (char *output)
+{
+  char *end;
+
+  if (output == NULL)
+    return NULL;
+  g_strstrip (output);
+  end = strchr (output, '\n');
+  if (end != NULL)
+    *end = '\0';
+  if (strlen (output) > MAX_OUTPUT_BYTES)
+    {
+      end = output + MAX_OUTPUT_BYTES;
+      /* not inside a UTF-8 sequence */
+      while (end > output && ((guchar) *end & 0xc0) == 0x80)
+        end--;
+      *end = '\0';
+    }
+  return output;
 }
 
 static void
@@ -182,7 +211,7 @@ on_checked (GObject *source, GAsyncResult *result, gpointer user_data)
   if (ran)
     {
       g_free (watch->output);
-      watch->output = g_steal_pointer (&output);
+      watch->output = one_line (g_steal_pointer (&output));
       count_result (watch, passed);
     }
   if (watch->monitor != NULL)
@@ -323,4 +352,13 @@ fleet_health_monitor_count_running (FleetHealthMonitor *monitor)
   while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &watch))
     n += watch->check != NULL;
   return n;
+}
+
+/* Since when @container_id has been healthy (monotonic), or 0. */
+gint64
+fleet_health_monitor_get_healthy_since (FleetHealthMonitor *monitor, const char *container_id)
+{
+  Watch *watch = container_id ? g_hash_table_lookup (monitor->watches, container_id) : NULL;
+
+  return watch && watch->status == FLEET_HEALTH_HEALTHY ? watch->healthy_since : 0;
 }

@@ -86,3 +86,23 @@ fleet_plan_append_health_text (GString *out, FleetServiceSpec *spec, gboolean re
   if (gate != NULL)
     g_string_append_printf (out, "; gate: %s", gate);
 }
+
+/* Whether a service among @selected waits for @service to be healthy. */
+gboolean
+fleet_plan_is_awaited_healthy (GPtrArray *selected, const char *service)
+{
+  for (guint i = 0; i < selected->len; i++)
+    {
+      FleetServiceSpec *spec = selected->pdata[i];
+
+      for (guint j = 0; j < spec->depends_on->len; j++)
+        {
+          FleetServiceDependency *dep = spec->depends_on->pdata[j];
+
+          if (dep->condition == FLEET_DEPENDENCY_SERVICE_HEALTHY
+              && g_str_equal (dep->service, service))
+            return TRUE;
+        }
+    }
+  return FALSE;
+}

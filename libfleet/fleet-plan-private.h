@@ -16,6 +16,7 @@ gboolean fleet_service_spec_is_job (FleetServiceSpec *spec);
 gboolean fleet_plan_job_completed (FleetServiceSpec *spec, FleetContainerInfo *info);
 
 /* fleet-plan-health.c */
+gboolean fleet_plan_is_awaited_healthy (GPtrArray *selected, const char *service);
 void fleet_plan_add_health_details (JsonBuilder *builder, FleetServiceSpec *spec,
                                     gboolean replace);
 void fleet_plan_append_health_text (GString *out, FleetServiceSpec *spec, gboolean replace);

@@ -206,6 +206,8 @@ plan_rollout (FleetPlan *plan, FleetDeploymentSpec *deployment,
         add_action (plan, FLEET_PLAN_START, deployment->name, spec->name, NULL, spec);
       if (fleet_plan_is_awaited (ordered, spec->name))
         add_action (plan, FLEET_PLAN_AWAIT_COMPLETION, deployment->name, spec->name, NULL, spec);
+      if (fleet_plan_is_awaited_healthy (ordered, spec->name))
+        add_action (plan, FLEET_PLAN_AWAIT_HEALTHY, deployment->name, spec->name, NULL, spec);
       g_hash_table_add (started, spec->name);
     }
   return started;
@@ -457,6 +459,8 @@ fleet_plan_action_kind_to_string (FleetPlanActionKind kind)
       return "join-network";
     case FLEET_PLAN_REMOVE_NETWORK:
       return "remove-network";
+    case FLEET_PLAN_AWAIT_HEALTHY:
+      return "await-healthy";
     case FLEET_PLAN_UNCHANGED:
     default:
       return "unchanged";
@@ -603,8 +607,10 @@ describe_details (FleetPlanAction *action)
       g_string_append_printf (out, "%s%s%s", i == 0 ? "; after " : ", ", dependency->service,
                               dependency->condition
                                       == FLEET_DEPENDENCY_SERVICE_COMPLETED_SUCCESSFULLY
-                                  ? " (completed)"
-                                  : "");
+                                ? " (completed)"
+                              : dependency->condition == FLEET_DEPENDENCY_SERVICE_HEALTHY
+                                ? " (healthy)"
+                                : "");
     }
   fleet_plan_append_health_text (out, action->spec, action->kind == FLEET_PLAN_REPLACE);
   if (out->len > 0)
@@ -675,6 +681,10 @@ fleet_plan_to_text (FleetPlan *plan)
           break;
         case FLEET_PLAN_REMOVE_NETWORK:
           g_string_append_printf (out, "remove    network fleet-%s\n", action->deployment);
+          break;
+        case FLEET_PLAN_AWAIT_HEALTHY:
+          g_string_append_printf (out, "await     %s/%s  (healthy)\n", action->deployment,
+                                  action->service);
           break;
         case FLEET_PLAN_UNCHANGED:
         default:

@@ -32,6 +32,8 @@ G_BEGIN_DECLS
  *   network (a container an earlier release created without one)
  * @FLEET_PLAN_REMOVE_NETWORK: remove the network of a dropped deployment, after its
  *   containers
+ * @FLEET_PLAN_AWAIT_HEALTHY: wait until the service just started is healthy, before
+ *   the services that depend on its health start
  * @FLEET_PLAN_UNCHANGED: nothing to do (listed only in dry runs)
  *
  * What an action of a plan does.
@@ -49,6 +51,7 @@ typedef enum
   FLEET_PLAN_AWAIT_COMPLETION,
   FLEET_PLAN_JOIN_NETWORK,
   FLEET_PLAN_REMOVE_NETWORK,
+  FLEET_PLAN_AWAIT_HEALTHY,
   FLEET_PLAN_UNCHANGED,
 } FleetPlanActionKind;
 

@@ -5,7 +5,8 @@
  * with an interval of 0: podman then sets up none of its systemd timers,
  * which silently never fire where there is no systemd, and fleetd runs
  * each check itself through podman's "run healthcheck" endpoint on its own
- * timers.  HTTP and TCP probes are fleetd's (fleet-probe.c), sent to the
+ * timers; with a retry count of 1, so that the status podman answers is
+ * the result of the check just run.  HTTP and TCP probes are fleetd's (fleet-probe.c), sent to the
  * container's address as podman's inspect reports it: its first network's
  * address, or the loopback address for a container on the host's network.
  */
@@ -45,16 +46,21 @@ _fleet_podman_add_healthconfig (JsonBuilder *builder, FleetServiceSpec *spec)
     {
       json_builder_set_member_name (builder, "Interval");
       json_builder_add_int_value (builder, 0);
+      /* podman refuses less than a second; fleetd cuts the check at its
+       * own timeout anyway */
       json_builder_set_member_name (builder, "Timeout");
-      json_builder_add_int_value (builder, check->timeout_msecs * NSECS_PER_MSEC);
+      json_builder_add_int_value (builder, MAX (check->timeout_msecs, 1000) * NSECS_PER_MSEC);
+      /* fleetd counts the failures: podman is to report each one, so
+       * that the status it answers is the last check's result */
       json_builder_set_member_name (builder, "Retries");
-      json_builder_add_int_value (builder, check->retries);
+      json_builder_add_int_value (builder, 1);
     }
   json_builder_end_object (builder);
 }
 
 typedef struct
 {
+  char *id;
   char *target;
   FleetHealthcheck check; /* a copy of what the probe needs */
   gboolean passed;
@@ -66,6 +72,7 @@ health_data_free (gpointer data)
 {
   HealthData *d = data;
 
+  g_free (d->id);
   g_free (d->target);
   g_free (d->check.path);
   g_free (d->output);
@@ -89,6 +96,28 @@ last_output (JsonObject *object)
     return NULL;
   output = _fleet_podman_json_get_string (json_node_get_object (last), "Output");
   return output ? g_strstrip (g_strdup (output)) : NULL;
+}
+
+/* The failed check's output from the container's health log. */
+static void
+on_log_inspected (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  HealthData *d = g_task_get_task_data (task);
+  g_autoptr(FleetPodmanResponse) response = _fleet_podman_runtime_receive (source, result, NULL);
+  JsonNode *json = response && _fleet_podman_response_is_success (response)
+                     ? _fleet_podman_response_get_json (response) : NULL;
+  JsonObject *inspect = json && JSON_NODE_HOLDS_OBJECT (json) ? json_node_get_object (json)
+                                                              : NULL;
+  JsonObject *state = _fleet_podman_json_get_object (inspect, "State");
+  JsonObject *health = _fleet_podman_json_get_object (state, "Health");
+
+  if (health == NULL)
+    health = _fleet_podman_json_get_object (state, "Healthcheck");
+  d->output = last_output (health);
+  if (d->output == NULL)
+    d->output = g_strdup ("unhealthy");
+  g_task_return_boolean (task, TRUE);
 }
 
 static void
@@ -130,6 +159,16 @@ on_exec_checked (GObject *source, GAsyncResult *result, gpointer user_data)
   status = _fleet_podman_json_get_string (object, "Status");
   d->passed = g_strcmp0 (status, "healthy") == 0;
   d->output = last_output (object);
+  if (d->output == NULL && !d->passed)
+    {
+      /* Podman 4 leaves the log out of this answer: a failed check's
+       * output, which says why, is read from the container's inspect. */
+      g_autofree char *path = _fleet_podman_container_path (d->id, "/json");
+
+      _fleet_podman_runtime_send (g_steal_pointer (&task), "GET", path, NULL,
+                                  FLEET_PODMAN_REQUEST_TIMEOUT_SECS, NULL, on_log_inspected);
+      return;
+    }
   if (d->output == NULL)
     d->output = g_strdup (status ? status : "");
   g_task_return_boolean (task, TRUE);
@@ -222,6 +261,7 @@ _fleet_podman_run_healthcheck (FleetContainerRuntime *runtime, const char *id,
   HealthData *d = g_new0 (HealthData, 1);
   g_autofree char *path = NULL;
 
+  d->id = g_strdup (id);
   d->target = _fleet_podman_describe (id);
   d->check = *check;
   d->check.test = NULL;

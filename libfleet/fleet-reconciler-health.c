@@ -109,7 +109,9 @@ fleet_reconciler_sync_health (FleetPass *pass)
           const FleetServiceRecord *record =
             fleet_state_lookup_service (self->state, deployment->name, spec->name);
 
-          if (!fleet_healthcheck_is_active (spec->healthcheck))
+          /* a job that ran to completion has nothing left to check */
+          if (!fleet_healthcheck_is_active (spec->healthcheck)
+              || (record != NULL && record->completed))
             continue;
           if (fleet_service_record_is_converged (record, spec)
               && !g_hash_table_contains (pass->unhealthy, record->container_id))
@@ -124,20 +126,34 @@ fleet_reconciler_sync_health (FleetPass *pass)
 }
 
 /* Whether @container_id counts as up for its deployment's phase: it has no
- * check, or its check passes. */
+ * check, it is a job that ran to completion, or it has passed its check
+ * and stayed healthy for update_config.monitor. */
 gboolean
 fleet_reconciler_is_healthy (FleetReconciler *self, FleetServiceSpec *spec,
                              const char *container_id)
 {
-  if (!fleet_healthcheck_is_active (spec->healthcheck))
+  const FleetServiceRecord *record = fleet_state_lookup_service (self->state, spec->deployment,
+                                                                 spec->name);
+
+  gint64 since, until;
+
+  if (!fleet_healthcheck_is_active (spec->healthcheck) || (record != NULL && record->completed))
     return TRUE;
-  return self->health != NULL
-         && fleet_health_monitor_get (self->health, container_id, NULL) == FLEET_HEALTH_HEALTHY;
+  since = self->health ? fleet_health_monitor_get_healthy_since (self->health, container_id) : 0;
+  if (since == 0)
+    return FALSE;
+  /* update_config.monitor: healthy for that long before it counts */
+  until = since + (gint64) spec->update_config.monitor_secs * G_USEC_PER_SEC;
+  if (g_get_monotonic_time () >= until)
+    return TRUE;
+  fleet_reconciler_note_wakeup (self, until);
+  return FALSE;
 }
 
-/* Check a start-first candidate from now on. */
+/* Check @container_id from now on (a start-first candidate, a service
+ * others wait for), until the next pass says otherwise. */
 void
-fleet_reconciler_watch_candidate (FleetReconciler *self, FleetServiceSpec *spec,
+fleet_reconciler_watch_container (FleetReconciler *self, FleetServiceSpec *spec,
                                   const char *container_id)
 {
   if (!self->stopping && fleet_healthcheck_is_active (spec->healthcheck))

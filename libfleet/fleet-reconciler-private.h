@@ -112,7 +112,7 @@ void fleet_reconciler_sync_health (FleetPass *pass);
 gboolean fleet_reconciler_is_healthy (FleetReconciler *self, FleetServiceSpec *spec,
                                       const char *container_id);
 void fleet_reconciler_stop_health (FleetReconciler *self);
-void fleet_reconciler_watch_candidate (FleetReconciler *self, FleetServiceSpec *spec,
+void fleet_reconciler_watch_container (FleetReconciler *self, FleetServiceSpec *spec,
                                        const char *container_id);
 const char *fleet_reconciler_get_health (FleetReconciler *self, const char *container_id,
                                          gboolean *out_healthy, gboolean *out_unhealthy);
@@ -127,6 +127,9 @@ void fleet_lane_continue (FleetLane *lane);
 
 /* fleet-start-first.c */
 void fleet_executor_run_start_first (FleetLane *lane, FleetPlanAction *action);
+
+/* fleet-await-healthy.c */
+void fleet_executor_run_await_healthy (FleetLane *lane, FleetPlanAction *action);
 gboolean fleet_executor_is_busy (FleetReconciler *self, const char *deployment);
 void fleet_lane_free (FleetLane *lane);
 

@@ -125,6 +125,8 @@ fleet_dependency_condition_to_string (FleetDependencyCondition condition)
 {
   if (condition == FLEET_DEPENDENCY_SERVICE_COMPLETED_SUCCESSFULLY)
     return "service_completed_successfully";
+  if (condition == FLEET_DEPENDENCY_SERVICE_HEALTHY)
+    return "service_healthy";
   return "service_started";
 }
 

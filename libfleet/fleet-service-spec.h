@@ -204,6 +204,7 @@ typedef struct
  * @FLEET_DEPENDENCY_SERVICE_STARTED: the dependency's container has started
  * @FLEET_DEPENDENCY_SERVICE_COMPLETED_SUCCESSFULLY: the dependency ran to completion
  *   and exited 0
+ * @FLEET_DEPENDENCY_SERVICE_HEALTHY: the dependency's container passed its health check
  *
  * When a service that another depends on counts as ready.
  *
@@ -213,6 +214,7 @@ typedef enum
 {
   FLEET_DEPENDENCY_SERVICE_STARTED,
   FLEET_DEPENDENCY_SERVICE_COMPLETED_SUCCESSFULLY,
+  FLEET_DEPENDENCY_SERVICE_HEALTHY,
 } FleetDependencyCondition;
 
 /**

@@ -5,7 +5,10 @@
  *
  *   1. The candidate is recorded (its digest; no id yet) and persisted
  *      BEFORE it is created, under a name no service's container can have
- *      ("<deployment>_<service>_next": service containers have one "_").
+ *      ("<deployment>_<service>_<12 hex digits of its digest>": service
+ *      containers have one "_"), and that differs from version to version,
+ *      so that a container promoted but not renamed is never taken for a
+ *      leftover by the next replacement.
  *   2. It is created and started, and its id recorded and persisted.
  *   3. The lane waits until it is healthy (within start_period + retries x
  *      interval + timeout) and has stayed so for `monitor`; without a
@@ -23,6 +26,8 @@
  * service ends with one container, the new version.
  */
 #include "config.h"
+
+#include <string.h>
 
 #include "fleet-reconciler-private.h"
 #include "fleet-service-ops.h"
@@ -299,7 +304,7 @@ on_candidate_started (GObject *source, GAsyncResult *result, gpointer user_data)
                           + (gint64) check->timeout_msecs * 1000
                       : 0)
                  + (gint64) action->spec->update_config.monitor_secs * G_USEC_PER_SEC;
-  fleet_reconciler_watch_candidate (self, action->spec, sf->candidate_id);
+  fleet_reconciler_watch_container (self, action->spec, sf->candidate_id);
   poll_candidate (sf);
 }
 
@@ -309,7 +314,10 @@ create_candidate (StartFirst *sf)
 {
   FleetReconciler *self = reconciler_of (sf);
   FleetPlanAction *action = sf->action;
-  g_autofree char *name = g_strdup_printf ("%s_%s_next", action->deployment, action->service);
+  const char *digest = action->spec->digest;
+  g_autofree char *name = g_strdup_printf ("%s_%s_%.12s", action->deployment, action->service,
+                                           g_str_has_prefix (digest, "sha256:")
+                                             ? digest + strlen ("sha256:") : digest);
 
   fleet_state_record_candidate (self->state, action->deployment, action->service, NULL,
                                 action->spec->digest);

@@ -4,7 +4,8 @@
  *
  * A check that fails is one whose command exits 1 in the container
  * (podman), or, to the fake, one of an image set to fail its checks: the
- * fake knows nothing of what runs inside.
+ * fake knows nothing of what runs inside.  The checks' timeout is below
+ * the second podman accepts: the runtime must still create them.
  */
 #include "config.h"
 
@@ -17,7 +18,7 @@ checked_spec (ConfFixture *f, const char *test)
   g_autofree char *json = g_strdup_printf (
       "{\"deployments\":{\"conf\":{\"type\":\"PodmanV0\",\"data\":{\"services\":[{\"name\":"
       "\"svc\",\"image\":\"localhost/fleet-test:signals\",\"healthcheck\":{\"test\":%s,"
-      "\"timeout\":\"10s\"}}]}}}}",
+      "\"timeout\":\"500ms\"}}]}}}}",
       test);
   FleetDocument *document = fleet_test_document (json);
 

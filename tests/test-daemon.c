@@ -180,6 +180,34 @@ test_status (Fixture *f, gconstpointer data)
   g_assert_cmpint (stop_fleetd (f), ==, 0);
 }
 
+/* A service with a health check: Running once healthy, and its health in
+ * fleetctl status, as a column and in the JSON. */
+static void
+test_status_health (Fixture *f, gconstpointer data)
+{
+  g_autoptr(JsonNode) status = NULL;
+  g_autofree char *out = NULL;
+  JsonObject *web;
+
+  write_file (f->doc_path,
+              "{\"generation\":1,\"deployments\":{\"hello\":{\"type\":\"PodmanV0\",\"data\":{"
+              "\"services\":[{\"name\":\"web\",\"image\":\"localhost/hello:v1\",\"healthcheck\":"
+              "{\"tcp\":{\"port\":8080},\"interval\":\"1s\"}}]}}}}");
+  start_fleetd (f, NULL, NULL);
+  status = wait_for_status ("Running", 1);
+  web = json_object_get_object_member (
+    json_object_get_object_member (
+      json_object_get_object_member (
+        json_object_get_object_member (json_node_get_object (status), "deployments"), "hello"),
+      "services"),
+    "web");
+  g_assert_cmpstr (json_object_get_string_member (web, "health"), ==, "healthy");
+  g_assert_cmpint (fleetctl (FALSE, &out, NULL, "status", NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "IMAGE               HEALTH   LAST ERROR\n"));
+  g_assert_nonnull (strstr (out, "localhost/hello:v1  healthy  -\n"));
+  g_assert_cmpint (stop_fleetd (f), ==, 0);
+}
+
 static void
 test_plan (Fixture *f, gconstpointer data)
 {
@@ -359,6 +387,7 @@ main (int argc, char **argv)
   ADD ("/daemon/bad-settings", test_bad_settings);
   g_test_add_func ("/daemon/version", test_version);
   ADD ("/daemon/fleetctl/status", test_status);
+  ADD ("/daemon/fleetctl/status-health", test_status_health);
   ADD ("/daemon/fleetctl/plan", test_plan);
   ADD ("/daemon/fleetctl/reconcile", test_reconcile);
   ADD ("/daemon/fleetctl/not-root", test_not_root);

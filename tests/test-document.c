@@ -487,7 +487,7 @@ static const InvalidCase invalid_cases[] = {
   { SVC ("{\"name\":\"a\",\"image\":\"i\"},{\"name\":\"b\",\"image\":\"i\",\"depends_on\":[\"a\",\"c\"]},{\"name\":\"c\",\"image\":\"i\",\"depends_on\":[\"b\"]}"),
     "deployments.hello.data.services[2].depends_on[0]: dependency cycle: b -> c -> b" },
   { SVC ("{\"name\":\"web\",\"image\":\"i\",\"depends_on\":[\"db\",\"db\"]},{\"name\":\"db\",\"image\":\"i\"}"), P ".depends_on[1]: \"db\" is listed twice (also " P ".depends_on[0])" },
-  { SVC ("{\"name\":\"web\",\"image\":\"i\",\"depends_on\":{\"db\":{\"condition\":\"service_healthy\"}}},{\"name\":\"db\",\"image\":\"i\"}"), P ".depends_on.db.condition: \"service_healthy\" needs a health check" },
+  { SVC ("{\"name\":\"web\",\"image\":\"i\",\"depends_on\":{\"db\":{\"condition\":\"service_healthy\"}}},{\"name\":\"db\",\"image\":\"i\"}"), P ".depends_on.db: service \"db\" has no health check, so it never becomes healthy" },
   { SVC ("{\"name\":\"web\",\"image\":\"i\",\"depends_on\":{\"db\":{}}},{\"name\":\"db\",\"image\":\"i\"}"), P ".depends_on.db.condition: required field is missing" },
   { SVC ("{\"name\":\"web\",\"image\":\"i\",\"depends_on\":{\"db\":{\"condition\":\"started\"}}},{\"name\":\"db\",\"image\":\"i\"}"), P ".depends_on.db.condition: unknown condition \"started\"" },
   { SVC ("{\"name\":\"web\",\"image\":\"i\",\"depends_on\":{\"db\":{\"condition\":\"service_started\",\"restart\":true}}},{\"name\":\"db\",\"image\":\"i\"}"), P ".depends_on.db.restart: unknown field" },

@@ -58,7 +58,7 @@ candidate_exists (gpointer user_data)
       JsonArray *names = json_object_get_array_member (containers->pdata[i], "Names");
 
       if (names && json_array_get_length (names) > 0
-          && g_str_equal (json_array_get_string_element (names, 0), "app_web_next"))
+          && g_str_has_prefix (json_array_get_string_element (names, 0), "app_web_"))
         return TRUE;
     }
   return FALSE;

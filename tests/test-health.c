@@ -209,6 +209,96 @@ test_start_period (Fixture *f, gconstpointer data)
   wait_until (f, is_running, "Running");
 }
 
+/* A job with a check that ran to completion is done, not unhealthy. */
+static void
+test_completed_job (Fixture *f, gconstpointer data)
+{
+  g_autoptr(FleetDocument) doc = fleet_test_document (
+    SVC ("{\"name\":\"job\",\"image\":\"job:1\",\"restart\":\"no\",\"healthcheck\":"
+         "{\"tcp\":{\"port\":80},\"interval\":\"1s\"}}"));
+
+  fleet_fake_runtime_set_exit_code (f->runtime, "job:1", 0);
+  fleet_test_apply_ok (f->reconciler, doc);
+  fleet_test_tick (f->reconciler, NULL, NULL);
+  wait_until (f, is_running, "Running");
+  g_assert_null (fleet_reconciler_get_service_health (f->reconciler, "hello", "job", NULL));
+}
+
+/* update_config.monitor: Running only once healthy for that long. */
+static void
+test_monitor_period (Fixture *f, gconstpointer data)
+{
+  g_autoptr(FleetDocument) doc = fleet_test_document (
+    SVC ("{\"name\":\"web\",\"image\":\"img:v1\",\"healthcheck\":{\"tcp\":{\"port\":80},"
+         "\"interval\":\"1s\"},\"update_config\":{\"monitor\":\"3s\"}}"));
+
+  fleet_test_apply_ok (f->reconciler, doc);
+  while (g_strcmp0 (health_of (f, NULL), "healthy") != 0)
+    g_main_context_iteration (NULL, TRUE);
+  /* healthy, but not for 3 s yet */
+  g_assert_cmpint (phase_of (f), ==, FLEET_PHASE_PENDING);
+  wait_until (f, is_running, "Running after the monitor period");
+}
+
+#define WAITS_FOR_DB(check)                                                                \
+  SVC ("{\"name\":\"web\",\"image\":\"web:1\",\"depends_on\":{\"db\":{\"condition\":"          \
+       "\"service_healthy\"}}},{\"name\":\"db\",\"image\":\"db:1\",\"healthcheck\":{\"tcp\":"     \
+       "{\"port\":5432},\"interval\":\"1s\",\"retries\":2" check "}}")
+
+/* depends_on service_healthy: web starts only once db's check passes. */
+static void
+test_depends_on_healthy (Fixture *f, gconstpointer data)
+{
+  g_autoptr(FleetDocument) doc = fleet_test_document (WAITS_FOR_DB (",\"start_period\":\"1h\""));
+
+  fleet_fake_runtime_set_unhealthy (f->runtime, "db:1", "connection refused");
+  fleet_reconciler_apply_async (f->reconciler, doc, FLEET_APPLY_FLAGS_NONE, NULL, NULL, NULL);
+  while (fleet_fake_runtime_count_calls (f->runtime, "healthcheck") < 2)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_null (fleet_fake_runtime_lookup (f->runtime, "hello_web"));
+  fleet_fake_runtime_set_unhealthy (f->runtime, "db:1", NULL);
+  wait_until (f, is_running, "Running");
+  g_assert_nonnull (fleet_fake_runtime_lookup (f->runtime, "hello_web"));
+}
+
+/* One that never becomes healthy: Failed, and web is not started. */
+static void
+test_depends_on_never_healthy (Fixture *f, gconstpointer data)
+{
+  g_autoptr(FleetDocument) doc = fleet_test_document (
+    WAITS_FOR_DB (",\"on_unhealthy\":\"none\""));
+
+  fleet_reconciler_set_retry_backoff (f->reconciler, 600000, 600000);
+  fleet_fake_runtime_set_unhealthy (f->runtime, "db:1", "connection refused");
+  fleet_test_apply_ok (f->reconciler, doc);
+  wait_until (f, is_failed, "Failed");
+  g_assert_cmpstr (last_error_of (f), ==, "db did not become healthy: connection refused; the "
+                                          "services waiting for it were not started");
+  g_assert_null (fleet_fake_runtime_lookup (f->runtime, "hello_web"));
+}
+
+/* A check that hangs holds up neither the main loop nor the other
+ * services' checks: b is found healthy while a's first check is still
+ * waiting for its 30 s timeout. */
+static void
+test_hanging_check_blocks_nothing (Fixture *f, gconstpointer data)
+{
+  g_autoptr(FleetDocument) doc = fleet_test_document (SVC (
+    "{\"name\":\"a\",\"image\":\"a:1\",\"healthcheck\":{\"tcp\":{\"port\":1},"
+    "\"interval\":\"1s\",\"timeout\":\"30s\"}},"
+    "{\"name\":\"b\",\"image\":\"b:1\",\"healthcheck\":{\"tcp\":{\"port\":1},"
+    "\"interval\":\"1s\"}}"));
+
+  fleet_fake_runtime_set_health_hangs (f->runtime, "a:1", TRUE);
+  fleet_test_apply_ok (f->reconciler, doc);
+  while (g_strcmp0 (fleet_reconciler_get_service_health (f->reconciler, "hello", "b", NULL),
+                    "healthy") != 0)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpstr (fleet_reconciler_get_service_health (f->reconciler, "hello", "a", NULL), ==,
+                   "starting");
+  g_assert_cmpint (phase_of (f), ==, FLEET_PHASE_PENDING);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -220,7 +310,12 @@ main (int argc, char **argv)
   ADD ("/health/unhealthy-restarted", test_unhealthy_restarted);
   ADD ("/health/unhealthy-reported-only", test_unhealthy_reported_only);
   ADD ("/health/hanging-check-cut", test_hanging_check_cut);
+  ADD ("/health/hanging-check-blocks-nothing", test_hanging_check_blocks_nothing);
   ADD ("/health/start-period", test_start_period);
+  ADD ("/health/completed-job", test_completed_job);
+  ADD ("/health/monitor-period", test_monitor_period);
+  ADD ("/health/depends-on-healthy", test_depends_on_healthy);
+  ADD ("/health/depends-on-never-healthy", test_depends_on_never_healthy);
 #undef ADD
 
   return g_test_run ();
