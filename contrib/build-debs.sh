@@ -3,8 +3,8 @@
 # build-debs.sh --tarball FILE [--outdir DIR] [--no-lintian]
 #               [--update-symbols FILE] [--keep]
 #
-# Builds fleet's Debian packages (libfleet-1-0, libfleet-1-dev, fleetd,
-# fleetctl) from a release tarball, the way a Debian package is built: the
+# Builds fleet's Debian packages (libfleet-1-1, gir1.2-fleet-1,
+# libfleet-1-dev, libfleet-1-doc, fleetd, fleetctl) from a release tarball, the way a Debian package is built: the
 # tarball is unpacked in a temporary directory, contrib/debian becomes
 # debian/, the tarball becomes the .orig.tar.xz next to it, and
 # `dpkg-buildpackage -us -uc -b` runs there.  `make deb` runs it on the
@@ -15,10 +15,10 @@
 #                    (default ./debs); emptied of older packages first
 #   --no-lintian     do not run lintian on the result (by default it runs
 #                    when installed, and any error or warning fails)
-#   --update-symbols FILE
+#   --update-symbols DIR
 #                    write libfleet's symbols file, regenerated from this
-#                    build with dpkg-gensymbols, to FILE (the source tree's
-#                    contrib/debian/libfleet-1-0.symbols: `make deb-symbols`).
+#                    build with dpkg-gensymbols, into DIR as PACKAGE.symbols
+#                    (the source tree's contrib/debian: `make deb-symbols`).
 #                    The build then does not fail on symbols the old file
 #                    has and the library lost, as it otherwise would, and
 #                    lintian is not run (on packages made with the old file)
@@ -31,7 +31,7 @@
 set -eu
 
 usage () {
-  echo "usage: $0 --tarball FILE [--outdir DIR] [--no-lintian] [--update-symbols FILE] [--keep]" >&2
+  echo "usage: $0 --tarball FILE [--outdir DIR] [--no-lintian] [--update-symbols DIR] [--keep]" >&2
   exit 2
 }
 die () { echo "build-debs.sh: $*" >&2; exit 1; }
@@ -39,14 +39,14 @@ die () { echo "build-debs.sh: $*" >&2; exit 1; }
 tarball=
 outdir=debs
 lintian=auto
-symbols_out=
+symbols_dir=
 keep=no
 while [ $# -gt 0 ]; do
   case $1 in
     --tarball) [ $# -ge 2 ] || usage; tarball=$2; shift 2 ;;
     --outdir) [ $# -ge 2 ] || usage; outdir=$2; shift 2 ;;
     --no-lintian) lintian=no; shift ;;
-    --update-symbols) [ $# -ge 2 ] || usage; symbols_out=$2; shift 2 ;;
+    --update-symbols) [ $# -ge 2 ] || usage; symbols_dir=$2; shift 2 ;;
     --keep) keep=yes; shift ;;
     *) usage ;;
   esac
@@ -83,7 +83,7 @@ deb_version=$(cd "$src" && dpkg-parsechangelog -S Version)
 [ "${deb_version%-*}" = "$version" ] ||
   die "contrib/debian/changelog is at $deb_version, the tarball at $version: add an entry (dch -v $version-1)"
 
-if [ -n "$symbols_out" ]; then
+if [ -n "$symbols_dir" ]; then
   # Lost symbols are what an update records; the new file says so.
   export DPKG_GENSYMBOLS_CHECK_LEVEL=0
 fi
@@ -100,7 +100,7 @@ if ! (cd "$src" && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL dpkg-buildpackage -us
   die "dpkg-buildpackage failed (whole log: --keep, $work/build.log)"
 fi
 
-if [ -n "$symbols_out" ]; then
+if [ -n "$symbols_dir" ]; then
   arch=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
   pkg=$(cd "$src" && dh_listpackages | grep '^libfleet-1-[0-9]')
   lib=$(find "$src/debian/$pkg/usr/lib/$arch" -name 'libfleet-1.so.*.*' | head -1)
@@ -116,6 +116,7 @@ if [ -n "$symbols_out" ]; then
       grep -v '^\* Build-Depends-Package:' |
       sed "/#MINVER#\$/a * Build-Depends-Package: ${pkg%-*}-dev"
   } >"$work/symbols"
+  symbols_out=$symbols_dir/$pkg.symbols
   mv "$work/symbols" "$symbols_out"
   echo "build-debs.sh: wrote $symbols_out ($(grep -c '^ ' "$symbols_out") symbols)" >&2
 fi
@@ -124,7 +125,7 @@ rm -f "$outdir"/*.deb "$outdir"/*.buildinfo "$outdir"/*.changes
 cp "$work"/*.deb "$work"/*.buildinfo "$work"/*.changes "$outdir/"
 ls "$outdir"/*.deb
 
-if [ -n "$symbols_out" ]; then
+if [ -n "$symbols_dir" ]; then
   # These packages were built with the old symbols file: lintian would
   # flag the new symbols in them.  The next build uses the new file.
   echo "build-debs.sh: not running lintian on a build with the old symbols file (run make deb)" >&2

@@ -89,7 +89,7 @@ start=$(date +%s)
 packages='systemd systemd-sysv udev dbus kmod linux-image-amd64 e2fsprogs
 podman runc conmon netavark aardvark-dns iptables catatonit
 golang-github-containers-common golang-github-containers-image
-libglib2.0-0 libjson-glib-1.0-0 libsoup-3.0-0 libpolkit-gobject-1-0
+libglib2.0-0 libjson-glib-1.0-0 libsoup-3.0-0 libpolkit-gobject-1-0 libnats3.4
 busybox-static python3 curl jq procps util-linux'
 
 # Files of the guest's own /etc, written here and copied in.

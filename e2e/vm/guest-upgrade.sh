@@ -16,7 +16,7 @@
 # it as root, reboot when it exits 3, and run it again.  documents.sh must
 # be next to it.
 #
-#   --debs DIR     fleet's .deb files (contrib/build-debs.sh): libfleet-1-0,
+#   --debs DIR     fleet's .deb files (contrib/build-debs.sh): libfleet-1-N,
 #                  fleetd and fleetctl are installed with apt on the first
 #                  run (their dependencies must be installed already: the
 #                  guest has no network), fleetd once more later (an
@@ -223,11 +223,16 @@ apt_install_debs () {   # apt_install_debs [APT-OPTIONS...]
   pkgs=/tmp/fleet-debs
   rm -rf "$pkgs"; mkdir -m 755 "$pkgs"
   files=
-  for p in libfleet-1-0 fleetd fleetctl; do
-    for f in "$debs/${p}_"*.deb; do
-      [ -f "$f" ] || { echo "no ${p}_*.deb in $debs"; return 1; }
-      cp "$f" "$pkgs/"; files="$files $pkgs/$(basename "$f")"
+  # The library's package is named after its soname: libfleet-1-N.
+  for p in 'libfleet-1-[0-9]*' fleetd fleetctl; do
+    found=no
+    # shellcheck disable=SC2231 # $p is a pattern
+    for f in "$debs"/${p}_*.deb; do
+      case $f in *-dbgsym_*) continue ;; esac
+      [ -f "$f" ] || continue
+      cp "$f" "$pkgs/"; files="$files $pkgs/$(basename "$f")"; found=yes
     done
+    [ "$found" = yes ] || { echo "no ${p}_*.deb in $debs"; return 1; }
   done
   # shellcheck disable=SC2086 # file names without blanks
   DEBIAN_FRONTEND=noninteractive apt install -y -q "$@" $files 2>&1
@@ -370,7 +375,7 @@ signed_documents () {
 # ---- phase 1: install, v1 -> v2 -> v3, restart of fleetd --------------------
 
 phase1 () {
-  check "fleet installs from its packages (apt install ./libfleet-1-0_*.deb ./fleetd_*.deb ./fleetctl_*.deb)" \
+  check "fleet installs from its packages (apt install ./libfleet-1-N_*.deb ./fleetd_*.deb ./fleetctl_*.deb)" \
     install_fleet
   check "fresh install: fleetd.service enabled, not started without a source, fleetd.conf a conffile" \
     fresh_install_idle
