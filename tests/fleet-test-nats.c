@@ -10,13 +10,10 @@
  */
 #include "config.h"
 
-#include <arpa/inet.h>
 #include <gnutls/abstract.h>
 #include <gnutls/gnutls.h>
 #include <glib/gstdio.h>
 #include <nats/nats.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "fleet-test-nats.h"
@@ -36,29 +33,13 @@ fleet_test_nats_skip_unless_available (void)
   return TRUE;
 }
 
-static guint16
-find_free_port (void)
-{
-  struct sockaddr_in address = { 0 };
-  socklen_t length = sizeof address;
-  int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-  g_assert_cmpint (fd, >=, 0);
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-  g_assert_cmpint (bind (fd, (struct sockaddr *) &address, sizeof address), ==, 0);
-  g_assert_cmpint (getsockname (fd, (struct sockaddr *) &address, &length), ==, 0);
-  close (fd);
-  return ntohs (address.sin_port);
-}
-
 FleetTestNats *
 fleet_test_nats_new (void)
 {
   FleetTestNats *nats = g_new0 (FleetTestNats, 1);
 
   nats->dir = fleet_test_make_tmpdir ();
-  nats->port = find_free_port ();
+  nats->port = fleet_test_free_port ();
   nats->url = g_strdup_printf ("nats://127.0.0.1:%u", nats->port);
   return nats;
 }

@@ -15,6 +15,7 @@ FleetPhase fleet_test_apply_ok (FleetReconciler *reconciler, FleetDocument *docu
 gboolean fleet_test_tick (FleetReconciler *reconciler, FleetPhase *out_phase, GError **error);
 void fleet_test_sleep_ms (guint msecs);
 char *fleet_test_make_tmpdir (void);
+guint16 fleet_test_free_port (void);
 void fleet_test_rm_rf (const char *path);
 /* Borrowed from the reconciler's state: valid until its next pass or tick. */
 const char *fleet_test_recorded_id (FleetReconciler *reconciler, const char *deployment,

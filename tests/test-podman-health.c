@@ -298,29 +298,14 @@ test_start_first_never_healthy (Fixture *f, gconstpointer data)
   g_assert_false (container_exists (f, candidate_name (v2)));
 }
 
-/* A TCP port nothing listens on now. */
-static guint16
-free_port (void)
-{
-  g_autoptr(GSocket) socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
-                                            G_SOCKET_PROTOCOL_TCP, NULL);
-  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr(GSocketAddress) any = g_inet_socket_address_new (loopback, 0);
-  g_autoptr(GSocketAddress) bound = NULL;
-
-  g_assert_true (g_socket_bind (socket, any, TRUE, NULL));
-  bound = g_socket_get_local_address (socket, NULL);
-  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
-}
-
 /* HTTP and TCP probes against httpd in the container.  On the host's
  * network, so that the probes reach 127.0.0.1: the machines these tests
  * run on may not route to podman's bridge. */
 static void
 test_http_tcp_probes (Fixture *f, gconstpointer data)
 {
-  guint16 port = free_port ();
-  guint16 closed = free_port ();
+  guint16 port = fleet_test_free_port ();
+  guint16 closed = fleet_test_free_port ();
   g_autofree char *httpd = g_strdup_printf (
     ",\"network_mode\":\"host\",\"command\":[\"/bin/httpd\",\"-f\",\"-p\",\"127.0.0.1:%u\","
     "\"-h\",\"/data\"]", port);
@@ -342,7 +327,7 @@ test_http_tcp_probes (Fixture *f, gconstpointer data)
   if (f->h == NULL)
     return;
   while (closed == port)
-    closed = free_port ();
+    closed = fleet_test_free_port ();
   http_doc = web_doc (f, "v1", http);
   tcp_doc = web_doc (f, "v1", tcp);
   closed_doc = web_doc (f, "v1", tcp_closed);

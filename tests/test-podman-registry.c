@@ -56,20 +56,6 @@ run_ok (const char *const *argv)
   g_assert_no_error (error);
 }
 
-static guint
-free_port (void)
-{
-  g_autoptr(GSocket) socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
-                                            G_SOCKET_PROTOCOL_TCP, NULL);
-  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr(GSocketAddress) any = g_inet_socket_address_new (loopback, 0);
-  g_autoptr(GSocketAddress) bound = NULL;
-
-  g_assert_true (g_socket_bind (socket, any, FALSE, NULL));
-  bound = g_socket_get_local_address (socket, NULL);
-  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
-}
-
 static char *
 write_file (Fixture *f, const char *name, const char *contents)
 {
@@ -214,7 +200,7 @@ fixture_setup (Fixture *f, gconstpointer data)
   if (f->h == NULL)
     return;
   f->dir = fleet_test_make_tmpdir ();
-  f->port = free_port ();
+  f->port = fleet_test_free_port ();
   configure_registry (f);
   start_registry (f);
   trust_ca (f);

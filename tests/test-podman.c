@@ -118,23 +118,6 @@ podman_cli (Fixture *f, char **out_stdout, const char *first_arg, ...)
     g_strstrip (*out_stdout);
 }
 
-static guint16
-free_port (void)
-{
-  g_autoptr(GSocket) socket
-      = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL);
-  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr(GSocketAddress) any = g_inet_socket_address_new (loopback, 0);
-  g_autoptr(GSocketAddress) bound = NULL;
-  g_autoptr(GError) error = NULL;
-
-  g_socket_bind (socket, any, TRUE, &error);
-  g_assert_no_error (error);
-  bound = g_socket_get_local_address (socket, &error);
-  g_assert_no_error (error);
-  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
-}
-
 static JsonObject *
 member_object (JsonObject *object, const char *name)
 {
@@ -264,8 +247,8 @@ assert_ports_and_mounts (Fixture *f, JsonObject *inspect, guint16 tcp_port)
 static void
 test_create_json (Fixture *f, gconstpointer data)
 {
-  guint16 tcp_port = free_port ();
-  guint16 udp_port = free_port ();
+  guint16 tcp_port = fleet_test_free_port ();
+  guint16 udp_port = fleet_test_free_port ();
   g_autofree char *services = g_strdup_printf (
       "{\"name\":\"web\",\"image\":\"localhost/fleet-test:entrypoint\","
       "\"command\":[\"/bin/sh\",\"-c\",\"trap 'exit 0' INT; while :; do sleep 1 & wait; done\"],"

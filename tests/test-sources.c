@@ -52,89 +52,82 @@ record_request (Fixture *f, SoupServerMessage *msg, const char *path)
   f->last_authorization = g_strdup (soup_message_headers_get_one (headers, "Authorization"));
 }
 
+/* 200 with @body (static), and @etag when not NULL. */
+static void
+serve (SoupServerMessage *msg, const char *etag, const char *type, const char *body)
+{
+  if (etag != NULL)
+    soup_message_headers_replace (soup_server_message_get_response_headers (msg), "ETag", etag);
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+  soup_server_message_set_response (msg, type, SOUP_MEMORY_STATIC, body, strlen (body));
+}
+
+/* The document as version "v1": 304 to a client that has it. */
+static void
+serve_versioned (SoupServerMessage *msg)
+{
+  const char *inm = soup_message_headers_get_one (soup_server_message_get_request_headers (msg),
+                                                  "If-None-Match");
+
+  if (g_strcmp0 (inm, "\"v1\"") != 0)
+    {
+      serve (msg, "\"v1\"", "application/json", DOC);
+      return;
+    }
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg), "ETag",
+                                "\"v1\"");
+  soup_server_message_set_status (msg, SOUP_STATUS_NOT_MODIFIED, NULL);
+}
+
+/* 3 MiB of spaces, with a length or chunked. */
+static void
+serve_big (SoupServerMessage *msg, gboolean chunked)
+{
+  gsize size = 3 * 1024 * 1024;
+  char *body = g_malloc (size);
+
+  memset (body, ' ', size);
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+  if (chunked)
+    soup_message_headers_set_encoding (soup_server_message_get_response_headers (msg),
+                                       SOUP_ENCODING_CHUNKED);
+  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_TAKE, body, size);
+}
+
 static void
 handle (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
         gpointer user_data)
 {
   Fixture *f = user_data;
-  SoupMessageHeaders *response = soup_server_message_get_response_headers (msg);
 
   record_request (f, msg, path);
   if (g_str_equal (path, "/doc") || g_str_has_prefix (path, "/devices/"))
-    {
-      const char *inm = soup_message_headers_get_one (
-        soup_server_message_get_request_headers (msg), "If-None-Match");
-
-      soup_message_headers_replace (response, "ETag", "\"v1\"");
-      if (g_strcmp0 (inm, "\"v1\"") == 0)
-        {
-          soup_server_message_set_status (msg, SOUP_STATUS_NOT_MODIFIED, NULL);
-          return;
-        }
-      soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
-      soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_STATIC, DOC,
-                                        strlen (DOC));
-    }
+    serve_versioned (msg);
   else if (g_str_equal (path, "/no-etag"))
-    {
-      soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
-      soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_STATIC, DOC,
-                                        strlen (DOC));
-    }
+    serve (msg, NULL, "application/json", DOC);
   else if (g_str_equal (path, "/always-304"))
     {
       /* A broken server (or cache) that answers 304 to anything. */
-      soup_message_headers_replace (response, "ETag", "\"v1\"");
+      soup_message_headers_replace (soup_server_message_get_response_headers (msg), "ETag",
+                                    "\"v1\"");
       soup_server_message_set_status (msg, SOUP_STATUS_NOT_MODIFIED, NULL);
     }
   else if (g_str_equal (path, "/moving") && f->moved_to != NULL)
     soup_server_message_set_redirect (msg, SOUP_STATUS_FOUND, f->moved_to);
   else if (g_str_equal (path, "/moving"))
-    {
-      soup_message_headers_replace (response, "ETag", "\"v1\"");
-      soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
-      soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_STATIC, DOC,
-                                        strlen (DOC));
-    }
-  else if (g_str_equal (path, "/error"))
+    serve (msg, "\"v1\"", "application/json", DOC);
+  else if (g_str_equal (path, "/error") || g_str_equal (path, "/bad-sig.sig"))
     soup_server_message_set_status (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, NULL);
+  else if (g_str_equal (path, "/auth") && g_strcmp0 (f->last_authorization, "Bearer s3cret") == 0)
+    serve (msg, NULL, "application/json", DOC);
   else if (g_str_equal (path, "/auth"))
-    {
-      if (g_strcmp0 (f->last_authorization, "Bearer s3cret") == 0)
-        {
-          soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
-          soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_STATIC, DOC,
-                                            strlen (DOC));
-        }
-      else
-        soup_server_message_set_status (msg, SOUP_STATUS_UNAUTHORIZED, NULL);
-    }
+    soup_server_message_set_status (msg, SOUP_STATUS_UNAUTHORIZED, NULL);
   else if (g_str_equal (path, "/big") || g_str_equal (path, "/big-chunked"))
-    {
-      gsize size = 3 * 1024 * 1024;
-      char *body = g_malloc (size);
-
-      memset (body, ' ', size);
-      soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
-      if (g_str_equal (path, "/big-chunked"))
-        soup_message_headers_set_encoding (response, SOUP_ENCODING_CHUNKED);
-      soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_TAKE, body, size);
-    }
+    serve_big (msg, g_str_equal (path, "/big-chunked"));
   else if (g_str_equal (path, "/signed") || g_str_equal (path, "/bad-sig"))
-    {
-      soup_message_headers_replace (response, "ETag", "\"s1\"");
-      soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
-      soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_STATIC, DOC,
-                                        strlen (DOC));
-    }
+    serve (msg, "\"s1\"", "application/json", DOC);
   else if (g_str_equal (path, "/signed.sig"))
-    {
-      soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
-      soup_server_message_set_response (msg, "text/plain", SOUP_MEMORY_STATIC, DETACHED_SIG,
-                                        strlen (DETACHED_SIG));
-    }
-  else if (g_str_equal (path, "/bad-sig.sig"))
-    soup_server_message_set_status (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, NULL);
+    serve (msg, NULL, "text/plain", DETACHED_SIG);
   else if (g_str_equal (path, "/stall"))
     {
       /* Never answer. */
@@ -360,11 +353,7 @@ handle_other_origin (SoupServer *server, SoupServerMessage *msg, const char *pat
   other->if_none_match = g_strdup (soup_message_headers_get_one (headers, "If-None-Match"));
   g_free (other->authorization);
   other->authorization = g_strdup (soup_message_headers_get_one (headers, "Authorization"));
-  soup_message_headers_replace (soup_server_message_get_response_headers (msg), "ETag",
-                                "\"elsewhere\"");
-  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
-  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_STATIC, DOC,
-                                    strlen (DOC));
+  serve (msg, "\"elsewhere\"", "application/json", DOC);
 }
 
 /* Redirected to another origin (here another port), the request carries
@@ -597,20 +586,6 @@ make_certificates (Fixture *f)
   g_assert_no_error (error);
 }
 
-static guint16
-free_port (void)
-{
-  g_autoptr(GSocket) socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
-                                            G_SOCKET_PROTOCOL_TCP, NULL);
-  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr(GSocketAddress) any = g_inet_socket_address_new (loopback, 0);
-  g_autoptr(GSocketAddress) bound = NULL;
-
-  g_assert_true (g_socket_bind (socket, any, FALSE, NULL));
-  bound = g_socket_get_local_address (socket, NULL);
-  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
-}
-
 /* openssl s_server requiring a client certificate signed by the test CA;
  * with -www it answers 200 with a page describing the client certificate. */
 static GSubprocess *
@@ -695,7 +670,7 @@ test_https (Fixture *f, gconstpointer data)
 static void
 test_https_client_certificate (Fixture *f, gconstpointer data)
 {
-  guint16 port = free_port ();
+  guint16 port = fleet_test_free_port ();
   g_autoptr(GSubprocess) server = NULL;
   g_autofree char *uri = g_strdup_printf ("https://127.0.0.1:%u/", port);
   g_autofree char *ca_file = g_build_filename (f->dir, "ca.pem", NULL);
