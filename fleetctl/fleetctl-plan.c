@@ -201,6 +201,11 @@ describe_details (JsonObject *action)
     }
   if (restart != NULL && !g_str_equal (restart, "always"))
     g_ptr_array_add (parts, g_strdup_printf ("restart %s", restart));
+  if (member_string (action, "order") != NULL
+      && !g_str_equal (member_string (action, "order"), "stop-first"))
+    g_ptr_array_add (parts, g_strdup_printf ("order %s", member_string (action, "order")));
+  if (member_string (action, "health_gate") != NULL)
+    g_ptr_array_add (parts, g_strdup_printf ("gate: %s", member_string (action, "health_gate")));
   append_dependencies (after, member_array (action, "depends_on"));
   if (after->len > 0)
     g_ptr_array_add (parts, g_strdup (after->str));

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleetctl-status.c: `fleetctl status [--json]`: the status document (contract
  * §3) of fleetd, as JSON or as a table with one row per service: its
- * deployment's phase, its container (short id), image and the deployment's
- * last error, under the aggregate phase, generation, signing key and last
+ * deployment's phase, its container (short id), image, health (a column
+ * only when a service has a check) and the deployment's last error, under the aggregate phase, generation, signing key and last
  * fetch.  The exit status tells the aggregate phase, so that a script can
  * test it.
  */
@@ -74,7 +74,8 @@ list_services (JsonObject *deployment)
 }
 
 static void
-add_deployment_rows (FleetctlTable *table, const char *name, JsonObject *deployment)
+add_deployment_rows (FleetctlTable *table, const char *name, JsonObject *deployment,
+                     gboolean with_health)
 {
   g_autoptr(GList) services = list_services (deployment);
   const char *phase = member_string (deployment, "phase");
@@ -88,9 +89,34 @@ add_deployment_rows (FleetctlTable *table, const char *name, JsonObject *deploym
       const char *id = member_string (member_object (deployment, "container_ids"), l->data);
       g_autofree char *short_id = g_strndup (id, 12);
 
-      fleetctl_table_add_row (table, name, l->data, phase, short_id,
-                              member_string (service, "image"), last_error, NULL);
+      const char *health = member_string (service, "health");
+
+      if (with_health)
+        fleetctl_table_add_row (table, name, l->data, phase, short_id,
+                                member_string (service, "image"), health ? health : "-",
+                                last_error, NULL);
+      else
+        fleetctl_table_add_row (table, name, l->data, phase, short_id,
+                                member_string (service, "image"), last_error, NULL);
     }
+}
+
+/* Whether any service has a health check: only then a HEALTH column. */
+static gboolean
+any_health (JsonObject *deployments)
+{
+  g_autoptr(GList) names = deployments ? json_object_get_members (deployments) : NULL;
+
+  for (GList *l = names; l; l = l->next)
+    {
+      JsonObject *services = member_object (member_object (deployments, l->data), "services");
+      g_autoptr(GList) service_names = services ? json_object_get_members (services) : NULL;
+
+      for (GList *m = service_names; m; m = m->next)
+        if (member_string (member_object (services, m->data), "health") != NULL)
+          return TRUE;
+    }
+  return FALSE;
 }
 
 static void
@@ -98,7 +124,8 @@ print_table (JsonObject *status)
 {
   JsonObject *deployments = member_object (status, "deployments");
   g_autoptr(GList) names = deployments ? json_object_get_members (deployments) : NULL;
-  g_autoptr(FleetctlTable) table = fleetctl_table_new (6);
+  gboolean with_health = any_health (deployments);
+  g_autoptr(FleetctlTable) table = fleetctl_table_new (with_health ? 7 : 6);
 
   names = g_list_sort (names, (GCompareFunc) g_strcmp0);
   print_summary (status);
@@ -108,10 +135,14 @@ print_table (JsonObject *status)
       return;
     }
   g_print ("\n");
-  fleetctl_table_add_row (table, "DEPLOYMENT", "SERVICE", "PHASE", "CONTAINER", "IMAGE",
-                          "LAST ERROR", NULL);
+  if (with_health)
+    fleetctl_table_add_row (table, "DEPLOYMENT", "SERVICE", "PHASE", "CONTAINER", "IMAGE",
+                            "HEALTH", "LAST ERROR", NULL);
+  else
+    fleetctl_table_add_row (table, "DEPLOYMENT", "SERVICE", "PHASE", "CONTAINER", "IMAGE",
+                            "LAST ERROR", NULL);
   for (GList *l = names; l; l = l->next)
-    add_deployment_rows (table, l->data, member_object (deployments, l->data));
+    add_deployment_rows (table, l->data, member_object (deployments, l->data), with_health);
   fleetctl_table_print (table);
 }
 

@@ -92,6 +92,9 @@ static const OptionSpec option_specs[] = {
     "Refuse unsigned documents (default auto: when there are trusted keys)" },
   { "trusted-keys-dir", KIND_TEXT, OFFSET (trusted_keys_dir), 0, FALSE, "DIR",
     "Trust the signify public keys DIR/*.pub (default " FLEETD_DEFAULT_TRUSTED_KEYS_DIR ")" },
+  { "registry-auth-file", KIND_TEXT, OFFSET (registry_auth_file), 0, FALSE, "FILE",
+    "Pull images with the registry credentials in FILE, in podman's auth.json format "
+    "(default: podman's own)" },
 };
 
 static const char help_description[] =

@@ -68,6 +68,7 @@ typedef struct
   guint fetch_timeout;
   int require_signature;
   char *trusted_keys_dir;
+  char *registry_auth_file;
 } FleetdConfig;
 
 FleetdConfig *fleetd_config_new (void);

@@ -64,6 +64,11 @@ fleetd_runtime_new (const FleetdConfig *config, GError **error)
       /* A socket that is missing or dead is not fatal here: the reconciler
        * reports FLEET_ERROR_RUNTIME_UNAVAILABLE and backs off until podman
        * (or its socket unit) is up. */
-      return FLEET_CONTAINER_RUNTIME (fleet_podman_runtime_new (config->podman_socket));
+      {
+        FleetPodmanRuntime *podman = fleet_podman_runtime_new (config->podman_socket);
+
+        fleet_podman_runtime_set_registry_auth_file (podman, config->registry_auth_file);
+        return FLEET_CONTAINER_RUNTIME (podman);
+      }
     }
 }

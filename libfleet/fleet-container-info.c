@@ -96,6 +96,7 @@ fleet_container_info_copy (const FleetContainerInfo *info)
   copy->image = g_strdup (info->image);
   copy->state = info->state;
   copy->exit_code = info->exit_code;
+  copy->networks = g_strdupv (info->networks);
   g_hash_table_iter_init (&iter, info->labels);
   while (g_hash_table_iter_next (&iter, &key, &value))
     fleet_container_info_set_label (copy, key, value);
@@ -143,6 +144,7 @@ fleet_container_info_unref (FleetContainerInfo *info)
   g_free (info->spec_digest);
   g_free (info->image);
   g_hash_table_unref (info->labels);
+  g_strfreev (info->networks);
   g_free (info);
 }
 

@@ -47,6 +47,8 @@ GType fleet_container_state_get_type (void) G_GNUC_CONST;
  * @exit_code: the exit code of its last run, when @state is EXITED
  * @labels: (element-type utf8 utf8): all its labels, never %NULL; set them with
  *   fleet_container_info_set_label(), which keeps the three members above in step
+ * @networks: (nullable) (array zero-terminated=1): the networks it is on, sorted, or
+ *   %NULL when the runtime did not say
  *
  * What a container runtime reports about one container.
  *
@@ -66,6 +68,7 @@ typedef struct
   FleetContainerState state;
   int exit_code;
   GHashTable *labels;
+  char **networks;
 } FleetContainerInfo;
 
 GType fleet_container_info_get_type (void) G_GNUC_CONST;

@@ -62,6 +62,15 @@ G_DECLARE_INTERFACE (FleetContainerRuntime, fleet_container_runtime, FLEET, CONT
  * @unpause: let a paused container run again.  FLEET_ERROR_RUNTIME when it
  *   is not paused.
  * @watch_events: start emitting #FleetContainerRuntime::container-died
+ * @network_ensure: create the network @name with a DNS server for its
+ *   members (when the runtime's network backend has one) and exactly
+ *   @labels, unless a network of that name exists, which is used as it is.
+ *   Reports whether the network resolves its members' names.
+ * @network_connect: join a container to @network, known there under its
+ *   name and @aliases.  A container already on it is left as it is.
+ *   FLEET_ERROR_NOT_FOUND when the network or the container does not exist.
+ * @network_remove: remove the network @name.  FLEET_ERROR_NOT_FOUND when
+ *   there is none; FLEET_ERROR_BUSY while containers are still on it.
  *
  * Every operation on a container takes its id or its name and fails with
  * FLEET_ERROR_NOT_FOUND when there is no such container; FLEET_ERROR_RUNTIME_UNAVAILABLE when the runtime cannot be
@@ -114,6 +123,30 @@ struct _FleetContainerRuntimeInterface
   gboolean (*unpause_finish) (FleetContainerRuntime *self, GAsyncResult *result, GError **error);
 
   void (*watch_events) (FleetContainerRuntime *self);
+
+  void (*network_ensure) (FleetContainerRuntime *self, const char *name, GHashTable *labels,
+                          GCancellable *cancellable, GAsyncReadyCallback callback,
+                          gpointer user_data);
+  gboolean (*network_ensure_finish) (FleetContainerRuntime *self, GAsyncResult *result,
+                                     gboolean *out_dns_enabled, GError **error);
+
+  void (*network_connect) (FleetContainerRuntime *self, const char *network, const char *id,
+                           const char *const *aliases, GCancellable *cancellable,
+                           GAsyncReadyCallback callback, gpointer user_data);
+  gboolean (*network_connect_finish) (FleetContainerRuntime *self, GAsyncResult *result,
+                                      GError **error);
+
+  void (*network_remove) (FleetContainerRuntime *self, const char *name,
+                          GCancellable *cancellable, GAsyncReadyCallback callback,
+                          gpointer user_data);
+  gboolean (*network_remove_finish) (FleetContainerRuntime *self, GAsyncResult *result,
+                                     GError **error);
+
+  void (*run_healthcheck) (FleetContainerRuntime *self, const char *id,
+                           const FleetHealthcheck *check, GCancellable *cancellable,
+                           GAsyncReadyCallback callback, gpointer user_data);
+  gboolean (*run_healthcheck_finish) (FleetContainerRuntime *self, GAsyncResult *result,
+                                      gboolean *out_passed, char **out_output, GError **error);
 
   /*< private >*/
   gpointer padding[8];
@@ -171,10 +204,40 @@ gboolean fleet_container_runtime_rename_finish (FleetContainerRuntime *self, GAs
 void fleet_container_runtime_unpause_async (FleetContainerRuntime *self, const char *id,
                                             GCancellable *cancellable, GAsyncReadyCallback callback,
                                             gpointer user_data);
-gboolean fleet_container_runtime_unpause_finish (FleetContainerRuntime *self,
-                                                 GAsyncResult *result, GError **error);
+gboolean fleet_container_runtime_unpause_finish (FleetContainerRuntime *self, GAsyncResult *result,
+                                                 GError **error);
 
 void fleet_container_runtime_watch_events (FleetContainerRuntime *self);
+
+void fleet_container_runtime_network_ensure_async (FleetContainerRuntime *self, const char *name,
+                                                   GHashTable *labels, GCancellable *cancellable,
+                                                   GAsyncReadyCallback callback,
+                                                   gpointer user_data);
+gboolean fleet_container_runtime_network_ensure_finish (FleetContainerRuntime *self,
+                                                        GAsyncResult *result,
+                                                        gboolean *out_dns_enabled, GError **error);
+
+void fleet_container_runtime_network_connect_async (
+    FleetContainerRuntime *self, const char *network, const char *id, const char *const *aliases,
+    GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data);
+gboolean fleet_container_runtime_network_connect_finish (FleetContainerRuntime *self,
+                                                         GAsyncResult *result, GError **error);
+
+void fleet_container_runtime_network_remove_async (FleetContainerRuntime *self, const char *name,
+                                                   GCancellable *cancellable,
+                                                   GAsyncReadyCallback callback,
+                                                   gpointer user_data);
+gboolean fleet_container_runtime_network_remove_finish (FleetContainerRuntime *self,
+                                                        GAsyncResult *result, GError **error);
+void fleet_container_runtime_run_healthcheck_async (FleetContainerRuntime *self, const char *id,
+                                                    const FleetHealthcheck *check,
+                                                    GCancellable *cancellable,
+                                                    GAsyncReadyCallback callback,
+                                                    gpointer user_data);
+gboolean fleet_container_runtime_run_healthcheck_finish (FleetContainerRuntime *self,
+                                                         GAsyncResult *result,
+                                                         gboolean *out_passed, char **out_output,
+                                                         GError **error);
 
 void fleet_container_runtime_emit_container_died (FleetContainerRuntime *self,
                                                   const char *container_id,

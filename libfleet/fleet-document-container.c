@@ -215,30 +215,36 @@ parse_label_object (FleetParseContext *ctx, const FleetJsonValue *value,
   return TRUE;
 }
 
+typedef struct
+{
+  GPtrArray *labels;
+  GHashTable *keys;
+} LabelList;
+
+static gboolean
+add_label (FleetParseContext *ctx, const char *s, guint index, const FleetDocumentPath *path,
+           gpointer data, GError **error)
+{
+  LabelList *list = data;
+  g_autofree char *key = g_strndup (s, strcspn (s, "="));
+
+  if (!check_label_key (key, path, error))
+    return FALSE;
+  if (!g_hash_table_add (list->keys, g_strdup (key)))
+    return invalid (error, path, "label \"%s\" is set twice", key);
+  g_ptr_array_add (list->labels, strchr (s, '=') ? g_strdup (s) : g_strconcat (s, "=", NULL));
+  return TRUE;
+}
+
 /* The list form: ["KEY=VALUE", "KEY"], each key once. */
 static gboolean
 parse_label_list (FleetParseContext *ctx, const FleetJsonValue *value,
                   const FleetDocumentPath *path, GPtrArray *labels, GError **error)
 {
-  const FleetJsonValue *elements = _fleet_json_tree_get_children (ctx->tree, value);
   g_autoptr(GHashTable) keys = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  LabelList list = { labels, keys };
 
-  for (guint i = 0; i < value->n_children; i++)
-    {
-      FleetDocumentPath p = FLEET_DOCUMENT_ELEMENT (path, i);
-      const char *s = _fleet_document_require_string (ctx, &elements[i], &p, error);
-      g_autofree char *key = NULL;
-
-      if (s == NULL)
-        return FALSE;
-      key = g_strndup (s, strcspn (s, "="));
-      if (!check_label_key (key, &p, error))
-        return FALSE;
-      if (!g_hash_table_add (keys, g_strdup (key)))
-        return invalid (error, &p, "label \"%s\" is set twice", key);
-      g_ptr_array_add (labels, strchr (s, '=') ? g_strdup (s) : g_strconcat (s, "=", NULL));
-    }
-  return TRUE;
+  return _fleet_document_for_each_string (ctx, value, path, add_label, &list, error);
 }
 
 FLEET_DOCUMENT_FIELD_PARSER (labels)

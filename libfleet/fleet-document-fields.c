@@ -78,6 +78,8 @@ const FleetServiceField _fleet_service_fields[FLEET_N_SERVICE_FIELDS] = {
   { "hostname", FALSE, _fleet_document_parse_hostname },
   { "logging", FALSE, _fleet_document_parse_logging },
   { "depends_on", FALSE, _fleet_document_parse_depends_on },
+  { "healthcheck", FALSE, _fleet_document_parse_healthcheck },
+  { "update_config", FALSE, _fleet_document_parse_update_config },
 };
 
 /* The same names, as _fleet_document_check_members() takes them. */
@@ -85,7 +87,7 @@ const char *const _fleet_service_members[FLEET_N_SERVICE_FIELDS + 1] = {
   "name", "image", "command", "env", "ports", "volumes", "restart", "devices",
   "device_cgroup_rules", "privileged", "cap_add", "cap_drop", "network_mode", "mem_limit",
   "cpus", "pids_limit", "user", "working_dir", "read_only", "tmpfs", "labels", "hostname",
-  "logging", "depends_on", NULL,
+  "logging", "depends_on", "healthcheck", "update_config", NULL,
 };
 
 /* Published ports need a network namespace of the container's own. */
@@ -165,5 +167,6 @@ _fleet_document_check_service (FleetParseContext *ctx, const FleetServiceSpec *s
 {
   return check_ports_need_bridge (spec, path, error)
          && check_caps_disjoint (spec, path, error)
-         && check_tmpfs_destinations (spec, path, error);
+         && check_tmpfs_destinations (spec, path, error)
+         && _fleet_document_check_start_first (spec, path, error);
 }

@@ -52,37 +52,52 @@ parse_device (const char *s, const FleetDocumentPath *path, FleetDeviceMapping *
   return TRUE;
 }
 
+/* A list being parsed: its path, the service it goes into, and what came
+ * before in it. */
+typedef struct
+{
+  const FleetDocumentPath *list;
+  FleetServiceSpec *spec;
+  gpointer seen;
+} ListCheck;
+
+/* The path of the element @index of @check's list, as text. */
+static char *
+list_element_path (const ListCheck *check, guint index)
+{
+  FleetDocumentPath q = FLEET_DOCUMENT_ELEMENT (check->list, index);
+
+  return _fleet_document_path_to_string (&q);
+}
+
+static gboolean
+add_device (FleetParseContext *ctx, const char *s, guint index, const FleetDocumentPath *path,
+            gpointer data, GError **error)
+{
+  ListCheck *check = data;
+  FleetDeviceMapping *device = g_new0 (FleetDeviceMapping, 1);
+  gpointer other;
+
+  g_ptr_array_add (check->spec->devices, device);
+  if (!parse_device (s, path, device, error))
+    return FALSE;
+  if (g_hash_table_lookup_extended (check->seen, device->container_path, NULL, &other))
+    {
+      g_autofree char *where = list_element_path (check, GPOINTER_TO_UINT (other));
+
+      return invalid (error, path, "%s is already a device of the container (%s)",
+                      device->container_path, where);
+    }
+  g_hash_table_insert (check->seen, device->container_path, GUINT_TO_POINTER (index));
+  return TRUE;
+}
+
 FLEET_DOCUMENT_FIELD_PARSER (devices)
 {
-  const FleetJsonValue *elements = _fleet_json_tree_get_children (ctx->tree, value);
   g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+  ListCheck check = { path, spec, seen };
 
-  if (!_fleet_document_require_array (value, path, error))
-    return FALSE;
-  for (guint i = 0; i < value->n_children; i++)
-    {
-      FleetDocumentPath p = FLEET_DOCUMENT_ELEMENT (path, i);
-      const char *s = _fleet_document_require_string (ctx, &elements[i], &p, error);
-      FleetDeviceMapping *device;
-      gpointer other;
-
-      if (s == NULL)
-        return FALSE;
-      device = g_new0 (FleetDeviceMapping, 1);
-      g_ptr_array_add (spec->devices, device);
-      if (!parse_device (s, &p, device, error))
-        return FALSE;
-      if (g_hash_table_lookup_extended (seen, device->container_path, NULL, &other))
-        {
-          FleetDocumentPath q = FLEET_DOCUMENT_ELEMENT (path, GPOINTER_TO_UINT (other));
-          g_autofree char *where = _fleet_document_path_to_string (&q);
-
-          return invalid (error, &p, "%s is already a device of the container (%s)",
-                          device->container_path, where);
-        }
-      g_hash_table_insert (seen, device->container_path, GUINT_TO_POINTER (i));
-    }
-  return TRUE;
+  return _fleet_document_for_each_string (ctx, value, path, add_device, &check, error);
 }
 
 /* A major or minor number, or "*" (-1) for any. */
@@ -123,28 +138,24 @@ parse_cgroup_rule (const char *s, FleetDeviceCgroupRule *rule)
   return TRUE;
 }
 
+static gboolean
+add_cgroup_rule (FleetParseContext *ctx, const char *s, guint index,
+                 const FleetDocumentPath *path, gpointer data, GError **error)
+{
+  FleetServiceSpec *spec = data;
+  FleetDeviceCgroupRule *rule = g_new0 (FleetDeviceCgroupRule, 1);
+
+  g_ptr_array_add (spec->device_cgroup_rules, rule);
+  if (!parse_cgroup_rule (s, rule))
+    return invalid (error, path,
+                    "expected \"TYPE MAJOR:MINOR ACCESS\" (TYPE a, b or c; MAJOR and MINOR "
+                    "numbers or *; ACCESS a combination of r, w and m), got \"%s\"", s);
+  return TRUE;
+}
+
 FLEET_DOCUMENT_FIELD_PARSER (device_cgroup_rules)
 {
-  const FleetJsonValue *elements = _fleet_json_tree_get_children (ctx->tree, value);
-
-  if (!_fleet_document_require_array (value, path, error))
-    return FALSE;
-  for (guint i = 0; i < value->n_children; i++)
-    {
-      FleetDocumentPath p = FLEET_DOCUMENT_ELEMENT (path, i);
-      const char *s = _fleet_document_require_string (ctx, &elements[i], &p, error);
-      FleetDeviceCgroupRule *rule;
-
-      if (s == NULL)
-        return FALSE;
-      rule = g_new0 (FleetDeviceCgroupRule, 1);
-      g_ptr_array_add (spec->device_cgroup_rules, rule);
-      if (!parse_cgroup_rule (s, rule))
-        return invalid (error, &p,
-                        "expected \"TYPE MAJOR:MINOR ACCESS\" (TYPE a, b or c; MAJOR and MINOR "
-                        "numbers or *; ACCESS a combination of r, w and m), got \"%s\"", s);
-    }
-  return TRUE;
+  return _fleet_document_for_each_string (ctx, value, path, add_cgroup_rule, spec, error);
 }
 
 FLEET_DOCUMENT_FIELD_PARSER (privileged)
@@ -152,37 +163,37 @@ FLEET_DOCUMENT_FIELD_PARSER (privileged)
   return _fleet_document_require_boolean (value, path, &spec->privileged, error);
 }
 
+static gboolean
+add_capability (FleetParseContext *ctx, const char *s, guint index,
+                const FleetDocumentPath *path, gpointer data, GError **error)
+{
+  ListCheck *check = data;
+  GPtrArray *names = check->seen;
+  const char *name = _fleet_capability_lookup (s);
+
+  if (name == NULL)
+    return invalid (error, path, "unknown capability \"%s\" (see capabilities(7))", s);
+  for (guint j = 0; j < names->len; j++)
+    if (g_str_equal (names->pdata[j], name))
+      {
+        g_autofree char *where = list_element_path (check, j);
+
+        return invalid (error, path, "%s is listed twice (also %s)", name, where);
+      }
+  g_ptr_array_add (names, g_strdup (name));
+  return TRUE;
+}
+
 /* Capability names, each known to the kernel and listed once. */
 static char **
 parse_capabilities (FleetParseContext *ctx, const FleetJsonValue *value,
                     const FleetDocumentPath *path, GError **error)
 {
-  const FleetJsonValue *elements = _fleet_json_tree_get_children (ctx->tree, value);
-  g_autoptr(GPtrArray) names = NULL;
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  ListCheck check = { path, NULL, names };
 
-  if (!_fleet_document_require_array (value, path, error))
+  if (!_fleet_document_for_each_string (ctx, value, path, add_capability, &check, error))
     return NULL;
-  names = g_ptr_array_new_full (value->n_children + 1, g_free);
-  for (guint i = 0; i < value->n_children; i++)
-    {
-      FleetDocumentPath p = FLEET_DOCUMENT_ELEMENT (path, i);
-      const char *s = _fleet_document_require_string (ctx, &elements[i], &p, error);
-      const char *name;
-
-      if (s == NULL)
-        return NULL;
-      if ((name = _fleet_capability_lookup (s)) == NULL)
-        return invalid (error, &p, "unknown capability \"%s\" (see capabilities(7))", s), NULL;
-      for (guint j = 0; j < names->len; j++)
-        if (g_str_equal (names->pdata[j], name))
-          {
-            FleetDocumentPath q = FLEET_DOCUMENT_ELEMENT (path, j);
-            g_autofree char *where = _fleet_document_path_to_string (&q);
-
-            return invalid (error, &p, "%s is listed twice (also %s)", name, where), NULL;
-          }
-      g_ptr_array_add (names, g_strdup (name));
-    }
   g_ptr_array_add (names, NULL);
   return (char **) g_ptr_array_free (g_steal_pointer (&names), FALSE);
 }

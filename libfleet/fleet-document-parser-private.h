@@ -55,6 +55,15 @@ gboolean _fleet_document_require_array (const FleetJsonValue *value,
                                         const FleetDocumentPath *path, GError **error);
 const char *_fleet_document_require_string (FleetParseContext *ctx, const FleetJsonValue *value,
                                             const FleetDocumentPath *path, GError **error);
+/* Called by _fleet_document_for_each_string() for the element @index of an
+ * array, @s, at @path. */
+typedef gboolean (*FleetDocumentStringFunc) (FleetParseContext *ctx, const char *s, guint index,
+                                             const FleetDocumentPath *path, gpointer data,
+                                             GError **error);
+gboolean _fleet_document_for_each_string (FleetParseContext *ctx, const FleetJsonValue *value,
+                                          const FleetDocumentPath *path,
+                                          FleetDocumentStringFunc func, gpointer data,
+                                          GError **error);
 gboolean _fleet_document_require_int (const FleetJsonValue *value,
                                       const FleetDocumentPath *path, gint64 min, gint64 max,
                                       gint64 *out, GError **error);
@@ -102,7 +111,7 @@ typedef struct
   FleetServiceFieldParser parse;
 } FleetServiceField;
 
-#define FLEET_N_SERVICE_FIELDS 24
+#define FLEET_N_SERVICE_FIELDS 26
 
 extern const FleetServiceField _fleet_service_fields[FLEET_N_SERVICE_FIELDS];
 extern const char *const _fleet_service_members[FLEET_N_SERVICE_FIELDS + 1];
@@ -144,5 +153,11 @@ gboolean _fleet_document_check_dependencies (FleetParseContext *ctx,
                                              FleetDeploymentSpec *deployment,
                                              const FleetDocumentPath *services_path,
                                              GError **error);
+
+/* fleet-document-health.c: health checks and the replacement order */
+FLEET_DOCUMENT_FIELD_PARSER (healthcheck);
+FLEET_DOCUMENT_FIELD_PARSER (update_config);
+gboolean _fleet_document_check_start_first (const FleetServiceSpec *spec,
+                                            const FleetDocumentPath *path, GError **error);
 
 G_END_DECLS

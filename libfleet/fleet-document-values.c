@@ -191,6 +191,28 @@ _fleet_document_require_string (FleetParseContext *ctx, const FleetJsonValue *va
   return value->v.string.str;
 }
 
+/* An array of strings, each handed to @func in order; the first element
+ * that is no string, or that @func refuses, ends it with that error. */
+gboolean
+_fleet_document_for_each_string (FleetParseContext *ctx, const FleetJsonValue *value,
+                                 const FleetDocumentPath *path, FleetDocumentStringFunc func,
+                                 gpointer data, GError **error)
+{
+  const FleetJsonValue *elements = _fleet_json_tree_get_children (ctx->tree, value);
+
+  if (!_fleet_document_require_array (value, path, error))
+    return FALSE;
+  for (guint i = 0; i < value->n_children; i++)
+    {
+      FleetDocumentPath p = FLEET_DOCUMENT_ELEMENT (path, i);
+      const char *s = _fleet_document_require_string (ctx, &elements[i], &p, error);
+
+      if (s == NULL || !func (ctx, s, i, &p, data, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
 gboolean
 _fleet_document_require_int (const FleetJsonValue *value, const FleetDocumentPath *path,
                              gint64 min, gint64 max, gint64 *out, GError **error)
@@ -520,32 +542,29 @@ check_host_ports_unique (const FleetDocumentPath *path, GPtrArray *ports, GError
                   address ? address : "", port->host_port, port->protocol, first_string);
 }
 
+static gboolean
+add_port (FleetParseContext *ctx, const char *s, guint index, const FleetDocumentPath *path,
+          gpointer data, GError **error)
+{
+  FleetServiceSpec *spec = data;
+  FleetPortMapping *port = g_new0 (FleetPortMapping, 1);
+
+  g_ptr_array_add (spec->ports, port);
+  if (!parse_port_spec (s, port))
+    return invalid (error, path,
+                    "expected [HOST_IP:]HOST_PORT:CONTAINER_PORT[/tcp|/udp] with ports "
+                    "1-65535, got \"%s\"",
+                    s);
+  return TRUE;
+}
+
 gboolean
 _fleet_document_parse_ports (FleetParseContext *ctx, const FleetJsonValue *value,
                              const FleetDocumentPath *path, FleetServiceSpec *spec,
                              GError **error)
 {
-  const FleetJsonValue *elements = _fleet_json_tree_get_children (ctx->tree, value);
-
-  if (!_fleet_document_require_array (value, path, error))
-    return FALSE;
-  for (guint i = 0; i < value->n_children; i++)
-    {
-      FleetDocumentPath p = FLEET_DOCUMENT_ELEMENT (path, i);
-      const char *s = _fleet_document_require_string (ctx, &elements[i], &p, error);
-      FleetPortMapping *port;
-
-      if (s == NULL)
-        return FALSE;
-      port = g_new0 (FleetPortMapping, 1);
-      g_ptr_array_add (spec->ports, port);
-      if (!parse_port_spec (s, port))
-        return invalid (error, &p,
-                        "expected [HOST_IP:]HOST_PORT:CONTAINER_PORT[/tcp|/udp] with ports "
-                        "1-65535, got \"%s\"",
-                        s);
-    }
-  return check_host_ports_unique (path, spec->ports, error);
+  return _fleet_document_for_each_string (ctx, value, path, add_port, spec, error)
+         && check_host_ports_unique (path, spec->ports, error);
 }
 
 static gboolean
@@ -568,28 +587,30 @@ parse_volume (const char *s, const FleetDocumentPath *path, FleetVolumeMount *mo
   return TRUE;
 }
 
+static gboolean
+add_volume (FleetParseContext *ctx, const char *s, guint index, const FleetDocumentPath *path,
+            gpointer data, GError **error)
+{
+  FleetServiceSpec *spec = data;
+  FleetVolumeMount *mount = g_new0 (FleetVolumeMount, 1);
+
+  g_ptr_array_add (spec->volumes, mount);
+  return parse_volume (s, path, mount, error);
+}
+
 gboolean
 _fleet_document_parse_volumes (FleetParseContext *ctx, const FleetJsonValue *value,
                                const FleetDocumentPath *path, FleetServiceSpec *spec,
                                GError **error)
 {
-  const FleetJsonValue *elements = _fleet_json_tree_get_children (ctx->tree, value);
+  return _fleet_document_for_each_string (ctx, value, path, add_volume, spec, error);
+}
 
-  if (!_fleet_document_require_array (value, path, error))
-    return FALSE;
-  for (guint i = 0; i < value->n_children; i++)
-    {
-      FleetDocumentPath p = FLEET_DOCUMENT_ELEMENT (path, i);
-      const char *s = _fleet_document_require_string (ctx, &elements[i], &p, error);
-      FleetVolumeMount *mount;
-
-      if (s == NULL)
-        return FALSE;
-      mount = g_new0 (FleetVolumeMount, 1);
-      g_ptr_array_add (spec->volumes, mount);
-      if (!parse_volume (s, &p, mount, error))
-        return FALSE;
-    }
+static gboolean
+add_argument (FleetParseContext *ctx, const char *s, guint index, const FleetDocumentPath *path,
+              gpointer data, GError **error)
+{
+  g_ptr_array_add (data, g_strdup (s));
   return TRUE;
 }
 
@@ -598,25 +619,15 @@ _fleet_document_parse_command (FleetParseContext *ctx, const FleetJsonValue *val
                                const FleetDocumentPath *path, FleetServiceSpec *spec,
                                GError **error)
 {
-  const FleetJsonValue *elements = _fleet_json_tree_get_children (ctx->tree, value);
-  g_auto(GStrv) argv = NULL;
+  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
 
-  if (!_fleet_document_require_array (value, path, error))
+  if (!_fleet_document_for_each_string (ctx, value, path, add_argument, argv, error))
     return FALSE;
   /* [] is "no command": the image's own, as when the member is absent. */
-  if (value->n_children == 0)
+  if (argv->len == 0)
     return TRUE;
-  argv = g_new0 (char *, value->n_children + 1);
-  for (guint i = 0; i < value->n_children; i++)
-    {
-      FleetDocumentPath p = FLEET_DOCUMENT_ELEMENT (path, i);
-      const char *s = _fleet_document_require_string (ctx, &elements[i], &p, error);
-
-      if (s == NULL)
-        return FALSE;
-      argv[i] = g_strdup (s);
-    }
-  spec->command = g_steal_pointer (&argv);
+  g_ptr_array_add (argv, NULL);
+  spec->command = (char **) g_ptr_array_free (g_steal_pointer (&argv), FALSE);
   return TRUE;
 }
 

@@ -238,6 +238,11 @@ on_replaced_stopped (GObject *source, GAsyncResult *result, gpointer user_data)
 static void
 run_replace (FleetLane *lane, FleetPlanAction *action)
 {
+  if (action->spec->update_config.order == FLEET_UPDATE_START_FIRST)
+    {
+      fleet_executor_run_start_first (lane, action);
+      return;
+    }
   log_action ("replace", action->deployment, action->service, action->container_id,
               "reason=\"spec changed\"");
   _fleet_service_stop (lane_reconciler (lane)->runtime, action->container_id, NULL,
@@ -378,6 +383,71 @@ run_await_completion (FleetLane *lane, FleetPlanAction *action)
   await_poll (lane);
 }
 
+/* JOIN_NETWORK: a running container an earlier release created joins its
+ * deployment's network, without a restart.  Not joining is no failure of the
+ * deployment (its services run, by address): the next pass tries again. */
+
+static void
+on_network_joined (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  FleetLane *lane = user_data;
+  FleetPlanAction *action = lane->current;
+  g_autoptr(GError) error = NULL;
+
+  if (!_fleet_service_join_network_finish (FLEET_CONTAINER_RUNTIME (source), result, &error))
+    {
+      g_autofree char *quoted = fleet_log_quote (error->message);
+      g_autofree char *detail = g_strdup_printf ("error=%s", quoted);
+
+      log_action ("join-network-failed", action->deployment, action->service,
+                  action->container_id, detail);
+    }
+  lane_next (lane);
+}
+
+static void
+run_join_network (FleetLane *lane, FleetPlanAction *action)
+{
+  g_autofree char *network = _fleet_service_network_name (action->deployment);
+  g_autofree char *detail = g_strdup_printf ("network=%s", network);
+
+  log_action ("join-network", action->deployment, action->service, action->container_id,
+              detail);
+  _fleet_service_join_network (lane_reconciler (lane)->runtime, action->spec,
+                               action->container_id, NULL, on_network_joined, lane);
+}
+
+/* REMOVE_NETWORK: a dropped deployment's, once its containers are gone.  One
+ * still in use (by a container fleet does not manage) is left. */
+
+static void
+on_network_removed (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  FleetLane *lane = user_data;
+  FleetPlanAction *action = lane->current;
+  g_autoptr(GError) error = NULL;
+
+  if (!_fleet_service_remove_network_finish (FLEET_CONTAINER_RUNTIME (source), result, &error))
+    {
+      g_autofree char *quoted = fleet_log_quote (error->message);
+      g_autofree char *detail = g_strdup_printf ("error=%s", quoted);
+
+      log_action ("remove-network-failed", action->deployment, NULL, NULL, detail);
+    }
+  lane_next (lane);
+}
+
+static void
+run_remove_network (FleetLane *lane, FleetPlanAction *action)
+{
+  g_autofree char *network = _fleet_service_network_name (action->deployment);
+  g_autofree char *detail = g_strdup_printf ("network=%s", network);
+
+  log_action ("remove-network", action->deployment, NULL, NULL, detail);
+  _fleet_service_remove_network (lane_reconciler (lane)->runtime, action->deployment, NULL,
+                                 on_network_removed, lane);
+}
+
 typedef void (*FleetActionRunFunc) (FleetLane *lane, FleetPlanAction *action);
 
 static const struct
@@ -393,6 +463,8 @@ static const struct
   { FLEET_PLAN_REPLACE, run_replace, TRUE },
   { FLEET_PLAN_ENSURE_RUNNING, run_ensure_running, FALSE },
   { FLEET_PLAN_AWAIT_COMPLETION, run_await_completion, TRUE },
+  { FLEET_PLAN_JOIN_NETWORK, run_join_network, FALSE },
+  { FLEET_PLAN_REMOVE_NETWORK, run_remove_network, TRUE },
   { FLEET_PLAN_UNCHANGED, NULL, FALSE },
 };
 
@@ -451,6 +523,32 @@ lane_next (FleetLane *lane)
     }
   lane->current = action;
   entries[action->kind].run (lane, action);
+}
+
+/* For the actions that live in files of their own (fleet-start-first.c). */
+
+FleetPass *
+fleet_lane_get_pass (FleetLane *lane)
+{
+  return lane->pass;
+}
+
+void
+fleet_lane_fail (FleetLane *lane, const char *message)
+{
+  fail (lane, message);
+}
+
+void
+fleet_lane_halt (FleetLane *lane)
+{
+  lane->halted = TRUE;
+}
+
+void
+fleet_lane_continue (FleetLane *lane)
+{
+  lane_next (lane);
 }
 
 /**

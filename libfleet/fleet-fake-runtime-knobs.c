@@ -62,7 +62,7 @@ fleet_fake_runtime_count_calls (FleetFakeRuntime *self, const char *verb)
  * @self: a #FleetFakeRuntime
  *
  * Calls that change containers: create, start, stop, kill, remove, rename,
- * unpause.
+ * unpause, network-connect.
  *
  * Returns: the number of such calls logged
  *
@@ -72,7 +72,7 @@ guint
 fleet_fake_runtime_count_mutating_calls (FleetFakeRuntime *self)
 {
   static const char *const verbs[]
-      = { "create", "start", "stop", "kill", "remove", "rename", "unpause" };
+      = { "create", "start", "stop", "kill", "remove", "rename", "unpause", "network-connect" };
   guint n = 0;
 
   g_return_val_if_fail (FLEET_IS_FAKE_RUNTIME (self), 0);
@@ -280,6 +280,23 @@ fleet_fake_runtime_set_unreachable (FleetFakeRuntime *self, gboolean unreachable
 }
 
 /**
+ * fleet_fake_runtime_set_networks_without_dns:
+ * @self: a #FleetFakeRuntime
+ * @without_dns: %TRUE for networks without name resolution
+ *
+ * New networks do not resolve names, as under podman's CNI backend without
+ * the dnsname plugin.
+ *
+ * Since: 0.2
+ */
+void
+fleet_fake_runtime_set_networks_without_dns (FleetFakeRuntime *self, gboolean without_dns)
+{
+  g_return_if_fail (FLEET_IS_FAKE_RUNTIME (self));
+  self->networks_without_dns = without_dns;
+}
+
+/**
  * fleet_fake_runtime_count_refused:
  * @self: a #FleetFakeRuntime
  *
@@ -392,6 +409,7 @@ fleet_fake_runtime_remove_container (FleetFakeRuntime *self, const char *id_or_n
 
 /**
  * fleet_fake_runtime_hold_name:
+ * @self: a #FleetFakeRuntime
  * @name: a container name
  *
  * Have @name held by a container the runtime does not list, as podman's
@@ -422,7 +440,8 @@ fleet_fake_runtime_hold_name (FleetFakeRuntime *self, const char *name)
  * @spec_digest: (nullable): the fleet.spec-digest label, or %NULL
  * @running: %TRUE for a running container, %FALSE for an exited one
  *
- * Add a container behind the agent's back, not logged.
+ * Add a container behind the agent's back, not logged.  Its report does not
+ * say which networks it is on (networks is %NULL).
  *
  * Returns: (transfer full): its id
  *
@@ -442,6 +461,7 @@ fleet_fake_runtime_add_container (FleetFakeRuntime *self, const char *name, cons
   fleet_container_info_set_label (c->info, FLEET_LABEL_SERVICE, service);
   fleet_container_info_set_label (c->info, FLEET_LABEL_SPEC_DIGEST, spec_digest);
   c->info->state = running ? FLEET_CONTAINER_STATE_RUNNING : FLEET_CONTAINER_STATE_EXITED;
+  g_clear_pointer (&c->info->networks, g_strfreev);
   return g_strdup (c->info->id);
 }
 

@@ -542,4 +542,6 @@ _fleet_fake_runtime_iface_init (FleetContainerRuntimeInterface *iface)
   iface->unpause = fake_unpause;
   iface->unpause_finish = fake_finish_boolean;
   iface->watch_events = fake_watch_events;
+  _fleet_fake_runtime_network_iface_init (iface);
+  _fleet_fake_runtime_health_iface_init (iface);
 }

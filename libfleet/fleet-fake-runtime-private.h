@@ -37,10 +37,13 @@ struct _FleetFakeRuntime
   GHashTable *ignores_stop;
   GHashTable *exits_at_once; /* image -> exit code */
   GHashTable *held_names;    /* name -> id, held outside the list (storage) */
+  GHashTable *unhealthy;     /* image -> the failed check's output, or NULL: hangs */
   gboolean unreachable;
   guint refused;
   gboolean watching;
   guint latency_msecs;
+  GHashTable *networks; /* the names of the networks there are */
+  gboolean networks_without_dns;
 };
 
 /* fleet-fake-runtime.c: the model */
@@ -61,5 +64,12 @@ void _fleet_fake_schedule (FleetFakeRuntime *self, GTask *task, FakeOperation op
 /* fleet-fake-runtime-ops.c: the primitives */
 
 void _fleet_fake_runtime_iface_init (FleetContainerRuntimeInterface *iface);
+
+/* fleet-fake-runtime-network.c: the network primitives */
+
+void _fleet_fake_runtime_network_iface_init (FleetContainerRuntimeInterface *iface);
+/* fleet-fake-runtime-health.c: health checks */
+
+void _fleet_fake_runtime_health_iface_init (FleetContainerRuntimeInterface *iface);
 
 G_END_DECLS

@@ -49,6 +49,8 @@ fleet_fake_runtime_finalize (GObject *object)
   g_hash_table_unref (self->ignores_stop);
   g_hash_table_unref (self->exits_at_once);
   g_hash_table_unref (self->held_names);
+  g_hash_table_unref (self->networks);
+  g_hash_table_unref (self->unhealthy);
   g_free (self->id_salt);
   G_OBJECT_CLASS (fleet_fake_runtime_parent_class)->finalize (object);
 }
@@ -77,6 +79,8 @@ fleet_fake_runtime_init (FleetFakeRuntime *self)
   self->ignores_stop = new_image_set ();
   self->exits_at_once = new_image_set ();
   self->held_names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->networks = new_image_set ();
+  self->unhealthy = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
 }
 
 /**
@@ -137,6 +141,7 @@ _fleet_fake_add (FleetFakeRuntime *self, const char *name, const char *image)
   c->info = fleet_container_info_new (id, name);
   c->info->image = g_strdup (image);
   c->info->state = FLEET_CONTAINER_STATE_CREATED;
+  c->info->networks = g_new0 (char *, 1);
   c->stop_signal = SIGTERM;
   c->grace_period_secs = FLEET_DEFAULT_GRACE_PERIOD_SECS;
   g_ptr_array_add (self->containers, c);

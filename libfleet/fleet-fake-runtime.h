@@ -48,8 +48,13 @@ void fleet_fake_runtime_set_exits_at_once (FleetFakeRuntime *self, const char *i
 void fleet_fake_runtime_set_exit_code (FleetFakeRuntime *self, const char *image, int exit_code);
 void fleet_fake_runtime_set_id_salt (FleetFakeRuntime *self, const char *salt);
 void fleet_fake_runtime_set_unreachable (FleetFakeRuntime *self, gboolean unreachable);
+void fleet_fake_runtime_set_networks_without_dns (FleetFakeRuntime *self, gboolean without_dns);
 guint fleet_fake_runtime_count_refused (FleetFakeRuntime *self);
 void fleet_fake_runtime_set_latency (FleetFakeRuntime *self, guint msecs);
+void fleet_fake_runtime_set_unhealthy (FleetFakeRuntime *self, const char *image,
+                                       const char *output);
+void fleet_fake_runtime_set_health_hangs (FleetFakeRuntime *self, const char *image,
+                                          gboolean hangs);
 gboolean fleet_fake_runtime_kill_container (FleetFakeRuntime *self, const char *id_or_name,
                                             int exit_code);
 gboolean fleet_fake_runtime_pause_container (FleetFakeRuntime *self, const char *id_or_name);

@@ -135,3 +135,40 @@ fleet_plan_job_completed (FleetServiceSpec *spec, FleetContainerInfo *info)
   return fleet_service_spec_is_job (spec) && info != NULL
          && info->state == FLEET_CONTAINER_STATE_EXITED && info->exit_code == 0;
 }
+
+static int
+compare_stop_rank (gconstpointer a, gconstpointer b, gpointer user_data)
+{
+  GHashTable *rank = user_data;
+  int ra = GPOINTER_TO_INT (g_hash_table_lookup (rank, *(const char *const *)a));
+  int rb = GPOINTER_TO_INT (g_hash_table_lookup (rank, *(const char *const *)b));
+
+  return ra - rb;
+}
+
+/**
+ * fleet_plan_order_stops:
+ * @applied: (nullable): the deployment as the applied document has it
+ * @names: (element-type utf8): the names of services to stop; sorted in place
+ *
+ * Dependants stop before their dependencies: the reverse of the start
+ * order @applied gives them.  Names @applied does not know (or all, without
+ * it) keep their order, ahead of the others.
+ */
+void
+fleet_plan_order_stops (FleetDeploymentSpec *applied, GPtrArray *names)
+{
+  g_autoptr(GHashTable) rank = NULL;
+  g_autoptr(GPtrArray) started = NULL;
+
+  if (applied == NULL || !has_dependencies (applied))
+    return;
+  started = fleet_plan_order_services (applied, applied->services);
+  rank = g_hash_table_new (g_str_hash, g_str_equal);
+  /* the last to start ranks 1, stops first among the known */
+  for (guint i = 0; i < started->len; i++)
+    g_hash_table_insert (rank, ((FleetServiceSpec *) started->pdata[i])->name,
+                         GINT_TO_POINTER (started->len - i));
+  /* stable: the unknown (rank 0) keep their order */
+  g_ptr_array_sort_with_data (names, compare_stop_rank, rank);
+}

@@ -8,13 +8,16 @@
  * reports about env, volumes or image never makes a container "changed".
  *
  * Order: orphans, dropped deployments, then per deployment (by name): its
- * dropped services, the pulls of all its new images (so that nothing is
+ * dropped services (dependants before their dependencies), the pulls of all its new images (so that nothing is
  * stopped before every image is there), starts and replacements in document
- * order, and liveness restarts.
+ * order, and liveness restarts (and the network a running container of an
+ * earlier release has yet to join).  A dropped deployment's network goes
+ * after its containers.
  */
 #include "config.h"
 
 #include "fleet-plan-private.h"
+#include "fleet-service-ops.h"
 #include "fleet-state-private.h"
 
 static FleetPlanAction *
@@ -131,12 +134,26 @@ plan_orphans (FleetPlan *plan, const PlanIndex *index, const FleetPlanContext *c
     }
 }
 
+/* The document the recorded containers were created from: the state's own
+ * in a dry run, the one before @desired once @desired was accepted. */
+static FleetDocument *
+applied_before (FleetState *state, FleetDocument *desired)
+{
+  FleetDocument *current = fleet_state_get_desired (state);
+
+  return current != desired ? current : fleet_state_get_previous_desired (state);
+}
+
+/* Dependants first, as the applied document has them (@applied). */
 static void
 plan_dropped_services (FleetPlan *plan, const FleetDeploymentRecord *record,
-                       FleetDeploymentSpec *deployment)
+                       FleetDeploymentSpec *deployment, FleetDocument *applied)
 {
   g_autoptr(GPtrArray) names = fleet_deployment_record_get_service_names (record);
 
+  fleet_plan_order_stops (applied ? fleet_document_lookup_deployment (applied, record->name)
+                                  : NULL,
+                          names);
   for (guint i = 0; i < names->len; i++)
     {
       const char *name = names->pdata[i];
@@ -211,6 +228,13 @@ plan_liveness (FleetPlan *plan, FleetDeploymentSpec *deployment,
         continue;
       info = index->containers ? g_hash_table_lookup (index->containers, service->container_id)
                                : NULL;
+      if (info && info->state == FLEET_CONTAINER_STATE_RUNNING
+          && _fleet_service_needs_to_join (spec, info))
+        {
+          add_action (plan, FLEET_PLAN_JOIN_NETWORK, deployment->name, spec->name,
+                      service->container_id, spec);
+          continue;
+        }
       if (ctx->containers == NULL || (info && info->state == FLEET_CONTAINER_STATE_RUNNING)
           || fleet_plan_job_completed (spec, info))
         {
@@ -285,7 +309,11 @@ fleet_plan_compute (FleetState *state, FleetDocument *desired, const FleetPlanCo
       if (fleet_document_lookup_deployment (desired, name) == NULL
           && !skip_deployment (context, name)
           && !(context->skip_rollout && context->skip_rollout (name, NULL, context->user_data)))
-        plan_dropped_services (plan, fleet_state_lookup_deployment (state, name), NULL);
+        {
+          plan_dropped_services (plan, fleet_state_lookup_deployment (state, name), NULL,
+                                 applied_before (state, desired));
+          add_action (plan, FLEET_PLAN_REMOVE_NETWORK, name, NULL, NULL, NULL);
+        }
     }
   for (guint i = 0; i < desired->deployments->len; i++)
     {
@@ -300,7 +328,7 @@ fleet_plan_compute (FleetState *state, FleetDocument *desired, const FleetPlanCo
             && context->skip_rollout (deployment->name, NULL, context->user_data)))
         {
           if (record)
-            plan_dropped_services (plan, record, deployment);
+            plan_dropped_services (plan, record, deployment, applied_before (state, desired));
           started = plan_rollout (plan, deployment, record);
         }
       plan_liveness (plan, deployment, record, started, &index, context);
@@ -425,6 +453,10 @@ fleet_plan_action_kind_to_string (FleetPlanActionKind kind)
       return "ensure-running";
     case FLEET_PLAN_AWAIT_COMPLETION:
       return "await-completion";
+    case FLEET_PLAN_JOIN_NETWORK:
+      return "join-network";
+    case FLEET_PLAN_REMOVE_NETWORK:
+      return "remove-network";
     case FLEET_PLAN_UNCHANGED:
     default:
       return "unchanged";
@@ -497,7 +529,8 @@ add_service_details (JsonBuilder *builder, FleetPlanAction *action)
  * Returns: (transfer full): `{"actions": [{"action": "replace",
  *   "deployment": ..., "service": ..., "container_id": ..., "image": ...}]}`;
  *   actions that start a container add its `restart` policy, its
- *   `depends_on` ([{"service": ..., "condition": ...}]), and for a
+ *   `depends_on` ([{"service": ..., "condition": ...}]), its `health_gate`
+ *   (fleet-plan-health.c), and for a replacement its `order` and
  *   replacement the `changes` that make it one (the service's fields that
  *   differ, and "lifecycle"), or %NULL when the old spec is not known
  *
@@ -525,7 +558,11 @@ fleet_plan_to_json (FleetPlan *plan)
       add_nullable (builder, "container_id", action->container_id);
       add_nullable (builder, "image", action->image);
       if (action->spec != NULL && action->kind != FLEET_PLAN_PULL)
-        add_service_details (builder, action);
+        {
+          add_service_details (builder, action);
+          fleet_plan_add_health_details (builder, action->spec,
+                                         action->kind == FLEET_PLAN_REPLACE);
+        }
       json_builder_end_object (builder);
     }
   json_builder_end_array (builder);
@@ -569,6 +606,7 @@ describe_details (FleetPlanAction *action)
                                   ? " (completed)"
                                   : "");
     }
+  fleet_plan_append_health_text (out, action->spec, action->kind == FLEET_PLAN_REPLACE);
   if (out->len > 0)
     {
       g_string_erase (out, 0, 2);
@@ -629,6 +667,14 @@ fleet_plan_to_text (FleetPlan *plan)
         case FLEET_PLAN_AWAIT_COMPLETION:
           g_string_append_printf (out, "await     %s/%s  (runs to completion, exit 0)\n",
                                   action->deployment, action->service);
+          break;
+        case FLEET_PLAN_JOIN_NETWORK:
+          g_string_append_printf (out, "join      %s/%s  %s  (network fleet-%s)\n",
+                                  action->deployment, action->service, short_id,
+                                  action->deployment);
+          break;
+        case FLEET_PLAN_REMOVE_NETWORK:
+          g_string_append_printf (out, "remove    network fleet-%s\n", action->deployment);
           break;
         case FLEET_PLAN_UNCHANGED:
         default:

@@ -28,6 +28,10 @@ G_BEGIN_DECLS
  *   missing one
  * @FLEET_PLAN_AWAIT_COMPLETION: wait until the job just started has exited 0, before
  *   the services that depend on its completion start
+ * @FLEET_PLAN_JOIN_NETWORK: put the running container of a service on its deployment's
+ *   network (a container an earlier release created without one)
+ * @FLEET_PLAN_REMOVE_NETWORK: remove the network of a dropped deployment, after its
+ *   containers
  * @FLEET_PLAN_UNCHANGED: nothing to do (listed only in dry runs)
  *
  * What an action of a plan does.
@@ -43,6 +47,8 @@ typedef enum
   FLEET_PLAN_REPLACE,
   FLEET_PLAN_ENSURE_RUNNING,
   FLEET_PLAN_AWAIT_COMPLETION,
+  FLEET_PLAN_JOIN_NETWORK,
+  FLEET_PLAN_REMOVE_NETWORK,
   FLEET_PLAN_UNCHANGED,
 } FleetPlanActionKind;
 
@@ -53,7 +59,8 @@ typedef enum
  * @service: (nullable): the service (%NULL for orphans and pulls)
  * @container_id: (nullable): the recorded container acted on
  * @image: (nullable): the image pulled or started
- * @spec: (nullable): the spec to start from (START, REPLACE, ENSURE_RUNNING)
+ * @spec: (nullable): the spec to start from (START, REPLACE, ENSURE_RUNNING), or of the
+ *   service joining its network (JOIN_NETWORK)
  * @previous: (nullable): for REPLACE, the spec the recorded container was
  *   created from, when the state still has it: what the replacement changes
  *

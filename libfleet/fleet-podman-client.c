@@ -373,6 +373,38 @@ _fleet_podman_client_request_async (FleetPodmanClient *self, const char *method,
 }
 
 /**
+ * _fleet_podman_client_request_with_header_async:
+ * @header: a request header to send, such as X-Registry-Auth
+ * @value: its value
+ *
+ * As _fleet_podman_client_request_async(), without a body, with @header;
+ * finished with _fleet_podman_client_request_finish().
+ */
+void
+_fleet_podman_client_request_with_header_async (FleetPodmanClient *self, const char *method,
+                                                const char *path, const char *header,
+                                                const char *value, guint timeout_secs,
+                                                GCancellable *cancellable,
+                                                GAsyncReadyCallback callback, gpointer user_data)
+{
+  GTask *task;
+  Request *request;
+
+  g_return_if_fail (FLEET_IS_PODMAN_CLIENT (self));
+  g_return_if_fail (header != NULL && value != NULL);
+
+  task = new_request_task (self, method, path, timeout_secs, cancellable, callback, user_data,
+                           _fleet_podman_client_request_async);
+  if (task == NULL)
+    return;
+  request = g_task_get_task_data (task);
+  soup_message_headers_replace (soup_message_get_request_headers (request->message), header,
+                                value);
+  soup_session_send_and_read_async (self->session, request->message, G_PRIORITY_DEFAULT,
+                                    request->cancellable, on_request_read, task);
+}
+
+/**
  * _fleet_podman_client_request_finish:
  *
  * Returns: (transfer full): the response, whatever its status; %NULL with

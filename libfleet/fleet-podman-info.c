@@ -131,6 +131,7 @@ _fleet_podman_info_from_inspect (JsonNode *node, GError **error)
   state = _fleet_podman_json_get_object (object, "State");
   info->state = _fleet_podman_parse_state (_fleet_podman_json_get_string (state, "Status"));
   info->exit_code = (int)get_int (state, "ExitCode", 0);
+  info->networks = _fleet_podman_networks_from_inspect (object);
   return info;
 }
 
@@ -164,6 +165,7 @@ info_from_list_entry (JsonObject *object)
   info->image = g_strdup (_fleet_podman_json_get_string (object, "Image"));
   info->state = _fleet_podman_parse_state (_fleet_podman_json_get_string (object, "State"));
   info->exit_code = (int)get_int (object, "ExitCode", 0);
+  info->networks = _fleet_podman_networks_from_list_entry (object);
   return info;
 }
 

@@ -162,7 +162,15 @@ _fleet_podman_pull_image (FleetContainerRuntime *runtime, const char *image,
 {
   g_autofree char *reference = g_uri_escape_string (image, NULL, FALSE);
   g_autofree char *path = g_strdup_printf ("/images/pull?reference=%s&policy=missing", reference);
+  const char *auth_file
+      = fleet_podman_runtime_get_registry_auth_file (FLEET_PODMAN_RUNTIME (runtime));
 
+  if (auth_file != NULL)
+    {
+      _fleet_podman_pull_image_with_auth (runtime, image, auth_file, path, PULL_TIMEOUT_SECS,
+                                          cancellable, callback, user_data);
+      return;
+    }
   run_operation (runtime, &pull_op, image, "POST", path, NULL, PULL_TIMEOUT_SECS, cancellable,
                  callback, user_data, _fleet_podman_pull_image);
 }

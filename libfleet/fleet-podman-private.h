@@ -68,6 +68,12 @@ void _fleet_podman_client_request_async (FleetPodmanClient *self, const char *me
                                          const char *path, JsonNode *body, guint timeout_secs,
                                          GCancellable *cancellable, GAsyncReadyCallback callback,
                                          gpointer user_data);
+void _fleet_podman_client_request_with_header_async (FleetPodmanClient *self, const char *method,
+                                                     const char *path, const char *header,
+                                                     const char *value, guint timeout_secs,
+                                                     GCancellable *cancellable,
+                                                     GAsyncReadyCallback callback,
+                                                     gpointer user_data);
 FleetPodmanResponse *_fleet_podman_client_request_finish (FleetPodmanClient *self,
                                                           GAsyncResult *result, GError **error);
 
@@ -95,6 +101,7 @@ char *_fleet_podman_pull_get_error (GBytes *body);
 
 /* fleet-podman-runtime.c: what every operation needs */
 
+FleetPodmanClient *_fleet_podman_runtime_get_client (FleetPodmanRuntime *self);
 GTask *_fleet_podman_runtime_new_task (FleetPodmanRuntime *self, GCancellable *cancellable,
                                        GAsyncReadyCallback callback, gpointer user_data,
                                        gpointer source_tag);
@@ -145,11 +152,47 @@ FleetContainerInfo *_fleet_podman_finish_info (FleetContainerRuntime *runtime,
 GPtrArray *_fleet_podman_finish_list (FleetContainerRuntime *runtime, GAsyncResult *result,
                                       GError **error);
 
+/* fleet-podman-health.c */
+
+void _fleet_podman_add_healthconfig (JsonBuilder *builder, FleetServiceSpec *spec);
+void _fleet_podman_run_healthcheck (FleetContainerRuntime *runtime, const char *id,
+                                    const FleetHealthcheck *check, GCancellable *cancellable,
+                                    GAsyncReadyCallback callback, gpointer user_data);
+gboolean _fleet_podman_run_healthcheck_finish (FleetContainerRuntime *runtime,
+                                               GAsyncResult *result, gboolean *out_passed,
+                                               char **out_output, GError **error);
+
 /* fleet-podman-stop.c */
 
 void _fleet_podman_stop (FleetContainerRuntime *runtime, const char *id, int signal,
                          int grace_secs, GCancellable *cancellable, GAsyncReadyCallback callback,
                          gpointer user_data);
+
+/* fleet-podman-network.c */
+
+void _fleet_podman_network_ensure (FleetContainerRuntime *runtime, const char *name,
+                                   GHashTable *labels, GCancellable *cancellable,
+                                   GAsyncReadyCallback callback, gpointer user_data);
+gboolean _fleet_podman_network_ensure_finish (FleetContainerRuntime *runtime,
+                                              GAsyncResult *result, gboolean *out_dns_enabled,
+                                              GError **error);
+void _fleet_podman_network_connect (FleetContainerRuntime *runtime, const char *network,
+                                    const char *id, const char *const *aliases,
+                                    GCancellable *cancellable, GAsyncReadyCallback callback,
+                                    gpointer user_data);
+void _fleet_podman_network_remove (FleetContainerRuntime *runtime, const char *name,
+                                   GCancellable *cancellable, GAsyncReadyCallback callback,
+                                   gpointer user_data);
+char **_fleet_podman_networks_from_inspect (JsonObject *inspect);
+char **_fleet_podman_networks_from_list_entry (JsonObject *entry);
+
+/* fleet-podman-registry-auth.c */
+
+char *_fleet_podman_registry_auth_header (const char *auth_json, gsize length, GError **error);
+void _fleet_podman_pull_image_with_auth (FleetContainerRuntime *runtime, const char *image,
+                                         const char *auth_file, const char *path,
+                                         guint timeout_secs, GCancellable *cancellable,
+                                         GAsyncReadyCallback callback, gpointer user_data);
 
 /* fleet-podman-events.c */
 

@@ -20,6 +20,7 @@ struct _FleetPodmanRuntime
   GObject parent_instance;
 
   char *socket_path;
+  char *registry_auth_file;
   FleetPodmanClient *client;
   FleetPodmanEvents *events;
 };
@@ -173,6 +174,14 @@ fleet_podman_runtime_iface_init (FleetContainerRuntimeInterface *iface)
   iface->unpause = _fleet_podman_unpause;
   iface->unpause_finish = _fleet_podman_finish_boolean;
   iface->watch_events = podman_watch_events;
+  iface->network_ensure = _fleet_podman_network_ensure;
+  iface->network_ensure_finish = _fleet_podman_network_ensure_finish;
+  iface->network_connect = _fleet_podman_network_connect;
+  iface->network_connect_finish = _fleet_podman_finish_boolean;
+  iface->network_remove = _fleet_podman_network_remove;
+  iface->network_remove_finish = _fleet_podman_finish_boolean;
+  iface->run_healthcheck = _fleet_podman_run_healthcheck;
+  iface->run_healthcheck_finish = _fleet_podman_run_healthcheck_finish;
 }
 
 /* GObject */
@@ -207,6 +216,7 @@ fleet_podman_runtime_finalize (GObject *object)
 
   g_clear_object (&self->client);
   g_free (self->socket_path);
+  g_free (self->registry_auth_file);
   G_OBJECT_CLASS (fleet_podman_runtime_parent_class)->finalize (object);
 }
 
@@ -320,4 +330,47 @@ fleet_podman_runtime_get_request_count (FleetPodmanRuntime *self)
   g_return_val_if_fail (FLEET_IS_PODMAN_RUNTIME (self), 0);
 
   return _fleet_podman_client_get_request_count (self->client);
+}
+
+/**
+ * fleet_podman_runtime_set_registry_auth_file:
+ * @self: a #FleetPodmanRuntime
+ * @path: (nullable) (type filename): a credentials file in podman's auth.json
+ *   format, or %NULL for podman's own
+ *
+ * Pull images with the registry credentials in @path, read at each pull and
+ * handed to podman with the request (podman's X-Registry-Auth).
+ *
+ * Since: 0.2
+ */
+void
+fleet_podman_runtime_set_registry_auth_file (FleetPodmanRuntime *self, const char *path)
+{
+  g_return_if_fail (FLEET_IS_PODMAN_RUNTIME (self));
+
+  g_free (self->registry_auth_file);
+  self->registry_auth_file = g_strdup (path);
+}
+
+/**
+ * fleet_podman_runtime_get_registry_auth_file:
+ * @self: a #FleetPodmanRuntime
+ *
+ * Returns: (nullable) (type filename): the credentials file pulls use, or
+ *   %NULL for podman's own
+ *
+ * Since: 0.2
+ */
+const char *
+fleet_podman_runtime_get_registry_auth_file (FleetPodmanRuntime *self)
+{
+  g_return_val_if_fail (FLEET_IS_PODMAN_RUNTIME (self), NULL);
+
+  return self->registry_auth_file;
+}
+
+FleetPodmanClient *
+_fleet_podman_runtime_get_client (FleetPodmanRuntime *self)
+{
+  return self->client;
 }

@@ -35,5 +35,7 @@ G_DECLARE_FINAL_TYPE (FleetPodmanRuntime, fleet_podman_runtime, FLEET, PODMAN_RU
 FleetPodmanRuntime *fleet_podman_runtime_new (const char *socket_path);
 const char *fleet_podman_runtime_get_socket_path (FleetPodmanRuntime *self);
 guint64 fleet_podman_runtime_get_request_count (FleetPodmanRuntime *self);
+void fleet_podman_runtime_set_registry_auth_file (FleetPodmanRuntime *self, const char *path);
+const char *fleet_podman_runtime_get_registry_auth_file (FleetPodmanRuntime *self);
 
 G_END_DECLS

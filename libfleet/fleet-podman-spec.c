@@ -326,6 +326,7 @@ add_service_fields (JsonBuilder *builder, FleetServiceSpec *spec)
   if (spec->hostname != NULL)
     add_string (builder, "hostname", spec->hostname);
   add_log_configuration (builder, spec);
+  _fleet_podman_add_healthconfig (builder, spec);
 }
 
 /**

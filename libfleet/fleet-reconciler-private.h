@@ -7,6 +7,7 @@
  *                               dead containers, phases, failures, the state
  *   fleet-executor.c            lanes, and one entry per kind of action
  *   fleet-restart-policy.c      retry and crash-loop backoff
+ *   fleet-reconciler-health.c   health checks: which run, and what they change
  *
  * A pass lists the runtime's containers once, plans (fleet-plan.c), and
  * hands each deployment's actions to that deployment's lane.  Lanes run
@@ -23,6 +24,7 @@
 G_BEGIN_DECLS
 
 typedef struct _FleetLane FleetLane;
+typedef struct _FleetHealthMonitor FleetHealthMonitor;
 
 typedef struct
 {
@@ -66,6 +68,7 @@ struct _FleetReconciler
   gulong died_handler_id;
   char *persist_error;       /* why the state could not be saved, or NULL */
   guint save_retry_id;
+  FleetHealthMonitor *health; /* created by the first pass */
 };
 
 /* fleet-scheduler.c */
@@ -104,9 +107,26 @@ gboolean fleet_reconciler_skip_restart (const char *deployment, const char *serv
 gboolean fleet_reconciler_skip_busy (const char *deployment, const char *service,
                                      gpointer user_data);
 
+/* fleet-reconciler-health.c */
+void fleet_reconciler_sync_health (FleetPass *pass);
+gboolean fleet_reconciler_is_healthy (FleetReconciler *self, FleetServiceSpec *spec,
+                                      const char *container_id);
+void fleet_reconciler_stop_health (FleetReconciler *self);
+void fleet_reconciler_watch_candidate (FleetReconciler *self, FleetServiceSpec *spec,
+                                       const char *container_id);
+const char *fleet_reconciler_get_health (FleetReconciler *self, const char *container_id,
+                                         gboolean *out_healthy, gboolean *out_unhealthy);
+
 /* fleet-executor.c */
 void fleet_executor_dispatch (FleetPass *pass, FleetPlan *plan);
 gboolean fleet_executor_is_stopping (FleetReconciler *self, const char *container_id);
+FleetPass *fleet_lane_get_pass (FleetLane *lane);
+void fleet_lane_fail (FleetLane *lane, const char *message);
+void fleet_lane_halt (FleetLane *lane);
+void fleet_lane_continue (FleetLane *lane);
+
+/* fleet-start-first.c */
+void fleet_executor_run_start_first (FleetLane *lane, FleetPlanAction *action);
 gboolean fleet_executor_is_busy (FleetReconciler *self, const char *deployment);
 void fleet_lane_free (FleetLane *lane);
 

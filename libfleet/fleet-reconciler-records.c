@@ -490,7 +490,8 @@ deployment_converged (FleetPass *pass, FleetDeploymentSpec *deployment)
         fleet_state_lookup_service (pass->self->state, deployment->name, spec->name);
 
       if (!fleet_service_record_is_converged (service, spec)
-          || g_hash_table_contains (pass->unhealthy, service->container_id))
+          || g_hash_table_contains (pass->unhealthy, service->container_id)
+          || !fleet_reconciler_is_healthy (pass->self, spec, service->container_id))
         return FALSE;
     }
   return TRUE;

@@ -90,6 +90,7 @@ fleet_reconciler_dispose (GObject *object)
   g_clear_handle_id (&self->start_idle_id, g_source_remove);
   g_clear_handle_id (&self->wakeup_id, g_source_remove);
   g_clear_handle_id (&self->save_retry_id, g_source_remove);
+  fleet_reconciler_stop_health (self);
   if (self->runtime && self->died_handler_id)
     g_clear_signal_handler (&self->died_handler_id, self->runtime);
   g_clear_object (&self->runtime);
@@ -477,6 +478,7 @@ fleet_reconciler_shutdown_async (FleetReconciler *self, GCancellable *cancellabl
   g_clear_handle_id (&self->wakeup_id, g_source_remove);
   g_clear_handle_id (&self->save_retry_id, g_source_remove);
   g_ptr_array_add (self->shutdown_tasks, g_steal_pointer (&task));
+  fleet_reconciler_stop_health (self);
   /* Lists and pulls in flight end now; the lanes end after their step. */
   g_cancellable_cancel (self->cancellable);
   fleet_reconciler_finish_shutdown (self);

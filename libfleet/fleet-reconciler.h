@@ -75,4 +75,7 @@ gboolean fleet_reconciler_is_busy (FleetReconciler *self);
 void fleet_reconciler_set_retry_backoff (FleetReconciler *self, guint initial_msecs,
                                          guint max_msecs);
 
+const char *fleet_reconciler_get_service_health (FleetReconciler *self, const char *deployment,
+                                                 const char *service, const char **out_output);
+
 G_END_DECLS

@@ -172,7 +172,10 @@ finish_pass (FleetPass *pass)
   FleetReconciler *self = pass->self;
 
   if (pass->error == NULL && !self->stopping)
-    fleet_reconciler_finalize_phases (pass);
+    {
+      fleet_reconciler_sync_health (pass);
+      fleet_reconciler_finalize_phases (pass);
+    }
   if (pass->changed)
     {
       if (fleet_reconciler_save_state (self) && self->state_dir != NULL)

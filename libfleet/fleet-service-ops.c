@@ -313,6 +313,27 @@ on_name_holder_inspected (GObject *source, GAsyncResult *result, gpointer user_d
                        g_steal_pointer (&task));
 }
 
+/* A container that cannot join its deployment's network is removed, as one
+ * that would not start. */
+static void
+on_joined (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  StartData *d = g_task_get_task_data (task);
+  FleetContainerRuntime *runtime = FLEET_CONTAINER_RUNTIME (source);
+  GCancellable *cancellable = g_task_get_cancellable (task);
+
+  if (_fleet_service_join_network_finish (runtime, result, &d->start_error))
+    {
+      fleet_container_runtime_start_async (runtime, d->id, cancellable, on_container_started,
+                                           g_steal_pointer (&task));
+      return;
+    }
+  g_prefix_error (&d->start_error, "creating %s (%s): ", d->name, d->spec->image);
+  fleet_container_runtime_remove_async (runtime, d->id, TRUE, cancellable, on_failed_start_removed,
+                                        g_steal_pointer (&task));
+}
+
 static void
 on_created (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -337,8 +358,12 @@ on_created (GObject *source, GAsyncResult *result, gpointer user_data)
       g_task_return_error (task, error);
       return;
     }
-  fleet_container_runtime_start_async (runtime, d->id, cancellable, on_container_started,
-                                       g_steal_pointer (&task));
+  if (_fleet_service_wants_network (d->spec))
+    _fleet_service_join_network (runtime, d->spec, d->id, cancellable, on_joined,
+                                 g_steal_pointer (&task));
+  else
+    fleet_container_runtime_start_async (runtime, d->id, cancellable, on_container_started,
+                                         g_steal_pointer (&task));
 }
 
 /**
@@ -353,14 +378,32 @@ void
 _fleet_service_start (FleetContainerRuntime *runtime, FleetServiceSpec *spec,
                       GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
 {
+  g_autofree char *name = _fleet_service_container_name (spec->deployment, spec->name);
+
+  _fleet_service_start_as (runtime, spec, name, cancellable, callback, user_data);
+}
+
+/**
+ * _fleet_service_start_as:
+ * @name: the container's name
+ *
+ * As _fleet_service_start(), under another name than the service's (a
+ * start-first candidate's); finish with _fleet_service_start_finish().
+ */
+void
+_fleet_service_start_as (FleetContainerRuntime *runtime, FleetServiceSpec *spec,
+                         const char *name, GCancellable *cancellable,
+                         GAsyncReadyCallback callback, gpointer user_data)
+{
   StartData *d;
 
   g_return_if_fail (FLEET_IS_CONTAINER_RUNTIME (runtime));
   g_return_if_fail (spec != NULL);
+  g_return_if_fail (name != NULL);
 
   d = g_new0 (StartData, 1);
   d->spec = fleet_service_spec_ref (spec);
-  d->name = _fleet_service_container_name (spec->deployment, spec->name);
+  d->name = g_strdup (name);
   d->labels = _fleet_service_labels (spec);
   create_container (new_task (runtime, cancellable, callback, user_data, _fleet_service_start, d,
                               start_data_free));

@@ -34,6 +34,9 @@ GHashTable *_fleet_service_labels (FleetServiceSpec *spec);
 void _fleet_service_start (FleetContainerRuntime *runtime, FleetServiceSpec *spec,
                            GCancellable *cancellable, GAsyncReadyCallback callback,
                            gpointer user_data);
+void _fleet_service_start_as (FleetContainerRuntime *runtime, FleetServiceSpec *spec,
+                              const char *name, GCancellable *cancellable,
+                              GAsyncReadyCallback callback, gpointer user_data);
 char *_fleet_service_start_finish (FleetContainerRuntime *runtime, GAsyncResult *result,
                                    GError **error);
 
@@ -48,5 +51,21 @@ void _fleet_service_ensure_running (FleetContainerRuntime *runtime, FleetService
                                     GAsyncReadyCallback callback, gpointer user_data);
 char *_fleet_service_ensure_running_finish (FleetContainerRuntime *runtime, GAsyncResult *result,
                                             FleetLivenessAction *out_action, GError **error);
+
+/* fleet-service-network.c */
+
+char *_fleet_service_network_name (const char *deployment);
+gboolean _fleet_service_wants_network (FleetServiceSpec *spec);
+gboolean _fleet_service_needs_to_join (FleetServiceSpec *spec, const FleetContainerInfo *info);
+void _fleet_service_join_network (FleetContainerRuntime *runtime, FleetServiceSpec *spec,
+                                  const char *container_id, GCancellable *cancellable,
+                                  GAsyncReadyCallback callback, gpointer user_data);
+gboolean _fleet_service_join_network_finish (FleetContainerRuntime *runtime,
+                                             GAsyncResult *result, GError **error);
+void _fleet_service_remove_network (FleetContainerRuntime *runtime, const char *deployment,
+                                    GCancellable *cancellable, GAsyncReadyCallback callback,
+                                    gpointer user_data);
+gboolean _fleet_service_remove_network_finish (FleetContainerRuntime *runtime,
+                                               GAsyncResult *result, GError **error);
 
 G_END_DECLS

@@ -199,6 +199,7 @@ fleet_service_spec_unref (FleetServiceSpec *spec)
   g_free (spec->canonical);
   g_free (spec->lifecycle.stop_signal);
   g_free (spec->digest);
+  g_clear_pointer (&spec->healthcheck, fleet_healthcheck_free);
   g_free (spec);
 }
 

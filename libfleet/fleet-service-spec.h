@@ -10,6 +10,8 @@
 
 #include <glib-object.h>
 
+#include "fleet-health-spec.h"
+
 G_BEGIN_DECLS
 
 /**
@@ -267,6 +269,8 @@ const char *fleet_dependency_condition_to_string (FleetDependencyCondition condi
  * @canonical: the service object in canonical form, as written (without the lifecycle)
  * @lifecycle: the deployment's effective lifecycle
  * @digest: "sha256:<hex>" of the canonical service object with @lifecycle
+ * @healthcheck: (nullable): the effective health check, or %NULL for none
+ * @update_config: how the service's container is replaced when it changes
  *
  * Immutable once built; shared by reference.  All members are read-only.
  *
@@ -311,6 +315,8 @@ struct _FleetServiceSpec
   char *canonical;
   FleetLifecycle lifecycle;
   char *digest;
+  FleetHealthcheck *healthcheck;
+  FleetUpdateConfig update_config;
 };
 
 GType fleet_service_spec_get_type (void) G_GNUC_CONST;

@@ -65,7 +65,7 @@ fleet_state_add_service_members (JsonBuilder *builder, const FleetServiceRecord 
 {
   add_nullable_string (builder, "container_id", service->container_id);
   add_nullable_string (builder, "spec_digest", service->spec_digest);
-  if (service->candidate_id != NULL)
+  if (service->candidate_id != NULL || service->candidate_digest != NULL)
     {
       add_nullable_string (builder, "candidate_id", service->candidate_id);
       add_nullable_string (builder, "candidate_digest", service->candidate_digest);

@@ -17,6 +17,7 @@ struct _FleetState
   gatomicrefcount ref;
   gint64 generation;
   FleetDocument *desired;
+  FleetDocument *previous; /* the one desired before, in memory only, or NULL */
   GHashTable *deployments; /* name -> FleetDeploymentRecord */
 
   /* Persistence bookkeeping. */
@@ -55,5 +56,7 @@ gboolean fleet_state_journal_append (FleetState *state, const char *state_dir, G
 void fleet_state_journal_close (FleetState *state);
 void fleet_state_journal_replay (FleetState *state, const char *path, const char *base);
 gboolean fleet_state_journal_remove (const char *state_dir, GError **error);
+
+FleetDocument *fleet_state_get_previous_desired (FleetState *state);
 
 G_END_DECLS

@@ -114,6 +114,7 @@ fleet_state_unref (FleetState *state)
     return;
   fleet_state_journal_close (state);
   g_clear_pointer (&state->desired, fleet_document_unref);
+  g_clear_pointer (&state->previous, fleet_document_unref);
   g_hash_table_unref (state->deployments);
   g_hash_table_unref (state->dirty);
   g_free (state->saved_dir);
@@ -165,6 +166,16 @@ fleet_state_get_desired (FleetState *state)
   return state->desired;
 }
 
+/* The document desired before the last one set, as long as this state is
+ * in memory: what the containers of dropped services were created from.
+ * (transfer none) (nullable) */
+FleetDocument *
+fleet_state_get_previous_desired (FleetState *state)
+{
+  g_return_val_if_fail (state != NULL, NULL);
+  return state->previous;
+}
+
 /**
  * fleet_state_set_desired:
  * @state: the state
@@ -182,7 +193,8 @@ fleet_state_set_desired (FleetState *state, FleetDocument *document)
   g_return_if_fail (document != NULL);
 
   fleet_document_ref (document);
-  g_clear_pointer (&state->desired, fleet_document_unref);
+  g_clear_pointer (&state->previous, fleet_document_unref);
+  state->previous = g_steal_pointer (&state->desired);
   state->desired = document;
   state->generation = MAX (state->generation, document->generation);
   state->full_save_due = TRUE;

@@ -60,8 +60,24 @@ add_nullable (JsonBuilder *builder, const char *name, const char *value)
     json_builder_add_null_value (builder);
 }
 
+/* "health" and "health_output" of a service with a check. */
 static void
-add_services (JsonBuilder *builder, const FleetDeploymentRecord *record, FleetDeploymentSpec *spec)
+add_health (JsonBuilder *builder, FleetReconciler *reconciler, FleetServiceSpec *desired)
+{
+  const char *output = NULL;
+  const char *health;
+
+  if (!fleet_healthcheck_is_active (desired->healthcheck))
+    return;
+  health = fleet_reconciler_get_service_health (reconciler, desired->deployment, desired->name,
+                                                &output);
+  add_nullable (builder, "health", health ? health : "starting");
+  add_nullable (builder, "health_output", output);
+}
+
+static void
+add_services (JsonBuilder *builder, FleetReconciler *reconciler,
+              const FleetDeploymentRecord *record, FleetDeploymentSpec *spec)
 {
   g_autoptr(GPtrArray) names = fleet_deployment_record_get_service_names (record);
 
@@ -91,14 +107,16 @@ add_services (JsonBuilder *builder, const FleetDeploymentRecord *record, FleetDe
       add_nullable (builder, "container_id", service ? service->container_id : NULL);
       add_nullable (builder, "spec_digest", service ? service->spec_digest : NULL);
       add_nullable (builder, "desired_digest", desired->digest);
+      add_health (builder, reconciler, desired);
       json_builder_end_object (builder);
     }
   json_builder_end_object (builder);
 }
 
 static void
-add_deployments (JsonBuilder *builder, FleetState *state)
+add_deployments (JsonBuilder *builder, FleetReconciler *reconciler)
 {
+  FleetState *state = fleet_reconciler_get_state (reconciler);
   g_autoptr(GPtrArray) names = fleet_state_get_deployment_names (state);
 
   json_builder_set_member_name (builder, "deployments");
@@ -114,7 +132,7 @@ add_deployments (JsonBuilder *builder, FleetState *state)
       json_builder_set_member_name (builder, record->name);
       json_builder_begin_object (builder);
       add_nullable (builder, "phase", fleet_phase_to_string (record->phase));
-      add_services (builder, record, spec);
+      add_services (builder, reconciler, record, spec);
       add_nullable (builder, "last_error", record->last_error);
       add_nullable (builder, "last_event_at", record->last_event_at);
       json_builder_end_object (builder);
@@ -189,7 +207,7 @@ fleet_status_build_signed (FleetReconciler *reconciler, const char *device_id,
     }
   else
     json_builder_add_null_value (builder);
-  add_deployments (builder, state);
+  add_deployments (builder, reconciler);
   add_nullable (builder, "state_error", fleet_reconciler_get_persist_error (reconciler));
   json_builder_end_object (builder);
   return json_builder_get_root (builder);

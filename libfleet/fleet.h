@@ -17,6 +17,7 @@
 #include "fleet-error.h"
 #include "fleet-fake-runtime.h"
 #include "fleet-file-source.h"
+#include "fleet-health-spec.h"
 #include "fleet-http-credentials.h"
 #include "fleet-http-source.h"
 #include "fleet-phase.h"

@@ -58,4 +58,9 @@ void conf_watch (ConfFixture *f);
 const char *conf_died (ConfFixture *f, const char *id);
 void conf_wait_for_death (ConfFixture *f, const char *id);
 
+/* fleet-conformance-health.c */
+void conf_test_healthcheck_passes (ConfFixture *f, gconstpointer data);
+void conf_test_healthcheck_fails (ConfFixture *f, gconstpointer data);
+void conf_test_healthcheck_not_running (ConfFixture *f, gconstpointer data);
+
 G_END_DECLS

@@ -6,24 +6,13 @@
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
 
+#include "fleet-test-processes.h"
 #include "fleet-test-utils.h"
 
-#define TIMEOUT_MSECS (20 * 1000)
 #define NOBODY_UID 65534
 #define DOC_TMPL                                                                            \
   "{\"generation\":%d,\"deployments\":{\"hello\":{\"type\":\"PodmanV0\",\"data\":{"          \
   "\"services\":[{\"name\":\"web\",\"image\":\"%s\",\"env\":{\"GREETING\":\"hi\"}}]}}}}"
-
-/* The private bus, for the whole program. */
-typedef struct
-{
-  char *dir;
-  char *address;
-  GSubprocess *daemon;
-  GDBusConnection *connection;
-} FleetTestBus;
-
-extern FleetTestBus test_bus;
 
 typedef struct
 {
@@ -36,15 +25,9 @@ typedef struct
   GSubprocess *fleetd;
 } Fixture;
 
-const char *fleetd_path (void);
-const char *fleetctl_path (void);
-int wait_exit (GSubprocess *process);
-GSubprocessLauncher *new_launcher (GSubprocessFlags flags);
-int run (GSubprocessLauncher *launcher, const char *const *argv, char **out, char **err);
 int fleetctl (gboolean as_nobody, char **out, char **err, ...);
 GPtrArray *fleetd_argv (Fixture *f, const char *const *extra);
 int fleetd_once (Fixture *f, const char *const *env, char **err, ...);
-gboolean name_has_owner (void);
 void start_fleetd (Fixture *f, const char *const *env, const char *const *extra);
 int stop_fleetd (Fixture *f);
 char *read_log (Fixture *f);
@@ -58,5 +41,3 @@ void fixture_setup (Fixture *f, gconstpointer data);
 void fixture_teardown (Fixture *f, gconstpointer data);
 FleetState *load_state (Fixture *f);
 gboolean can_switch_users (void);
-void start_bus (void);
-void stop_bus (void);

@@ -146,6 +146,7 @@ service_argv (FleetPodmanHarness *h)
   g_ptr_array_add (argv, g_strconcat ("--root=", dir, "/storage", NULL));
   g_ptr_array_add (argv, g_strconcat ("--runroot=", dir, "/run", NULL));
   g_ptr_array_add (argv, g_strconcat ("--tmpdir=", dir, "/tmp", NULL));
+  g_ptr_array_add (argv, g_strconcat ("--network-config-dir=", dir, "/networks", NULL));
   g_ptr_array_add (argv, g_strdup ("--events-backend=file"));
   if (runtime_path != NULL)
     g_ptr_array_add (argv, g_strconcat ("--runtime=", runtime_path, NULL));

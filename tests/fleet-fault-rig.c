@@ -13,10 +13,10 @@
 #include <fcntl.h>
 #include <glib/gstdio.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "fleet-fault-rig.h"
+#include "fleet-test-processes.h"
 #include "fleet-test-utils.h"
 
 #define AGENT_NAME "dev.fleet.Agent1"
@@ -35,82 +35,6 @@ struct _FleetFaultRig
   char *user; /* run fleetd as this uid (setpriv), or NULL */
   GSubprocess *fleetd;
 };
-
-/* The private bus, for the whole program. */
-static struct
-{
-  char *dir;
-  char *address;
-  GSubprocess *daemon;
-  GDBusConnection *connection;
-} bus;
-
-/* Children die with the test, even when it fails half-way. */
-static void
-die_with_test (gpointer user_data)
-{
-  prctl (PR_SET_PDEATHSIG, SIGKILL);
-}
-
-void
-fleet_fault_bus_start (void)
-{
-  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (
-    G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_SILENCE);
-  g_autoptr(GError) error = NULL;
-  g_autofree char *config = g_test_build_filename (G_TEST_DIST, "daemon-bus.conf", NULL);
-  g_autofree char *listen = NULL;
-  g_autoptr(GDataInputStream) out = NULL;
-  g_autofree char *line = NULL;
-
-  g_subprocess_launcher_set_child_setup (launcher, die_with_test, NULL, NULL);
-  bus.dir = fleet_test_make_tmpdir ();
-  g_chmod (bus.dir, 0755); /* fleetd run as nobody connects too */
-  listen = g_strdup_printf ("--address=unix:path=%s/bus", bus.dir);
-  bus.daemon = g_subprocess_launcher_spawn (launcher, &error, "dbus-daemon", "--nofork",
-                                            "--print-address=1", "--config-file", config, listen,
-                                            NULL);
-  g_assert_no_error (error);
-  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (bus.daemon));
-  line = g_data_input_stream_read_line (out, NULL, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_nonnull (line);
-  bus.address = g_strdup (g_strstrip (line));
-  bus.connection = g_dbus_connection_new_for_address_sync (
-    bus.address,
-    G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-    NULL, NULL, &error);
-  g_assert_no_error (error);
-}
-
-void
-fleet_fault_bus_stop (void)
-{
-  g_dbus_connection_close_sync (bus.connection, NULL, NULL);
-  g_clear_object (&bus.connection);
-  g_subprocess_force_exit (bus.daemon);
-  g_subprocess_wait (bus.daemon, NULL, NULL);
-  g_clear_object (&bus.daemon);
-  fleet_test_rm_rf (bus.dir);
-  g_clear_pointer (&bus.dir, g_free);
-  g_clear_pointer (&bus.address, g_free);
-}
-
-static gboolean
-name_has_owner (void)
-{
-  g_autoptr(GVariant) reply = NULL;
-  gboolean has_owner = FALSE;
-
-  reply = g_dbus_connection_call_sync (bus.connection, "org.freedesktop.DBus",
-                                       "/org/freedesktop/DBus", "org.freedesktop.DBus",
-                                       "NameHasOwner", g_variant_new ("(s)", AGENT_NAME),
-                                       G_VARIANT_TYPE ("(b)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL,
-                                       NULL);
-  if (reply)
-    g_variant_get (reply, "(b)", &has_owner);
-  return has_owner;
-}
 
 /* The rig. */
 
@@ -198,16 +122,6 @@ fleet_fault_rig_remove_document (FleetFaultRig *rig)
 
 /* fleetd. */
 
-static const char *
-fleetd_path (void)
-{
-  static char *path;
-
-  if (path == NULL)
-    path = g_test_build_filename (G_TEST_BUILT, "..", "fleetd", "fleetd", NULL);
-  return path;
-}
-
 static GPtrArray *
 fleetd_argv (FleetFaultRig *rig)
 {
@@ -220,7 +134,7 @@ fleetd_argv (FleetFaultRig *rig)
       g_ptr_array_add (argv, g_strdup_printf ("--regid=%s", rig->user));
       g_ptr_array_add (argv, g_strdup ("--clear-groups"));
     }
-  g_ptr_array_add (argv, g_strdup (fleetd_path ()));
+  g_ptr_array_add (argv, g_strdup (fleet_test_fleetd_path ()));
   g_ptr_array_add (argv, g_strconcat ("--config=", rig->config, NULL));
   g_ptr_array_add (argv, g_strconcat ("--source=", rig->doc_path, NULL));
   g_ptr_array_add (argv, g_strconcat ("--state-dir=", rig->state_dir, NULL));
@@ -241,7 +155,7 @@ fleetd_argv (FleetFaultRig *rig)
 void
 fleet_fault_rig_spawn_fleetd (FleetFaultRig *rig)
 {
-  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
+  g_autoptr(GSubprocessLauncher) launcher = fleet_test_launcher_new (G_SUBPROCESS_FLAGS_NONE);
   g_autoptr(GPtrArray) argv = fleetd_argv (rig);
   g_autoptr(GError) error = NULL;
   const char banner[] = "--- fleetd started by the test\n";
@@ -253,10 +167,6 @@ fleet_fault_rig_spawn_fleetd (FleetFaultRig *rig)
   g_assert_cmpint (write (fd, banner, sizeof banner - 1), ==, sizeof banner - 1);
   g_subprocess_launcher_take_stderr_fd (launcher, dup (fd));
   g_subprocess_launcher_take_stdout_fd (launcher, fd);
-  g_subprocess_launcher_set_child_setup (launcher, die_with_test, NULL, NULL);
-  g_subprocess_launcher_setenv (launcher, "DBUS_SESSION_BUS_ADDRESS", bus.address, TRUE);
-  g_subprocess_launcher_unsetenv (launcher, "NOTIFY_SOCKET");
-  g_subprocess_launcher_unsetenv (launcher, "G_MESSAGES_DEBUG");
   rig->fleetd = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata, &error);
   g_assert_no_error (error);
 }
@@ -268,7 +178,7 @@ fleet_fault_rig_start_fleetd (FleetFaultRig *rig)
   gint64 deadline = g_get_monotonic_time () + START_TIMEOUT_SECS * G_USEC_PER_SEC;
 
   fleet_fault_rig_spawn_fleetd (rig);
-  while (!name_has_owner ())
+  while (!fleet_test_bus_name_has_owner (AGENT_NAME))
     {
       if (g_subprocess_get_identifier (rig->fleetd) == NULL)
         {
@@ -314,7 +224,7 @@ fleet_fault_rig_wait_fleetd_exit (FleetFaultRig *rig, guint timeout_secs, int *o
   if (out_status)
     *out_status = g_subprocess_get_if_exited (fleetd) ? g_subprocess_get_exit_status (fleetd) : -1;
   /* The bus releases a dead fleetd's name a moment later. */
-  while (name_has_owner ())
+  while (fleet_test_bus_name_has_owner (AGENT_NAME))
     g_usleep (10 * 1000);
   return TRUE;
 }
@@ -364,7 +274,7 @@ fleet_fault_rig_get_status (FleetFaultRig *rig)
   g_autoptr(JsonNode) node = NULL;
   const char *text = NULL;
 
-  reply = g_dbus_connection_call_sync (bus.connection, AGENT_NAME, AGENT_PATH, AGENT_NAME,
+  reply = g_dbus_connection_call_sync (fleet_test_bus_connection (), AGENT_NAME, AGENT_PATH, AGENT_NAME,
                                        "GetStatus", NULL, G_VARIANT_TYPE ("(s)"),
                                        G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
   g_assert_no_error (error);

@@ -10,9 +10,6 @@ G_BEGIN_DECLS
 
 typedef struct _FleetFaultRig FleetFaultRig;
 
-void fleet_fault_bus_start (void);
-void fleet_fault_bus_stop (void);
-
 FleetFaultRig *fleet_fault_rig_new (FleetPodmanHarness *podman);
 void fleet_fault_rig_free (FleetFaultRig *rig);
 const char *fleet_fault_rig_get_dir (FleetFaultRig *rig);

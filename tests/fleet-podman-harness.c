@@ -234,6 +234,7 @@ harness_start (GError **error)
   add_global_arg (h, "--root", "storage");
   add_global_arg (h, "--runroot", "run");
   add_global_arg (h, "--tmpdir", "tmp");
+  add_global_arg (h, "--network-config-dir", "networks");
   g_ptr_array_add (h->global_args, g_strdup ("--events-backend=file"));
 
   script = g_build_filename (h->tests_dir, "podman-service.sh", NULL);

@@ -121,6 +121,38 @@ fleet_test_runtime_unpause (FleetContainerRuntime *rt, const char *id, GError **
 
 /* The container's state as the runtime reports it; UNKNOWN when it does not
  * exist.  Any other failure fails the test. */
+gboolean
+fleet_test_runtime_network_ensure (FleetContainerRuntime *rt, const char *name,
+                                   gboolean *out_dns_enabled, GError **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  fleet_container_runtime_network_ensure_async (rt, name, NULL, NULL, on_done, &result);
+  return fleet_container_runtime_network_ensure_finish (rt, wait_for (&result), out_dns_enabled,
+                                                        error);
+}
+
+/* @alias: (nullable) */
+gboolean
+fleet_test_runtime_network_connect (FleetContainerRuntime *rt, const char *network,
+                                    const char *id, const char *alias, GError **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  const char *aliases[] = { alias, NULL };
+
+  fleet_container_runtime_network_connect_async (rt, network, id, aliases, NULL, on_done, &result);
+  return fleet_container_runtime_network_connect_finish (rt, wait_for (&result), error);
+}
+
+gboolean
+fleet_test_runtime_network_remove (FleetContainerRuntime *rt, const char *name, GError **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  fleet_container_runtime_network_remove_async (rt, name, NULL, on_done, &result);
+  return fleet_container_runtime_network_remove_finish (rt, wait_for (&result), error);
+}
+
 FleetContainerState
 fleet_test_runtime_state (FleetContainerRuntime *rt, const char *id)
 {

@@ -24,6 +24,12 @@ GPtrArray *fleet_test_runtime_list (FleetContainerRuntime *rt, const char *label
 gboolean fleet_test_runtime_rename (FleetContainerRuntime *rt, const char *id,
                                     const char *new_name, GError **error);
 gboolean fleet_test_runtime_unpause (FleetContainerRuntime *rt, const char *id, GError **error);
+gboolean fleet_test_runtime_network_ensure (FleetContainerRuntime *rt, const char *name,
+                                            gboolean *out_dns_enabled, GError **error);
+gboolean fleet_test_runtime_network_connect (FleetContainerRuntime *rt, const char *network,
+                                             const char *id, const char *alias, GError **error);
+gboolean fleet_test_runtime_network_remove (FleetContainerRuntime *rt, const char *name,
+                                            GError **error);
 
 FleetContainerState fleet_test_runtime_state (FleetContainerRuntime *rt, const char *id);
 gboolean fleet_test_runtime_wait_for_state (FleetContainerRuntime *rt, const char *id,

@@ -17,7 +17,7 @@ set -u
 dir=$1
 podman () {
   command podman --root "$dir/storage" --runroot "$dir/run" --tmpdir "$dir/tmp" \
-    --events-backend file "$@"
+    --network-config-dir "$dir/networks" --events-backend file "$@"
 }
 
 # ^C in the terminal (or timeout(1)) signals the whole process group; let the test
@@ -26,7 +26,7 @@ trap '' INT HUP TERM
 
 # Not through the function: $! must be podman itself, not a subshell.
 command podman --root "$dir/storage" --runroot "$dir/run" --tmpdir "$dir/tmp" \
-  --events-backend file system service --time=0 "unix://$dir/podman.sock" \
+  --network-config-dir "$dir/networks" --events-backend file system service --time=0 "unix://$dir/podman.sock" \
   </dev/null >"$dir/service.log" 2>&1 &
 service=$!
 
@@ -34,6 +34,7 @@ cat >/dev/null
 
 podman rm --all --force --time 0 >/dev/null 2>&1
 podman volume rm --all --force >/dev/null 2>&1
+podman network prune --force >/dev/null 2>&1
 kill "$service" 2>/dev/null
 wait "$service" 2>/dev/null
 # Whatever podman left mounted below DIR (overlay layers, shm).

@@ -168,7 +168,7 @@ test_status_url (Fixture *f, gconstpointer data)
   g_autofree char *base = NULL;
   g_autofree char *url = NULL;
   StatusServer s = { 0, };
-  gint64 deadline = g_get_monotonic_time () + TIMEOUT_MSECS * 1000;
+  gint64 deadline = g_get_monotonic_time () + FLEET_TEST_PROCESS_TIMEOUT_MSECS * 1000;
 
   soup_server_add_handler (server, "/status/test-device", on_status_put, &s, NULL);
   soup_server_listen_local (server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error);
@@ -196,7 +196,7 @@ receive_notification (GSocket *socket)
   char buffer[4096];
   gssize n;
 
-  g_socket_set_timeout (socket, TIMEOUT_MSECS / 1000);
+  g_socket_set_timeout (socket, FLEET_TEST_PROCESS_TIMEOUT_MSECS / 1000);
   n = g_socket_receive (socket, buffer, sizeof buffer, NULL, &error);
   g_assert_no_error (error);
   return g_strndup (buffer, n);
@@ -239,12 +239,9 @@ test_systemd_notify (Fixture *f, gconstpointer data)
   g_assert_cmpint (stop_fleetd (f), ==, 0);
 }
 
-/* The private test_bus. */
-
 int
 main (int argc, char **argv)
 {
-  g_autofree char *dbus_daemon = g_find_program_in_path ("dbus-daemon");
   int ret;
 
   g_setenv ("GIO_USE_PROXY_RESOLVER", "dummy", TRUE);
@@ -259,13 +256,12 @@ main (int argc, char **argv)
   ADD ("/daemon/systemd-notify", test_systemd_notify);
 #undef ADD
 
-  if (dbus_daemon == NULL)
+  if (!fleet_test_bus_start ())
     {
       g_print ("1..0 # SKIP dbus-daemon is not installed\n");
       return 0;
     }
-  start_bus ();
   ret = g_test_run ();
-  stop_bus ();
+  fleet_test_bus_stop ();
   return ret;
 }

@@ -134,11 +134,11 @@ test_bad_settings (Fixture *f, gconstpointer data)
 static void
 test_version (void)
 {
-  g_autoptr(GSubprocessLauncher) launcher = new_launcher (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
-  const char *const argv[] = { fleetd_path (), "--version", NULL };
+  g_autoptr(GSubprocessLauncher) launcher = fleet_test_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  const char *const argv[] = { fleet_test_fleetd_path (), "--version", NULL };
   g_autofree char *out = NULL;
 
-  g_assert_cmpint (run (launcher, argv, &out, NULL), ==, 0);
+  g_assert_cmpint (fleet_test_run (launcher, argv, NULL, &out, NULL), ==, 0);
   g_assert_cmpstr (out, ==, "fleetd " PACKAGE_VERSION "\n");
 }
 
@@ -303,7 +303,7 @@ test_not_running (Fixture *f, gconstpointer data)
 {
   const char *commands[] = { "status", "reconcile", "version" };
 
-  g_assert_false (name_has_owner ());
+  g_assert_false (fleet_test_bus_name_has_owner (FLEET_DBUS_NAME));
   for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
     {
       g_autofree char *out = NULL;
@@ -325,14 +325,14 @@ static void
 test_bus_unreachable (Fixture *f, gconstpointer data)
 {
   g_autoptr(GSubprocessLauncher) launcher =
-    new_launcher (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+    fleet_test_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
   g_autofree char *address = g_strdup_printf ("unix:path=%s/no-such-bus", f->dir);
-  const char *argv[] = { fleetctl_path (), "--bus=session", "status", NULL };
+  const char *argv[] = { fleet_test_fleetctl_path (), "--bus=session", "status", NULL };
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
 
   g_subprocess_launcher_setenv (launcher, "DBUS_SESSION_BUS_ADDRESS", address, TRUE);
-  g_assert_cmpint (run (launcher, argv, &out, &err), ==, 4);
+  g_assert_cmpint (fleet_test_run (launcher, argv, NULL, &out, &err), ==, 4);
   g_assert_cmpstr (out, ==, "");
   g_assert_true (g_str_has_prefix (err, "fleetctl: cannot connect to the session bus, so fleetd "
                                         "cannot be reached: "));
@@ -343,7 +343,6 @@ test_bus_unreachable (Fixture *f, gconstpointer data)
 int
 main (int argc, char **argv)
 {
-  g_autofree char *dbus_daemon = g_find_program_in_path ("dbus-daemon");
   int ret;
 
   g_setenv ("GIO_USE_PROXY_RESOLVER", "dummy", TRUE);
@@ -367,13 +366,12 @@ main (int argc, char **argv)
   ADD ("/daemon/fleetctl/bus-unreachable", test_bus_unreachable);
 #undef ADD
 
-  if (dbus_daemon == NULL)
+  if (!fleet_test_bus_start ())
     {
       g_print ("1..0 # SKIP dbus-daemon is not installed\n");
       return 0;
     }
-  start_bus ();
   ret = g_test_run ();
-  stop_bus ();
+  fleet_test_bus_stop ();
   return ret;
 }

@@ -19,6 +19,7 @@
 #include "config.h"
 
 #include "fleet-fault-fixture.h"
+#include "fleet-test-processes.h"
 #include "fleet-test-utils.h"
 
 #define CONVERGE_TIMEOUT_SECS 120
@@ -308,9 +309,9 @@ main (int argc, char **argv)
   g_test_add ("/faults/loop/kill-during-upgrades", Fixture, &loop, fault_fixture_setup,
               test_kill_loop, fault_fixture_teardown);
 
-  fleet_fault_bus_start ();
+  g_assert_true (fleet_test_bus_start ());
   ret = g_test_run ();
-  fleet_fault_bus_stop ();
+  fleet_test_bus_stop ();
   fleet_fault_podman_shutdown ();
   fleet_podman_harness_shutdown ();
   return ret;

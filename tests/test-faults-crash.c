@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "fleet-fault-fixture.h"
+#include "fleet-test-processes.h"
 #include "fleet-test-utils.h"
 
 typedef FaultFixture Fixture;
@@ -271,9 +272,9 @@ main (int argc, char **argv)
   g_test_add ("/faults/storage-leftover/name-held-in-storage", Fixture, &leftover,
               fault_fixture_setup, test_storage_leftover, fault_fixture_teardown);
 
-  fleet_fault_bus_start ();
+  g_assert_true (fleet_test_bus_start ());
   ret = g_test_run ();
-  fleet_fault_bus_stop ();
+  fleet_test_bus_stop ();
   fleet_fault_podman_shutdown ();
   fleet_podman_harness_shutdown ();
   return ret;

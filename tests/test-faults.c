@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "fleet-fault-fixture.h"
+#include "fleet-test-processes.h"
 #include "fleet-test-utils.h"
 
 #define NOBODY_UID 65534
@@ -536,9 +537,9 @@ main (int argc, char **argv)
   ADD ("/faults/defect7/newer-state-version", newer, test_newer_state_version);
 #undef ADD
 
-  fleet_fault_bus_start ();
+  g_assert_true (fleet_test_bus_start ());
   ret = g_test_run ();
-  fleet_fault_bus_stop ();
+  fleet_test_bus_stop ();
   fleet_fault_podman_shutdown ();
   fleet_podman_harness_shutdown ();
   return ret;

@@ -207,6 +207,51 @@ test_unit_parse_event (void)
   g_assert_null (unused_id);
 }
 
+/* auth.json becomes X-Registry-Auth: base64url of a map of credentials. */
+static void
+test_unit_registry_auth (void)
+{
+  /* "fleet:s3cr/t?" and "robot:pw" */
+  static const char good[]
+      = "{\"auths\":{\"127.0.0.1:5000\":{\"auth\":\"ZmxlZXQ6czNjci90Pw==\"},"
+        "\"quay.io/org\":{\"auth\":\"cm9ib3Q6cHc=\"}}}";
+  static const struct
+  {
+    const char *json;
+    const char *message;
+  } bad[] = {
+    { "[]", "not a JSON object" },
+    { "{\"auths\":1}", "no \"auths\" object" },
+    { "{\"auths\":{\"r\":{}}}", "auths.\"r\": expected an object with \"auth\"" },
+    { "{\"auths\":{\"r\":{\"auth\":\"bm9jb2xvbg==\"}}}",
+      "auths.\"r\".auth: expected base64 of USER:PASSWORD" },
+  };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *header = _fleet_podman_registry_auth_header (good, strlen (good), &error);
+  g_autofree guchar *decoded = NULL;
+  g_autofree char *json = NULL;
+  gsize len = 0;
+
+  g_assert_no_error (error);
+  g_assert_null (strpbrk (header, "+/"));
+  g_strdelimit (header, "-", '+');
+  g_strdelimit (header, "_", '/');
+  decoded = g_base64_decode (header, &len);
+  json = g_strndup ((const char *)decoded, len);
+  g_assert_cmpstr (json, ==,
+                   "{\"127.0.0.1:5000\":{\"username\":\"fleet\",\"password\":\"s3cr/t?\"},"
+                   "\"quay.io/org\":{\"username\":\"robot\",\"password\":\"pw\"}}");
+  for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr(GError) refused = NULL;
+
+      g_assert_null (_fleet_podman_registry_auth_header (bad[i].json, strlen (bad[i].json),
+                                                         &refused));
+      g_assert_error (refused, FLEET_ERROR, FLEET_ERROR_PULL_FAILED);
+      g_assert_cmpstr (refused->message, ==, bad[i].message);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -216,5 +261,6 @@ main (int argc, char **argv)
   g_test_add_func ("/podman/json/answers", test_unit_parse_answers);
   g_test_add_func ("/podman/json/pull-error", test_unit_pull_error);
   g_test_add_func ("/podman/json/event", test_unit_parse_event);
+  g_test_add_func ("/podman/json/registry-auth", test_unit_registry_auth);
   return g_test_run ();
 }

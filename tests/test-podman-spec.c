@@ -4,7 +4,8 @@
  * fleet-podman-harness.c): what podman's inspect reports, and what the
  * container's own processes see (device nodes, interfaces, a read-only
  * root, their capabilities, user and host name, the log size limit in
- * force, podman restarting a crash by itself).
+ * force, podman restarting a crash by itself, the services of a deployment
+ * resolving each other's names).
  */
 #include "config.h"
 
@@ -253,12 +254,48 @@ test_network_mode (Fixture *f, gconstpointer data)
                    ==, "host");
   alone = exec_in (f, none, "ls /sys/class/net");
   g_assert_cmpstr (alone, ==, "lo\n");
-  /* the bridge gives the container a namespace of its own, with eth0 */
+  /* the bridge gives the container a namespace of its own, on podman's
+   * default network (eth0) and its deployment's (eth1) */
   own_netns = container_netns (f, bridge);
   g_assert_cmpstr (own_netns, !=, host_netns);
   g_free (alone);
   alone = exec_in (f, bridge, "ls /sys/class/net");
-  g_assert_cmpstr (alone, ==, "eth0\nlo\n");
+  g_assert_cmpstr (alone, ==, "eth0\neth1\nlo\n");
+}
+
+static gboolean
+on_network (JsonObject *container, const char *network)
+{
+  JsonObject *networks = member_object (member_object (container, "NetworkSettings"), "Networks");
+
+  return json_object_has_member (networks, network);
+}
+
+/* The services of a deployment find each other by name, on the
+ * deployment's network; one in host mode stays out of it. */
+static void
+test_name_resolution (Fixture *f, gconstpointer data)
+{
+  g_autofree char *db = NULL;
+  g_autofree char *web = NULL;
+  g_autofree char *gw = NULL;
+  g_autofree char *found = NULL;
+  g_autofree char *reached = NULL;
+  g_autoptr(JsonNode) a = NULL;
+  g_autoptr(JsonNode) b = NULL;
+
+  if (f->h == NULL)
+    return;
+  db = run_service (f, "db", "v1", "");
+  web = run_service (f, "web", "v1", "");
+  gw = run_service (f, "gw", "v1", ",\"network_mode\":\"host\"");
+  g_assert_true (on_network (inspect (f, web, &a), "fleet-spec"));
+  g_assert_false (json_object_has_member (member_object (inspect (f, gw, &b), "NetworkSettings"),
+                                          "fleet-spec"));
+  found = exec_in (f, web, "timeout 10 nslookup db | sed -n 's/^Address: //p'");
+  g_assert_cmpstr (found, !=, "");
+  reached = exec_in (f, db, "timeout 10 ping -c1 -W5 web >/dev/null && echo reached");
+  g_assert_cmpstr (reached, ==, "reached\n");
 }
 
 static void
@@ -459,6 +496,7 @@ main (int argc, char **argv)
   ADD ("/podman-spec/resources", test_resources);
   ADD ("/podman-spec/devices", test_devices);
   ADD ("/podman-spec/network-mode", test_network_mode);
+  ADD ("/podman-spec/name-resolution", test_name_resolution);
   ADD ("/podman-spec/read-only", test_read_only);
   ADD ("/podman-spec/capabilities", test_capabilities);
   ADD ("/podman-spec/process", test_process);

@@ -256,6 +256,57 @@ test_init_job_fails (Fixture *f, gconstpointer data)
   g_assert_cmpuint (count_calls_matching (f->runtime, "create app_web"), ==, 1);
 }
 
+#define STOP_ORDER_DOC                                                                     \
+  "{\"generation\":%d,\"deployments\":{\"%s\":{\"type\":\"PodmanV0\",\"data\":{"           \
+  "\"services\":[{\"name\":\"a-db\",\"image\":\"localhost/db:v1\"},"                        \
+  "{\"name\":\"m-api\",\"image\":\"localhost/api:v1\",\"depends_on\":[\"a-db\"]},"          \
+  "{\"name\":\"z-web\",\"image\":\"localhost/web:v1\",\"depends_on\":[\"m-api\"]}]}}}}"
+
+/* Where the stop of @service's recorded container is in the call log. */
+static int
+stop_index (Fixture *f, const char *service, const char *ids[3])
+{
+  g_autofree char *prefix = NULL;
+  GPtrArray *calls = fleet_fake_runtime_get_calls (f->runtime);
+  const char *names[] = { "a-db", "m-api", "z-web" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    if (g_str_equal (names[i], service))
+      prefix = g_strdup_printf ("stop %s ", ids[i]);
+  g_assert_nonnull (prefix);
+  for (guint i = 0; i < calls->len; i++)
+    if (g_str_has_prefix (calls->pdata[i], prefix))
+      return (int) i;
+  g_assert_not_reached ();
+}
+
+/* A dropped deployment stops its dependants before their dependencies,
+ * whatever the names' order. */
+static void
+test_dropped_stop_order (Fixture *f, gconstpointer data)
+{
+  g_autofree char *v1 = g_strdup_printf (STOP_ORDER_DOC, 1, "shop");
+  g_autofree char *v2 = g_strdup_printf (STOP_ORDER_DOC, 2, "till");
+  g_autoptr(FleetDocument) shop = fleet_test_document (v1);
+  g_autoptr(FleetDocument) till = fleet_test_document (v2);
+  g_autofree char *db = NULL, *api = NULL, *web = NULL;
+
+  g_assert_cmpint (fleet_test_apply_ok (f->reconciler, shop), ==, FLEET_PHASE_RUNNING);
+  db = g_strdup (fleet_test_recorded_id (f->reconciler, "shop", "a-db"));
+  api = g_strdup (fleet_test_recorded_id (f->reconciler, "shop", "m-api"));
+  web = g_strdup (fleet_test_recorded_id (f->reconciler, "shop", "z-web"));
+  fleet_fake_runtime_clear_calls (f->runtime);
+  g_assert_cmpint (fleet_test_apply_ok (f->reconciler, till), ==, FLEET_PHASE_RUNNING);
+  {
+    const char *ids[3] = { db, api, web };
+
+    g_assert_cmpint (stop_index (f, "z-web", ids), <,
+                     stop_index (f, "m-api", ids));
+    g_assert_cmpint (stop_index (f, "m-api", ids), <,
+                     stop_index (f, "a-db", ids));
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -265,6 +316,7 @@ main (int argc, char **argv)
   ADD ("/reconciler/deployments-do-not-wait", test_deployments_do_not_wait);
   ADD ("/reconciler/init-job-before-dependant", test_init_job_before_dependant);
   ADD ("/reconciler/init-job-fails", test_init_job_fails);
+  ADD ("/reconciler/dropped-stop-order", test_dropped_stop_order);
   ADD ("/reconciler/shutdown-mid-pass", test_shutdown_mid_pass);
   ADD ("/reconciler/shutdown-cancels-pull", test_shutdown_cancels_pull);
 #undef ADD

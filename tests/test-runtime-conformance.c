@@ -507,6 +507,104 @@ test_events_crash (ConfFixture *f, gconstpointer data)
   g_assert_null (conf_died (f, stranger));
 }
 
+/* networks */
+
+static gboolean
+conf_on_network (ConfFixture *f, const char *id, const char *network)
+{
+  g_autoptr(FleetContainerInfo) info = conf_inspect (f, id);
+
+  g_assert_nonnull (info->networks);
+  return g_strv_contains ((const char *const *)info->networks, network);
+}
+
+static void
+test_network_ensure (ConfFixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  gboolean dns = FALSE;
+
+  g_assert_true (fleet_test_runtime_network_ensure (f->rt, "conf-ensure", &dns, &error));
+  g_assert_no_error (error);
+  g_assert_true (dns);
+  /* an existing one is used as it is */
+  dns = FALSE;
+  g_assert_true (fleet_test_runtime_network_ensure (f->rt, "conf-ensure", &dns, &error));
+  g_assert_no_error (error);
+  g_assert_true (dns);
+  g_assert_true (fleet_test_runtime_network_remove (f->rt, "conf-ensure", &error));
+  g_assert_no_error (error);
+  g_assert_false (fleet_test_runtime_network_remove (f->rt, "conf-ensure", &error));
+  conf_assert_error (error, FLEET_ERROR_NOT_FOUND);
+}
+
+static void
+test_network_connect_created (ConfFixture *f, gconstpointer data)
+{
+  g_autofree char *id = conf_create (f, "conf_svc", conf_spec (f, "signals", "SIGTERM", 10),
+                                     "conf");
+  g_autoptr(GError) error = NULL;
+
+  g_assert_false (conf_on_network (f, id, "conf-created"));
+  g_assert_true (fleet_test_runtime_network_ensure (f->rt, "conf-created", NULL, &error));
+  g_assert_true (fleet_test_runtime_network_connect (f->rt, "conf-created", id, "svc", &error));
+  g_assert_no_error (error);
+  g_assert_true (conf_on_network (f, id, "conf-created"));
+  /* again: it is on it already */
+  g_assert_true (fleet_test_runtime_network_connect (f->rt, "conf-created", id, "svc", &error));
+  g_assert_no_error (error);
+  g_assert_true (fleet_test_runtime_start (f->rt, id, &error));
+  g_assert_no_error (error);
+  g_assert_true (conf_on_network (f, id, "conf-created"));
+  /* in use: not removed */
+  g_assert_false (fleet_test_runtime_network_remove (f->rt, "conf-created", &error));
+  conf_assert_error (error, FLEET_ERROR_BUSY);
+  g_clear_error (&error);
+  g_assert_true (fleet_test_runtime_remove (f->rt, id, TRUE, &error));
+  g_assert_true (fleet_test_runtime_network_remove (f->rt, "conf-created", &error));
+  g_assert_no_error (error);
+}
+
+static void
+test_network_connect_running (ConfFixture *f, gconstpointer data)
+{
+  g_autofree char *id = conf_run (f, "conf_svc", conf_spec (f, "signals", "SIGTERM", 10), "conf");
+  g_autoptr(GPtrArray) list = NULL;
+  g_autoptr(GError) error = NULL;
+  FleetContainerInfo *listed;
+
+  g_assert_true (fleet_test_runtime_network_ensure (f->rt, "conf-running", NULL, &error));
+  g_assert_true (fleet_test_runtime_network_connect (f->rt, "conf-running", id, "svc", &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (conf_state (f, id), ==, FLEET_CONTAINER_STATE_RUNNING);
+  g_assert_true (conf_on_network (f, id, "conf-running"));
+  /* the list says so too */
+  list = conf_list (f, FLEET_LABEL_DEPLOYMENT);
+  listed = conf_find (list, id);
+  g_assert_nonnull (listed);
+  g_assert_nonnull (listed->networks);
+  g_assert_true (g_strv_contains ((const char *const *)listed->networks, "conf-running"));
+}
+
+static void
+test_network_connect_missing (ConfFixture *f, gconstpointer data)
+{
+  g_autofree char *id = conf_create (f, "conf_svc", conf_spec (f, "signals", "SIGTERM", 10),
+                                     "conf");
+  g_autoptr(GError) error = NULL;
+
+  g_assert_false (fleet_test_runtime_network_connect (f->rt, "conf-no-such", id, NULL, &error));
+  conf_assert_error (error, FLEET_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_true (fleet_test_runtime_network_ensure (f->rt, "conf-missing", NULL, &error));
+  g_assert_false (fleet_test_runtime_network_connect (f->rt, "conf-missing", CONF_NO_SUCH_ID,
+                                                      NULL, &error));
+  conf_assert_error (error, FLEET_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_true (fleet_test_runtime_network_remove (f->rt, "conf-missing", &error));
+  g_assert_no_error (error);
+}
+
 static const struct
 {
   const char *name;
@@ -543,6 +641,13 @@ static const struct
   { "exit/crash", test_exit_crash },
   { "events/stop", test_events_stop },
   { "events/crash", test_events_crash },
+  { "network/ensure", test_network_ensure },
+  { "network/connect-created", test_network_connect_created },
+  { "network/connect-running", test_network_connect_running },
+  { "network/connect-missing", test_network_connect_missing },
+  { "healthcheck/passes", conf_test_healthcheck_passes },
+  { "healthcheck/fails", conf_test_healthcheck_fails },
+  { "healthcheck/not-running", conf_test_healthcheck_not_running },
 };
 
 /* A case for a backend; run only when the backend's runtime is there (the

@@ -345,6 +345,8 @@ static const char *const field_values[][2] = {
   { "\"hostname\":\"gw-1\"", "\"hostname\":\"gw-2\"" },
   { "\"logging\":{\"driver\":\"none\"}", "\"logging\":{\"driver\":\"journald\"}" },
   { "\"depends_on\":[\"db\"]", "\"depends_on\":{\"db\":{\"condition\":\"service_started\"}}" },
+  { "\"healthcheck\":{\"tcp\":{\"port\":80}}", "\"healthcheck\":{\"test\":[\"NONE\"]}" },
+  { "\"update_config\":{\"order\":\"start-first\"}", "\"update_config\":{}" },
 };
 
 static FleetDocument *

@@ -84,8 +84,10 @@ test_start_names_and_labels (Fixture *f, gconstpointer data)
 {
   g_autofree char *id = start_ok (f);
   g_autofree char *start = g_strdup_printf ("start %s", id);
+  g_autofree char *join = g_strdup_printf ("network-connect fleet-hello %s", id);
   FleetContainerInfo *info = fleet_fake_runtime_lookup (f->fake, id);
-  const char *expected[] = { "create hello_web localhost/hello:v1", start, NULL };
+  const char *expected[] = { "create hello_web localhost/hello:v1", "network-ensure fleet-hello",
+                             join, start, NULL };
 
   assert_calls (f, expected);
   g_assert_cmpstr (info->name, ==, "hello_web");
@@ -106,8 +108,10 @@ test_start_removes_leftover (Fixture *f, gconstpointer data)
   g_autofree char *stop = g_strdup_printf ("stop %s SIGTERM 30", leftover);
   g_autofree char *remove = g_strdup_printf ("remove %s", leftover);
   g_autofree char *start = g_strdup_printf ("start %s", id);
+  g_autofree char *join = g_strdup_printf ("network-connect fleet-hello %s", id);
   const char *expected[] = { "create hello_web localhost/hello:v1", "inspect hello_web", stop,
-                             remove, "create hello_web localhost/hello:v1", start, NULL };
+                             remove, "create hello_web localhost/hello:v1",
+                             "network-ensure fleet-hello", join, start, NULL };
 
   assert_calls (f, expected);
   g_assert_null (fleet_fake_runtime_lookup (f->fake, leftover));
@@ -250,14 +254,16 @@ test_liveness_replaces_unstartable (Fixture *f, gconstpointer data)
   g_autofree char *remove = g_strdup_printf ("remove %s force", stuck);
   g_autofree char *now = NULL;
   g_autofree char *start_new = NULL;
+  g_autofree char *join = NULL;
 
   fleet_fake_runtime_lookup (f->fake, stuck)->state = FLEET_CONTAINER_STATE_CREATED;
   fleet_fake_runtime_set_start_fails (f->fake, "localhost/hello:stuck", TRUE);
   now = ensure (f, stuck, FLEET_LIVENESS_RECREATED);
   start_new = g_strdup_printf ("start %s", now);
+  join = g_strdup_printf ("network-connect fleet-hello %s", now);
   {
     const char *expected[] = { inspect, start, remove, "create hello_web localhost/hello:v1",
-                               start_new, NULL };
+                               "network-ensure fleet-hello", join, start_new, NULL };
     assert_calls (f, expected);
   }
   g_assert_null (fleet_fake_runtime_lookup (f->fake, stuck));

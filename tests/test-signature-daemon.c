@@ -13,9 +13,9 @@
 
 #include <glib/gstdio.h>
 #include <signal.h>
-#include <sys/prctl.h>
 
 #include "fleet-dbus.h"
+#include "fleet-test-processes.h"
 #include "fleet-test-signify.h"
 #include "fleet-test-utils.h"
 
@@ -28,13 +28,6 @@
 
 static FleetTestKey *key;
 static char *keys_dir;
-static struct
-{
-  char *dir;
-  char *address;
-  GSubprocess *daemon;
-  GDBusConnection *connection;
-} bus;
 
 typedef struct
 {
@@ -47,62 +40,13 @@ typedef struct
   GSubprocess *fleetd;
 } Fixture;
 
-static const char *
-built (const char *dir, const char *name)
-{
-  static GHashTable *paths;
-  char *path;
-
-  if (paths == NULL)
-    paths = g_hash_table_new (g_str_hash, g_str_equal);
-  path = g_hash_table_lookup (paths, name);
-  if (path == NULL)
-    {
-      path = g_test_build_filename (G_TEST_BUILT, "..", dir, name, NULL);
-      g_hash_table_insert (paths, (gpointer) name, path);
-    }
-  return path;
-}
-
-static void
-die_with_parent (gpointer user_data)
-{
-  prctl (PR_SET_PDEATHSIG, SIGKILL);
-}
-
-static GSubprocessLauncher *
-new_launcher (GSubprocessFlags flags)
-{
-  GSubprocessLauncher *launcher = g_subprocess_launcher_new (flags);
-
-  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
-  if (bus.address != NULL)
-    g_subprocess_launcher_setenv (launcher, "DBUS_SESSION_BUS_ADDRESS", bus.address, TRUE);
-  g_subprocess_launcher_unsetenv (launcher, "NOTIFY_SOCKET");
-  g_subprocess_launcher_unsetenv (launcher, "G_MESSAGES_DEBUG");
-  return launcher;
-}
-
-/* Run @argv to completion; its exit status, and its output in @out. */
 static int
 run (const char *const *argv, char **out)
 {
   g_autoptr(GSubprocessLauncher) launcher =
-    new_launcher (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE);
-  g_autoptr(GSubprocess) process = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *text = NULL;
+    fleet_test_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE);
 
-  process = g_subprocess_launcher_spawnv (launcher, argv, &error);
-  g_assert_no_error (error);
-  g_subprocess_communicate_utf8 (process, NULL, NULL, &text, NULL, &error);
-  g_assert_no_error (error);
-  if (g_getenv ("FLEET_TEST_VERBOSE"))
-    g_printerr ("$ %s\n%s", argv[0], text);
-  g_assert_true (g_subprocess_get_if_exited (process));
-  if (out)
-    *out = g_steal_pointer (&text);
-  return g_subprocess_get_exit_status (process);
+  return fleet_test_run (launcher, argv, NULL, out, NULL);
 }
 
 /* fleetd [EXTRA...] with the fixture's settings, --once unless @daemon. */
@@ -111,7 +55,7 @@ fleetd_argv (Fixture *f, gboolean daemon, const char *extra)
 {
   GPtrArray *argv = g_ptr_array_new ();
   const char *const common[] = {
-    built ("fleetd", "fleetd"), "--config", f->config, "--runtime", "fake", "--source",
+    fleet_test_fleetd_path (), "--config", f->config, "--runtime", "fake", "--source",
     f->doc_path, "--state-dir", f->state_dir, "--device-id", "test-device",
     "--trusted-keys-dir", f->trusted_dir, "--poll-interval", "1", "--tick-interval", "1",
   };
@@ -403,46 +347,19 @@ test_once_detached (Fixture *f, gconstpointer data)
 
 /* A running fleetd. */
 
-static gboolean
-name_has_owner (void)
-{
-  g_autoptr(GVariant) reply = NULL;
-  gboolean has_owner = FALSE;
-
-  reply = g_dbus_connection_call_sync (bus.connection, "org.freedesktop.DBus",
-                                       "/org/freedesktop/DBus", "org.freedesktop.DBus",
-                                       "NameHasOwner", g_variant_new ("(s)", FLEET_DBUS_NAME),
-                                       G_VARIANT_TYPE ("(b)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL,
-                                       NULL);
-  if (reply)
-    g_variant_get (reply, "(b)", &has_owner);
-  return has_owner;
-}
-
 static void
 start_fleetd (Fixture *f, const char *extra)
 {
-  g_autoptr(GSubprocessLauncher) launcher = new_launcher (G_SUBPROCESS_FLAGS_NONE);
   g_autoptr(GPtrArray) argv = fleetd_argv (f, TRUE, extra);
-  g_autoptr(GError) error = NULL;
-  gint64 deadline = g_get_monotonic_time () + TIMEOUT_SECS * G_USEC_PER_SEC;
 
-  g_subprocess_launcher_set_stdout_file_path (launcher, f->log_path);
-  g_subprocess_launcher_set_stderr_file_path (launcher, f->log_path);
-  f->fleetd = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata, &error);
-  g_assert_no_error (error);
-  while (!name_has_owner ())
-    {
-      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
-      fleet_test_sleep_ms (20);
-    }
+  f->fleetd = fleet_test_fleetd_start ((const char *const *) argv->pdata, NULL, f->log_path);
 }
 
 static FleetAgent1 *
 get_proxy (void)
 {
   g_autoptr(GError) error = NULL;
-  FleetAgent1 *proxy = fleet_agent1_proxy_new_sync (bus.connection, G_DBUS_PROXY_FLAGS_NONE,
+  FleetAgent1 *proxy = fleet_agent1_proxy_new_sync (fleet_test_bus_connection (), G_DBUS_PROXY_FLAGS_NONE,
                                                     FLEET_DBUS_NAME, FLEET_DBUS_PATH, NULL,
                                                     &error);
 
@@ -505,8 +422,7 @@ wait_for (JsonParser *parser, gint64 generation, const char *error_part)
 static int
 fleetctl (char **out, const char *command, const char *arg)
 {
-  const char *const argv[] = { built ("fleetctl", "fleetctl"), "--bus=session", command, arg,
-                               NULL };
+  const char *const argv[] = { fleet_test_fleetctl_path (), "--bus=session", command, arg, NULL };
 
   return run (argv, out);
 }
@@ -559,8 +475,7 @@ test_running (Fixture *f, gconstpointer data)
   g_assert_cmpstr (json_object_get_string_member (status, "signed_by"), ==, key->number);
   write_signed (f, 2);
   wait_for (parser, 2, NULL);
-  g_subprocess_send_signal (f->fleetd, SIGTERM);
-  g_subprocess_wait (f->fleetd, NULL, NULL);
+  g_assert_cmpint (fleet_test_fleetd_stop (f->fleetd), ==, 0);
   g_clear_object (&f->fleetd);
 }
 
@@ -623,54 +538,8 @@ test_keys_reloaded (Fixture *f, gconstpointer data)
   /* SIGHUP reads the directory again (systemctl reload), and says so. */
   g_subprocess_send_signal (f->fleetd, SIGHUP);
   wait_for_log_line (f, "action=trust", "reason=SIGHUP");
-  g_subprocess_send_signal (f->fleetd, SIGTERM);
-  g_subprocess_wait (f->fleetd, NULL, NULL);
+  g_assert_cmpint (fleet_test_fleetd_stop (f->fleetd), ==, 0);
   g_clear_object (&f->fleetd);
-}
-
-/* The private bus and the keys, for the whole program. */
-
-static void
-start_bus (void)
-{
-  g_autoptr(GSubprocessLauncher) launcher =
-    g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_SILENCE);
-  g_autoptr(GError) error = NULL;
-  g_autofree char *config = g_test_build_filename (G_TEST_DIST, "daemon-bus.conf", NULL);
-  g_autofree char *listen = NULL;
-  g_autoptr(GDataInputStream) out = NULL;
-  g_autofree char *line = NULL;
-
-  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
-  bus.dir = fleet_test_make_tmpdir ();
-  listen = g_strdup_printf ("--address=unix:path=%s/bus", bus.dir);
-  bus.daemon = g_subprocess_launcher_spawn (launcher, &error, "dbus-daemon", "--nofork",
-                                            "--print-address=1", "--config-file", config, listen,
-                                            NULL);
-  g_assert_no_error (error);
-  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (bus.daemon));
-  line = g_data_input_stream_read_line (out, NULL, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_nonnull (line);
-  bus.address = g_strdup (g_strstrip (line));
-  bus.connection = g_dbus_connection_new_for_address_sync (
-    bus.address,
-    G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-    NULL, NULL, &error);
-  g_assert_no_error (error);
-}
-
-static void
-stop_bus (void)
-{
-  g_dbus_connection_close_sync (bus.connection, NULL, NULL);
-  g_clear_object (&bus.connection);
-  g_subprocess_force_exit (bus.daemon);
-  g_subprocess_wait (bus.daemon, NULL, NULL);
-  g_clear_object (&bus.daemon);
-  fleet_test_rm_rf (bus.dir);
-  g_clear_pointer (&bus.dir, g_free);
-  g_clear_pointer (&bus.address, g_free);
 }
 
 #define ADD(name, func) g_test_add (name, Fixture, NULL, fixture_setup, func, fixture_teardown)
@@ -678,13 +547,12 @@ stop_bus (void)
 int
 main (int argc, char **argv)
 {
-  g_autofree char *dbus_daemon = g_find_program_in_path ("dbus-daemon");
   g_autofree char *signify = g_find_program_in_path ("signify-openbsd");
   int ret;
 
   fleet_test_init (&argc, &argv);
   (void) fleet_error_quark ();
-  if (dbus_daemon == NULL)
+  if (!fleet_test_bus_start ())
     {
       g_print ("1..0 # SKIP dbus-daemon is not installed\n");
       return 0;
@@ -702,9 +570,8 @@ main (int argc, char **argv)
   ADD ("/signature-daemon/once/config", test_once_config);
   ADD ("/signature-daemon/running", test_running);
   ADD ("/signature-daemon/keys-reloaded", test_keys_reloaded);
-  start_bus ();
   ret = g_test_run ();
-  stop_bus ();
+  fleet_test_bus_stop ();
   if (keys_dir != NULL)
     fleet_test_rm_rf (keys_dir);
   g_free (keys_dir);
