@@ -124,15 +124,17 @@ static void
 test_start_clears_unlisted_name (Fixture *f, gconstpointer data)
 {
   g_autofree char *id = NULL;
+  g_autofree char *join = NULL;
   g_autofree char *start = NULL;
 
   fleet_fake_runtime_hold_name (f->fake, "hello_web");
   id = start_ok (f);
+  join = g_strdup_printf ("network-connect fleet-hello %s", id);
   start = g_strdup_printf ("start %s", id);
   {
     const char *expected[] = { "create hello_web localhost/hello:v1", "inspect hello_web",
                                "remove hello_web force", "create hello_web localhost/hello:v1",
-                               start, NULL };
+                               "network-ensure fleet-hello", join, start, NULL };
     assert_calls (f, expected);
   }
   g_assert_cmpstr (fleet_fake_runtime_lookup (f->fake, "hello_web")->id, ==, id);
