@@ -111,6 +111,7 @@ podman_socket=
 podman_log=
 httpd_pid=
 http_port=
+nats_pid=
 bus_pid=
 fleetd_bus=session
 fleetctl_bus=session
@@ -249,9 +250,29 @@ wait_for_httpd () {
   done
 }
 
+# The NATS variant (E2E_SOURCE=nats): a private nats-server with JetStream
+# on a free port, its store in $tmp (so that it comes back with its
+# buckets), the document in the key $device of the bucket "desired".
+start_nats_server () {
+  [ -n "${nats_port:-}" ] || nats_port=$(free_port)
+  nats_url=nats://127.0.0.1:$nats_port
+  nats-server -a 127.0.0.1 -p "$nats_port" -js -sd "$tmp/nats" </dev/null \
+    >>"$tmp/nats-server.log" 2>&1 &
+  nats_pid=$!
+  deadline=$(($(date +%s) + 15))
+  until "$NATS_KV" "$nats_url" create desired >/dev/null 2>&1; do
+    kill -0 "$nats_pid" 2>/dev/null && [ "$(date +%s)" -lt "$deadline" ] ||
+      bail "nats-server would not start: $(tail -n 3 "$tmp/nats-server.log")"
+    sleep 0.1
+  done
+}
+
 # The source going down and coming back, for the restart step.
 source_down () {
-  if [ -n "$httpd_pid" ]; then
+  if [ -n "$nats_pid" ]; then
+    stop_process "$nats_pid"
+    nats_pid=
+  elif [ -n "$httpd_pid" ]; then
     stop_process "$httpd_pid"
     httpd_pid=
   else
@@ -260,6 +281,10 @@ source_down () {
 }
 
 source_up () {
+  if [ -n "${nats_port:-}" ]; then
+    start_nats_server
+    return 0
+  fi
   if [ -n "${E2E_HTTP_DIR:-}" ]; then
     mv "$tmp/parked.json" "$http_dir/devices/$device.json"
     return 0
@@ -275,6 +300,10 @@ source_up () {
 # look unchanged to fleetd's If-None-Match.
 doc_mtime=$(($(date +%s) - 100000))
 serve () {
+  if [ -n "${nats_port:-}" ]; then
+    "$NATS_KV" "$nats_url" put desired "$device" "$1" || fail "cannot put $1 into NATS"
+    return 0
+  fi
   doc_mtime=$((doc_mtime + 10))
   cp "$1" "$http_dir/devices/.$device.json.tmp"
   touch -d "@$doc_mtime" "$http_dir/devices/.$device.json.tmp"
@@ -323,6 +352,7 @@ cleanup () {
     clean_external_podman
   fi
   stop_process "$httpd_pid"
+  stop_process "$nats_pid"
   stop_process "$bus_pid"
   if [ -n "${E2E_HTTP_DIR:-}" ]; then
     rm -f "$http_dir/devices/$device.json"

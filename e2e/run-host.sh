@@ -40,6 +40,10 @@
 #                          running: files written to E2E_HTTP_DIR/devices/ are served
 #                          at E2E_HTTP_URL/devices/; "server down" is then a 404.
 #                          Default: busybox httpd on a free 127.0.0.1 port
+#   E2E_SOURCE             http (default) or nats: the NATS variant serves the
+#                          documents from a private nats-server with JetStream
+#                          (a key-value bucket, put with tests/fleet-nats-kv);
+#                          "server down" stops it
 #   E2E_TICK_INTERVAL      fleetd's --tick-interval and --poll-interval (default 1)
 #   E2E_KEEP=1             keep the temporary directory (logs, state) at exit
 #   E2E_VERBOSE=1          also print fleetd's log when every step passed
@@ -61,6 +65,8 @@ FLEETCTL=${FLEETCTL:-$builddir/fleetctl/fleetctl}
 bus_mode=${E2E_BUS:-private}
 tick=${E2E_TICK_INTERVAL:-1}
 device=e2e-device
+source_kind=${E2E_SOURCE:-http}
+NATS_KV=${NATS_KV:-$builddir/tests/fleet-nats-kv}
 
 # Podman must not see a caller's XDG directories (a test harness's isolated
 # ones break it) and gets our containers.conf.
@@ -295,6 +301,10 @@ prerequisites () {
   [ -x /bin/busybox ] || skip_or_bail "busybox-static is not installed (/bin/busybox)"
   [ -x "$FLEETD" ] || skip_or_bail "no fleetd at $FLEETD (build it, or set FLEETD)"
   [ -x "$FLEETCTL" ] || skip_or_bail "no fleetctl at $FLEETCTL (build it, or set FLEETCTL)"
+  if [ "$source_kind" = nats ]; then
+    command -v nats-server >/dev/null 2>&1 || skip_or_bail "nats-server is not installed"
+    [ -x "$NATS_KV" ] || skip_or_bail "no fleet-nats-kv at $NATS_KV (make check builds it)"
+  fi
 }
 
 # --- setup -----------------------------------------------------------------------
@@ -335,7 +345,10 @@ sh "$srcdir/e2e/build-example-images.sh" --remote --url "unix://$podman_socket" 
 
 start_bus
 
-if [ -n "${E2E_HTTP_DIR:-}" ]; then
+if [ "$source_kind" = nats ]; then
+  start_nats_server
+  source_url="$nats_url/desired"
+elif [ -n "${E2E_HTTP_DIR:-}" ]; then
   http_dir=$E2E_HTTP_DIR
   source_url="${E2E_HTTP_URL:?E2E_HTTP_URL must be set with E2E_HTTP_DIR}/devices/{device}.json"
   mkdir -p "$http_dir/devices"
@@ -382,7 +395,9 @@ refresh_status
 fetched_at=$(st .last_fetch.at)
 wait_ticks 4 "$mark"
 refresh_status
-check_ne "last_fetch.at after the ticks (the source is polled)" "$(st .last_fetch.at)" "$fetched_at"
+# A NATS source is watched, not polled: nothing to fetch while nothing changes.
+[ "$source_kind" = nats ] ||
+  check_ne "last_fetch.at after the ticks (the source is polled)" "$(st .last_fetch.at)" "$fetched_at"
 check_eq "recorded web id after the ticks" "$(recorded_id hello web)" "$web1"
 check_eq "recorded worker id after the ticks" "$(recorded_id side worker)" "$worker1"
 check_eq "podman's create events" "$(events create | wc -l)" "$creates"

@@ -51,7 +51,8 @@ static const OptionSpec option_specs[] = {
     "Read settings from FILE (default " FLEETD_DEFAULT_CONFIG_FILE ")" },
   { "source", KIND_TEXT, OFFSET (source), 0, FALSE, "URL",
     "Fetch the desired state from URL (http://, https://, file:// or a path; "
-    "{device} is replaced by the device id)" },
+    "{device} is replaced by the device id), or watch it in a NATS key-value bucket "
+    "(nats://HOST:PORT[,HOST:PORT]/BUCKET)" },
   { "device-id", KIND_TEXT, OFFSET (device_id), 0, FALSE, "ID",
     "The device id (default: the contents of " FLEETD_DEFAULT_MACHINE_ID_FILE ")" },
   { "state-dir", KIND_TEXT, OFFSET (state_dir), 0, FALSE, "DIR",
@@ -95,6 +96,19 @@ static const OptionSpec option_specs[] = {
   { "registry-auth-file", KIND_TEXT, OFFSET (registry_auth_file), 0, FALSE, "FILE",
     "Pull images with the registry credentials in FILE, in podman's auth.json format "
     "(default: podman's own)" },
+  { "nats-user", KIND_TEXT, OFFSET (nats_user), 0, FALSE, "USER",
+    "Authenticate to the NATS servers as USER (with --nats-password-file)" },
+  { "nats-password-file", KIND_TEXT, OFFSET (nats_password_file), 0, FALSE, "FILE",
+    "The password of --nats-user is the contents of FILE" },
+  { "nats-creds-file", KIND_TEXT, OFFSET (nats_creds_file), 0, FALSE, "FILE",
+    "Authenticate to the NATS servers with the user JWT and nkey seed of the .creds FILE" },
+  { "nats-nkey", KIND_TEXT, OFFSET (nats_nkey), 0, FALSE, "PUBLIC-KEY",
+    "Authenticate to the NATS servers with this user nkey (with --nats-nkey-seed-file)" },
+  { "nats-nkey-seed-file", KIND_TEXT, OFFSET (nats_nkey_seed_file), 0, FALSE, "FILE",
+    "The seed of --nats-nkey is in FILE" },
+  { "status-bucket", KIND_TEXT, OFFSET (status_bucket), 0, FALSE, "BUCKET",
+    "With a NATS source, put the status document under the device id in BUCKET "
+    "(default " FLEET_DEFAULT_NATS_STATUS_BUCKET ")" },
 };
 
 static const char help_description[] =
@@ -116,6 +130,7 @@ fleetd_config_new (void)
   config->state_dir = g_strdup (FLEETD_DEFAULT_STATE_DIR);
   config->podman_socket = g_strdup (FLEETD_DEFAULT_PODMAN_SOCKET);
   config->trusted_keys_dir = g_strdup (FLEETD_DEFAULT_TRUSTED_KEYS_DIR);
+  config->status_bucket = g_strdup (FLEET_DEFAULT_NATS_STATUS_BUCKET);
   config->runtime = FLEETD_RUNTIME_PODMAN;
   config->bus = FLEETD_BUS_SYSTEM;
   config->poll_interval = 30;
@@ -450,5 +465,8 @@ fleetd_config_check_complete (FleetdConfig *config, GError **error)
   if (config->client_key != NULL && config->client_cert == NULL)
     return fleet_throw (error, FLEET_ERROR_INVALID_ARGUMENT,
                         "client-key is set but client-cert is not");
+  if ((config->nats_nkey == NULL) != (config->nats_nkey_seed_file == NULL))
+    return fleet_throw (error, FLEET_ERROR_INVALID_ARGUMENT,
+                        "nats-nkey and nats-nkey-seed-file go together");
   return TRUE;
 }

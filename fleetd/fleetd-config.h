@@ -69,6 +69,12 @@ typedef struct
   int require_signature;
   char *trusted_keys_dir;
   char *registry_auth_file;
+  char *nats_user;
+  char *nats_password_file;
+  char *nats_creds_file;
+  char *nats_nkey;
+  char *nats_nkey_seed_file;
+  char *status_bucket;
 } FleetdConfig;
 
 FleetdConfig *fleetd_config_new (void);

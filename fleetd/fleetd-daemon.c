@@ -18,6 +18,7 @@
 #include "fleetd-daemon.h"
 #include "fleetd-agent.h"
 #include "fleetd-dbus-agent.h"
+#include "fleetd-nats-status.h"
 #include "fleetd-notify.h"
 #include "fleetd-runtime.h"
 #include "fleetd-status-reporter.h"
@@ -40,6 +41,8 @@ typedef struct
   guint owner_id;
   gboolean name_acquired;
   FleetdStatusReporter *reporter;
+  FleetNatsSource *nats_source;
+  FleetdNatsStatus *nats_status;
   FleetdNotifier *notifier;
   char *notified_status;
   guint sigterm_id;
@@ -73,6 +76,8 @@ daemon_free (Daemon *daemon)
   g_clear_object (&daemon->dbus_agent);
   g_clear_object (&daemon->connection);
   g_clear_object (&daemon->reporter);
+  g_clear_object (&daemon->nats_status);
+  g_clear_object (&daemon->nats_source);
   g_clear_object (&daemon->notifier);
   g_clear_object (&daemon->agent);
   g_clear_object (&daemon->verifier);
@@ -112,6 +117,8 @@ new_source (FleetdConfig *config, GError **error)
       options.bearer_token_file = config->bearer_token_file;
       return fleet_http_source_new (config->source, &options, error);
     }
+  if (fleetd_config_is_nats (config))
+    return fleetd_nats_source_new (config, error);
   if (scheme == NULL || g_str_equal (scheme, "file"))
     {
       g_autofree char *path = fleet_source_expand_uri (config->source, config->device_id);
@@ -173,6 +180,8 @@ build_agent (Daemon *daemon, GError **error)
     return fleet_prefix_error (error, "--source");
   if (!prepare_state_dir (config->state_dir, error))
     return FALSE;
+  if (FLEET_IS_NATS_SOURCE (source))
+    daemon->nats_source = g_object_ref (FLEET_NATS_SOURCE (source));
   fleet_limits_init_default (&limits);
   if (config->max_document_bytes)
     limits.max_document_bytes = config->max_document_bytes;
@@ -319,6 +328,8 @@ on_agent_changed (FleetdAgent *agent, gpointer user_data)
 
   if (daemon->reporter)
     fleetd_status_reporter_changed (daemon->reporter);
+  if (daemon->nats_status)
+    fleetd_nats_status_changed (daemon->nats_status);
   notify_systemd_status (daemon);
 }
 
@@ -354,6 +365,10 @@ setup_reporting (Daemon *daemon, GError **error)
       daemon->reporter = fleetd_status_reporter_new (url, credentials, build_status_json,
                                                      g_object_ref (daemon->agent), g_object_unref);
     }
+  if (daemon->nats_source)
+    daemon->nats_status = fleetd_nats_status_new (daemon->nats_source, daemon->config->status_bucket,
+                                                  daemon->config->device_id, build_status_json,
+                                                  g_object_ref (daemon->agent), g_object_unref);
   daemon->notifier = fleetd_notifier_new_from_environment (&notify_error);
   if (notify_error != NULL)
     {
@@ -429,6 +444,8 @@ start_agent (Daemon *daemon)
   fleetd_agent_start (daemon->agent);
   if (daemon->reporter)
     fleetd_status_reporter_start (daemon->reporter);
+  if (daemon->nats_status)
+    fleetd_nats_status_start (daemon->nats_status);
   if (daemon->notifier)
     {
       fleetd_notifier_ready (daemon->notifier);
@@ -465,6 +482,8 @@ begin_shutdown (Daemon *daemon, int exit_code)
   fleetd_notifier_stopping (daemon->notifier);
   if (daemon->reporter)
     fleetd_status_reporter_stop (daemon->reporter);
+  if (daemon->nats_status)
+    fleetd_nats_status_stop (daemon->nats_status);
   g_clear_handle_id (&daemon->owner_id, g_bus_unown_name);
   fleetd_agent_shutdown_async (daemon->agent, NULL, on_agent_shut_down, daemon);
 }

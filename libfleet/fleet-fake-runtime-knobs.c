@@ -282,7 +282,7 @@ fleet_fake_runtime_set_unreachable (FleetFakeRuntime *self, gboolean unreachable
 /**
  * fleet_fake_runtime_set_networks_without_dns:
  * @self: a #FleetFakeRuntime
- * @without_dns: %TRUE for networks without name resolution
+ * @without_dns: whether networks created from now on resolve no names
  *
  * New networks do not resolve names, as under podman's CNI backend without
  * the dnsname plugin.

@@ -18,6 +18,7 @@
 
 #include "fleet-file-source.h"
 #include "fleet-http-source.h"
+#include "fleet-nats-source.h"
 #include "fleet-source-private.h"
 #include "fleet-util-private.h"
 
@@ -751,8 +752,16 @@ fleet_source_new_for_uri (const char *uri, const char *device_id, GError **error
     return fleet_file_source_new (expanded, NULL, error);
   if (g_str_equal (scheme, "http") || g_str_equal (scheme, "https"))
     return fleet_http_source_new (expanded, NULL, error);
+  if ((g_str_equal (scheme, "nats") || g_str_equal (scheme, "tls")) && device_id != NULL)
+    {
+      FleetNatsSourceOptions options;
+
+      fleet_nats_source_options_init (&options);
+      options.device_id = device_id;
+      return fleet_nats_source_new (expanded, &options, error);
+    }
   return fleet_null_throw (error, FLEET_ERROR_INVALID_ARGUMENT,
                            "source: unsupported URL scheme \"%s\" in %s (expected http, https, "
-                           "file or a path)",
+                           "nats, tls, file or a path)",
                            scheme, uri);
 }

@@ -20,6 +20,7 @@
 #include "fleet-health-spec.h"
 #include "fleet-http-credentials.h"
 #include "fleet-http-source.h"
+#include "fleet-nats-source.h"
 #include "fleet-phase.h"
 #include "fleet-plan.h"
 #include "fleet-podman-runtime.h"

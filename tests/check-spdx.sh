@@ -5,8 +5,10 @@
 # GLib, ostree and fwupd do, and that licence is fleet's (COPYING), unless
 # the file is listed below as an exception.  Lists every file that does not.
 #
-# Files that cannot hold a comment are exempt: JSON documents and the binary
-# fuzzing corpus.  So is COPYING, the licence itself.
+# Files that cannot hold a comment are exempt: JSON documents, the binary
+# fuzzing corpus, and the Debian changelog, source format and copyright
+# (the last names the licence in its own fields).  So is COPYING, the
+# licence itself.
 #
 # The list of files comes from git: in a release tarball (make distcheck)
 # the check is skipped, since the tarball also holds generated files
@@ -28,7 +30,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 git -C "$srcdir" ls-files > "$tmp/all"
-grep -v -E '^COPYING$|\.json$|\.bin$' "$tmp/all" > "$tmp/files" || true
+grep -v -E '^COPYING$|\.json$|\.bin$|^contrib/debian/(changelog|copyright|source/format)$' "$tmp/all" > "$tmp/files" || true
 
 : > "$tmp/missing"
 : > "$tmp/other"

@@ -1,22 +1,34 @@
 #!/bin/sh
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# guest-upgrade.sh --stage DIR --results DIR: the v1 -> v2 -> v3 upgrade on a
-# real Debian 12 machine, with fleet installed as a package would install it
-# and fleetd running as the real fleetd.service (Type=notify, on the system
-# bus with the shipped D-Bus policy, against the system's podman.socket).
+# guest-upgrade.sh --debs DIR --results DIR [--signed DIR] [--host-test DIR]:
+# the v1 -> v2 -> v3 upgrade on a real Debian 12 machine, with fleet
+# installed from its Debian packages as a user installs it (apt install
+# ./fleetd_*.deb ...) and fleetd running as the real fleetd.service
+# (Type=notify, on the system bus with the shipped D-Bus policy, against the
+# system's podman.socket), then signed documents.
 #
 # e2e/vm/run.sh runs it inside the guest it boots (through
 # e2e/vm/guest-hook.sh), but it needs nothing from the VM: on any Debian 12
 # machine with podman, runc, busybox-static, python3, curl and jq that may be
-# taken over (it writes /etc/fleet/fleetd.conf, a unit in /etc/systemd/system
-# and /var/lib/fleet-e2e, and enables podman.socket and fleetd.service), run
-# it as root, reboot when it exits 3, and run it again.
+# taken over (it installs fleet's packages, writes /etc/fleet/fleetd.conf,
+# /etc/fleet/trusted.d, a unit in /etc/systemd/system and
+# /var/lib/fleet-e2e, and enables podman.socket and fleetd.service), run
+# it as root, reboot when it exits 3, and run it again.  documents.sh must
+# be next to it.
 #
-#   --stage DIR    a `make install DESTDIR=DIR` of fleet, configured with
-#                  --prefix=/usr --sysconfdir=/etc --localstatedir=/var; it is
-#                  copied over / on the first run, as dpkg would unpack it
+#   --debs DIR     fleet's .deb files (contrib/build-debs.sh): libfleet-1-0,
+#                  fleetd and fleetctl are installed with apt on the first
+#                  run (their dependencies must be installed already: the
+#                  guest has no network), fleetd once more later (an
+#                  upgrade in place)
 #   --results DIR  where the TAP output goes (DIR/tap, appended to across
 #                  the reboot; the plan comes last)
+#   --signed DIR   optional: fleet.pub, a signify public key, and
+#                  doc-v4.signed and doc-v5.tampered, documents.sh's v4 and
+#                  v5 signed with its secret key (signify -S -e), v5 then
+#                  changed; at the end the key is trusted, signatures are
+#                  required, v4 runs and the tampered v5 and the unsigned v5
+#                  are refused while v4 keeps running
 #   --host-test DIR  optional: a copy of the source tree's e2e/ and tests/
 #                  (at least e2e/run-host.sh and what it uses); at the end,
 #                  with fleetd.service stopped and masked, the host-mode test
@@ -32,24 +44,24 @@
 # without a registry.  Their service serves "<version> <service> <GREETING>"
 # on port 8080 and, on SIGTERM or SIGINT, appends "<version> <service>
 # <signal>" to /data/marker, which is how a graceful stop with the right
-# signal is seen.  The documents follow the shipped examples (deployment
-# "hello": web in v1 and v2, web + api in v3) with a volume for the marker;
-# v2 stops with SIGINT, so replacing it must use SIGINT even though v3 asks
-# for SIGTERM (the stop signal is the one the container was created with).
+# signal is seen.  documents.sh describes the documents.
 set -eu
 
-stage=
+usage () { echo "usage: $0 --debs DIR --results DIR [--signed DIR] [--host-test DIR]" >&2; exit 2; }
+debs=
 results=
+signed=
 host_test=
 while [ $# -gt 0 ]; do
   case $1 in
-    --stage) stage=$2; shift 2 ;;
+    --debs) debs=$2; shift 2 ;;
     --results) results=$2; shift 2 ;;
+    --signed) signed=$2; shift 2 ;;
     --host-test) host_test=$2; shift 2 ;;
-    *) echo "usage: $0 --stage DIR --results DIR" >&2; exit 2 ;;
+    *) usage ;;
   esac
 done
-if [ -z "$stage" ] || [ -z "$results" ]; then echo "usage: $0 --stage DIR --results DIR" >&2; exit 2; fi
+if [ -z "$debs" ] || [ -z "$results" ]; then usage; fi
 [ "$(id -u)" = 0 ] || { echo "$0: needs root" >&2; exit 2; }
 
 e2e=/var/lib/fleet-e2e          # the test's own persistent state
@@ -137,38 +149,15 @@ converge () {
 
 # ---- the world the test needs ----------------------------------------------
 
-# The documents.  $1 generation, $2 image tag, $3 services JSON, $4 lifecycle.
-document () {
-  cat <<EOF
-{
-  "generation": $1,
-  "deployments": {
-    "hello": {
-      "type": "PodmanV0",
-      "data": {
-        "services": [ $2 ]${3:+,
-        \"lifecycle\": $3}
-      }
-    }
-  }
-}
-EOF
-}
-service () {   # service NAME TAG PORTS [ENV-JSON]
-  printf '{ "name": "%s", "image": "localhost/fleet-example:%s", "command": ["/bin/fleet-example", "%s"], "ports": [%s], "volumes": ["%s/data:/data"]%s }' \
-    "$1" "$2" "$1" "$3" "$e2e" "${4:+, \"env\": $4}"
-}
+# The documents (e2e/vm/documents.sh, next to this script).
+# shellcheck source=e2e/vm/documents.sh
+. "$(dirname "$0")/documents.sh"
 serve () {   # serve GENERATION: atomically switch the served document
-  doc=$(cat "$e2e/doc-v$1.json")
-  printf '%s\n' "$doc" > "$www/.next.json"
-  mv "$www/.next.json" "$www/$(cat /etc/machine-id).json"
+  serve_file "$e2e/doc-v$1.json"
 }
-write_documents () {
-  document 1 "$(service web v1 '"8080:8080"')" > "$e2e/doc-v1.json"
-  document 2 "$(service web v2 '"8080:8080"' '{ "GREETING": "hello from v2" }')" \
-    '{ "stop_signal": "SIGINT", "grace_period_secs": 20 }' > "$e2e/doc-v2.json"
-  document 3 "$(service web v3 '"8080:8080"' '{ "GREETING": "hello from v3" }'), $(service api v3 '"127.0.0.1:8081:8080"')" \
-    '{ "stop_signal": "SIGTERM", "grace_period_secs": 10 }' > "$e2e/doc-v3.json"
+serve_file () {   # serve_file FILE: the same, with FILE's exact bytes
+  cp "$1" "$www/.next.json"
+  mv "$www/.next.json" "$www/$(cat /etc/machine-id).json"
 }
 
 # busybox-static and its applet links, a version file and the service.
@@ -227,15 +216,36 @@ EOF
   wait_until 30 curl -fsS -o /dev/null "http://127.0.0.1:8000/"
 }
 
-# What dpkg and the maintainer scripts of a fleet package would do.
-install_fleet () {
-  [ -x "$stage/usr/sbin/fleetd" ] || { echo "no fleetd in $stage"; return 1; }
-  # As dpkg does, follow the merged-/usr links (/lib -> usr/lib): the unit
-  # is in /lib/systemd/system, as systemd.pc says on Debian 12.
-  tar -C "$stage" -cf - . | tar -C / --keep-directory-symlink --no-overwrite-dir --no-same-owner -xf -
-  ldconfig
-  systemctl daemon-reload
-  systemctl reload dbus.service
+# As a user installs fleet: apt install ./…deb.  The packages are copied
+# out of the share first, where apt's unprivileged _apt user may read them.
+# The guest has no network: every dependency is in the image already.
+apt_install_debs () {   # apt_install_debs [APT-OPTIONS...]
+  pkgs=/tmp/fleet-debs
+  rm -rf "$pkgs"; mkdir -m 755 "$pkgs"
+  files=
+  for p in libfleet-1-0 fleetd fleetctl; do
+    for f in "$debs/${p}_"*.deb; do
+      [ -f "$f" ] || { echo "no ${p}_*.deb in $debs"; return 1; }
+      cp "$f" "$pkgs/"; files="$files $pkgs/$(basename "$f")"
+    done
+  done
+  # shellcheck disable=SC2086 # file names without blanks
+  DEBIAN_FRONTEND=noninteractive apt install -y -q "$@" $files 2>&1
+}
+install_fleet () { apt_install_debs; }
+# A freshly installed fleetd.service is enabled, but not started while
+# fleetd.conf names no source (fleetd.postinst): not running, not failed.
+fresh_install_idle () {
+  [ "$(systemctl is-enabled fleetd.service)" = enabled ] || { systemctl is-enabled fleetd.service; return 1; }
+  state=$(systemctl show -P ActiveState fleetd.service)
+  [ "$state" = inactive ] || { echo "ActiveState=$state"; systemctl status --no-pager fleetd.service; return 1; }
+  dpkg-query -W -f='${Conffiles}\n' fleetd | grep -q '^ /etc/fleet/fleetd.conf ' ||
+    { echo "/etc/fleet/fleetd.conf is not a conffile of fleetd"; return 1; }
+}
+# The same packages again, as an upgrade would install them; the conffile
+# changed by configure_fleetd is kept, as an administrator's would be.
+reinstall_fleet () {
+  apt_install_debs --reinstall -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold
 }
 
 configure_fleetd () {
@@ -251,10 +261,119 @@ tick-interval=$tick
 EOF
 }
 
+# The packages installed again over the running fleetd: the postinst
+# restarts it (it was running), and fleetd upgraded in place recreates
+# nothing.
+upgrade_in_place () {
+  since=$(date +%s); wstart=$(started_at "$web3"); astart=$(started_at "$api3")
+  pid=$(systemctl show -P MainPID fleetd.service)
+  check "apt reinstalls the packages over the running fleetd (an upgrade in place)" reinstall_fleet
+  if [ "$(systemctl show -P MainPID fleetd.service)" != "$pid" ] && wait_until 60 fleetd_ready; then
+    ok "the package's postinst restarted the running fleetd (a new process, READY)"
+  else
+    not_ok "the package's postinst restarted the running fleetd (a new process, READY)" \
+      "MainPID $pid -> $(systemctl show -P MainPID fleetd.service)" \
+      "$(systemctl status --no-pager fleetd.service 2>&1)"
+  fi
+  converge 3 "after the upgrade in place: Running at generation 3"
+  sleep $(( tick + poll ))
+  if [ "$(container_id web)" = "$web3" ] && [ "$(container_id api)" = "$api3" ] &&
+     [ "$(started_at "$web3")" = "$wstart" ] && [ "$(started_at "$api3")" = "$astart" ] &&
+     out=$(no_events_like "$since" 'create|init|start|stop|kill|died|remove'); then
+    ok "the upgrade in place of the packages recreated, restarted and stopped nothing"
+  else
+    not_ok "the upgrade in place of the packages recreated, restarted and stopped nothing" "${out:-}" \
+      "web $web3 -> $(container_id web), api $api3 -> $(container_id api)"
+  fi
+}
+
+# ---- signed documents (--signed DIR) ----------------------------------------
+
+# The key number of a signify public key file, as fleet shows it: bytes 2
+# to 9 of its second line, base64-decoded, in lower-case hex.
+key_number () { sed -n 2p "$1" | base64 -d | od -An -tx1 -j2 -N8 | tr -d ' \n'; }
+fetch_error_has () { case $(status_field '.last_fetch.error // empty') in *"$1"*) return 0 ;; esac; return 1; }
+trust_key () {
+  mkdir -p /etc/fleet/trusted.d
+  cp "$signed/fleet.pub" /etc/fleet/trusted.d/fleet-e2e.pub
+  printf 'require-signature=yes\n' >> /etc/fleet/fleetd.conf
+}
+untrust_key () {
+  systemctl stop fleetd.service
+  rm -rf /etc/fleet/trusted.d
+  sed -i '/^require-signature=yes$/d' /etc/fleet/fleetd.conf
+}
+# refused FILE TEXT DESCRIPTION: serve FILE; fleetd refuses it with TEXT in
+# the status's fetch error, and v4 keeps running, untouched.
+refused () {
+  serve_file "$1"
+  if wait_until 120 fetch_error_has "$2"; then
+    ok "$3: refused ($(status_field .last_fetch.error))"
+  else
+    not_ok "$3: refused, the fetch error says \"$2\"" "$(status_json | jq -c .last_fetch 2>&1)"
+  fi
+  if [ "$(status_field .generation)" = 4 ] && [ "$(status_field .phase)" = Running ] &&
+     [ "$(container_id web)" = "$web4" ] && [ "$(container_id api)" = "$api4" ] &&
+     http_says 8080 "v3 web hello from v4"; then
+    ok "$3: v4 keeps running (generation 4, the same containers, the same page)"
+  else
+    not_ok "$3: v4 keeps running" "generation $(status_field .generation) $(status_field .phase)" \
+      "web $web4 -> $(container_id web), api $api4 -> $(container_id api)"
+  fi
+}
+
+# fleetd, stopped, is given a trusted key and told to require signatures;
+# it is started on the signed v4, then served v5 tampered with after it was
+# signed, and v5 unsigned: both are refused.  The key is removed at the end.
+signed_documents () {
+  check "the signing key is trusted and fleetd.conf requires signatures" trust_key
+  serve_file "$signed/doc-v4.signed"
+  check "systemctl start fleetd.service with the key trusted" systemctl start fleetd.service
+  converge 4 "signed v4: Running at generation 4"
+  web4=$(container_id web); api4=$(container_id api)
+  signer=$(status_field '.signed_by // empty'); key=$(key_number "$signed/fleet.pub")
+  if [ -n "$key" ] && [ "$signer" = "$key" ]; then
+    ok "signed v4: the status names the key that signed it ($signer)"
+  else
+    not_ok "signed v4: the status names the key that signed it" "signed_by \"$signer\", key $key"
+  fi
+  if [ "$api4" = "$api3" ] && [ -n "$web4" ] && [ "$web4" != "$web3" ] &&
+     wait_until 60 http_says 8080 "v3 web hello from v4"; then
+    ok "signed v4: web replaced (a new greeting), api untouched"
+  else
+    not_ok "signed v4: web replaced (a new greeting), api untouched" \
+      "web $web3 -> $web4, api $api3 -> $api4" "$(curl -sS --max-time 5 http://127.0.0.1:8080/ 2>&1)"
+  fi
+  # systemctl reload (ExecReload=, SIGHUP, in the unit's sandbox): the keys
+  # are read again, by the same process.
+  pid=$(systemctl show -P MainPID fleetd.service); said="keys=$key require_signature=yes"
+  before=$(journalctl --no-pager -q -b -u fleetd.service | grep -c -F "$said" || true)
+  if systemctl reload fleetd.service &&
+     wait_until 30 sh -c "[ \$(journalctl --no-pager -q -b -u fleetd.service | grep -c -F '$said') -gt $before ]" &&
+     [ "$(systemctl show -P MainPID fleetd.service)" = "$pid" ] && fleetd_ready; then
+    ok "systemctl reload fleetd.service reads the trusted keys again, in the same process"
+  else
+    not_ok "systemctl reload fleetd.service reads the trusted keys again, in the same process" \
+      "MainPID $pid -> $(systemctl show -P MainPID fleetd.service)" "$(fleetd_log 10)"
+  fi
+  since=$(date +%s)
+  refused "$signed/doc-v5.tampered" "does not match the document" "v5 tampered with after signing"
+  refused "$e2e/doc-v5.json" "not signed" "v5 unsigned, where signatures are required"
+  if out=$(no_events_like "$since" 'create|init|start|stop|kill|died|remove'); then
+    ok "the refused documents created, started and stopped nothing"
+  else
+    not_ok "the refused documents created, started and stopped nothing" "$out"
+  fi
+  check "systemctl stop fleetd.service; the key is no longer trusted" untrust_key
+}
+
 # ---- phase 1: install, v1 -> v2 -> v3, restart of fleetd --------------------
 
 phase1 () {
-  check "fleet installs from the staged tree (make install DESTDIR)" install_fleet
+  check "fleet installs from its packages (apt install ./libfleet-1-0_*.deb ./fleetd_*.deb ./fleetctl_*.deb)" \
+    install_fleet
+  check "fresh install: fleetd.service enabled, not started without a source, fleetd.conf a conffile" \
+    fresh_install_idle
   if out=$(systemd-analyze verify --man=no fleetd.service 2>&1) && [ -z "$out" ]; then
     ok "systemd-analyze verify fleetd.service: nothing to say on the real system"
   else
@@ -262,7 +381,7 @@ phase1 () {
   fi
   check "images localhost/fleet-example:v1..v3 imported" build_images
   mkdir -p "$e2e/data"
-  write_documents
+  write_documents "$e2e"
   serve 1
   check "the HTTP source serves v1 on 127.0.0.1:8000" start_http_source
   check "fleetd.conf points at the source" configure_fleetd
@@ -287,7 +406,7 @@ phase1 () {
   if wait_until 60 http_says 8080 "v1 web"; then ok "v1: 127.0.0.1:8080 answers \"v1 web\""
   else not_ok "v1: 127.0.0.1:8080 answers \"v1 web\"" "$(curl -sS --max-time 5 http://127.0.0.1:8080/ 2>&1)"; fi
   check "v1: fleetctl plan of the shipped example v2 works on the installed daemon" \
-    fleetctl plan /usr/share/doc/fleet/examples/hello-v2.json
+    fleetctl plan /usr/share/doc/fleetd/examples/hello-v2.json
 
   # An observation window, not a wait for something: ticks and polls must
   # happen in it and change nothing.
@@ -377,6 +496,7 @@ phase1 () {
     not_ok "the restart of fleetd recreated, restarted and stopped nothing" "${out:-}" \
       "web $web3 -> $(container_id web), api $api3 -> $(container_id api)"
   fi
+  upgrade_in_place
 
   if out=$(fleetd_warnings 0) && [ -z "$out" ]; then
     ok "fleetd logged no warnings or errors so far"
@@ -514,6 +634,8 @@ phase2 () {
     not_ok "fleetd logged no warnings or errors since, its stops and activation included" \
       "$(printf '%s\n' "$out" | head -20)"
   fi
+
+  [ -z "$signed" ] || signed_documents
 
   # Disabled, fleetd is not started by a D-Bus call: the activation file
   # names the unit's Alias=, which only systemctl enable creates.

@@ -5,15 +5,15 @@
 # (`make e2e-vm`; never part of `make check`).
 #
 # Boots a Debian 12 guest under qemu (TCG, never KVM), installs fleet into
-# it the way a distribution package would, and runs the v1 -> v2 -> v3
-# upgrade there against the real fleetd.service, the system bus and the
-# system's podman.socket, through a reboot of the guest
-# (e2e/vm/guest-upgrade.sh says what is checked).
+# it from its Debian packages (apt install ./…deb), and runs the v1 -> v2 ->
+# v3 upgrade there against the real fleetd.service, the system bus and the
+# system's podman.socket, through a reboot of the guest, then signed
+# documents (e2e/vm/guest-upgrade.sh says what is checked).
 #
 #   --cache DIR      where the guest image is kept between runs (default
 #                    $FLEET_VM_CACHE, else ${XDG_CACHE_HOME:-$HOME/.cache}/fleet-vm);
 #                    built by e2e/vm/build-image.sh when missing or stale
-#   --tarball FILE   the fleet release tarball to build and install (what
+#   --tarball FILE   the fleet release tarball to package and install (what
 #                    `make e2e-vm` passes: it runs `make dist` first);
 #                    default: `make dist` in $FLEET_TOP_BUILDDIR, else in
 #                    the source tree, which must be configured
@@ -31,10 +31,10 @@
 # problems are "Bail out!" lines.  Needs root, qemu-system-x86_64 and
 # qemu-img (the image build needs mmdebstrap and a Debian mirror).
 #
-# How: fleet is configured with --prefix=/usr --sysconfdir=/etc
-# --localstatedir=/var, built here and installed with DESTDIR into a
-# directory that the guest sees over 9p (virtio), together with the guest's
-# scripts; the image's fleet-e2e-hook.service runs the share's hook.sh after
+# How: fleet's .debs are built here from the tarball by
+# contrib/build-debs.sh (what `make deb` runs) into a directory that the
+# guest sees over 9p (virtio), together with the guest's scripts and the
+# documents signed here with signify-openbsd (the guest has no signify); the image's fleet-e2e-hook.service runs the share's hook.sh after
 # each boot, and the guest writes its TAP and journals back into the share.
 # The guest's disk is a qcow2 overlay of the cached image, thrown away after.
 set -eu
@@ -69,6 +69,10 @@ now () { date +%s; }
 for tool in qemu-system-x86_64 qemu-img; do
   command -v "$tool" >/dev/null 2>&1 ||
     bail "$tool is missing (Debian: apt-get install qemu-system-x86 qemu-utils)"
+done
+for tool in dpkg-buildpackage dh signify-openbsd; do
+  command -v "$tool" >/dev/null 2>&1 ||
+    bail "$tool is missing (Debian: apt-get install dpkg-dev debhelper signify-openbsd)"
 done
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/fleet-vm.XXXXXX")
@@ -107,7 +111,7 @@ fi
 image_secs=$(( $(now) - t ))
 note "guest image: $cache/bookworm.qcow2 ($(tail -1 "$work/build-image.log"), ${image_secs}s)"
 
-# 2. fleet, from its release tarball, as a package would build it.
+# 2. fleet's packages, from its release tarball, as a distribution builds them.
 t=$(now)
 if [ -z "$tarball" ]; then
   builddir=${FLEET_TOP_BUILDDIR:-$srcdir}
@@ -119,25 +123,41 @@ if [ -z "$tarball" ]; then
   tarball=$(ls -t "$builddir"/fleet-*.tar.xz | head -1)
 fi
 [ -f "$tarball" ] || bail "no tarball $tarball"
-mkdir -p "$work/build" "$work/share/results"
-tar -C "$work/build" -xf "$tarball"
-# A build of its own, as a package's: not a sub-make of `make e2e-vm`.
-# shellcheck disable=SC2016 # $1 and $2 are the inner shell's
-if ! timeout "$(left)" env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL sh -c 'cd "$1"/fleet-* &&
-      ./configure --prefix=/usr --sysconfdir=/etc --localstatedir=/var &&
-      ${MAKE:-make} -j"$(nproc)" &&
-      ${MAKE:-make} install DESTDIR="$2"' sh "$work/build" "$work/share/stage" \
-      >"$work/build.log" 2>&1; then
+mkdir -p "$work/share/results"
+# fleet's Debian packages, built from the tarball as `make deb` builds them
+# (contrib/build-debs.sh: dpkg-buildpackage in a directory of its own).
+if ! timeout "$(left)" "$srcdir/contrib/build-debs.sh" --tarball "$tarball" \
+      --outdir "$work/share/debs" --no-lintian >"$work/build.log" 2>&1; then
   tail -30 "$work/build.log" | sed 's/^/# /'
-  bail "building fleet from $(basename "$tarball") failed"
+  bail "building fleet's packages from $(basename "$tarball") failed"
 fi
-rm -rf "$work/build"
 build_secs=$(( $(now) - t ))
-note "fleet: $(basename "$tarball") built and installed into the share (${build_secs}s)"
+note "fleet: $(basename "$tarball") built into $(cd "$work/share/debs" && echo *.deb | wc -w) packages (${build_secs}s)"
+
+# The signed documents: a key made here, v4 and v5 of e2e/vm/documents.sh
+# signed with it (embedded signatures), v5 then changed.  The guest gets
+# the public key and the documents, never the secret key.
+signed=$work/share/signed
+mkdir -p "$signed" "$work/docs"
+# shellcheck disable=SC1091 # a file of this tree
+( e2e=/var/lib/fleet-e2e; . "$srcdir/e2e/vm/documents.sh"; write_documents "$work/docs" )
+sign () {   # sign DOCUMENT SIGNED
+  signify-openbsd -S -e -s "$work/fleet.sec" -m "$1" -x "$2" >>"$work/signify.log" 2>&1
+}
+if ! { signify-openbsd -G -n -c "fleet e2e-vm" -p "$signed/fleet.pub" -s "$work/fleet.sec" \
+         >"$work/signify.log" 2>&1 &&
+       sign "$work/docs/doc-v4.json" "$signed/doc-v4.signed" &&
+       sign "$work/docs/doc-v5.json" "$work/docs/doc-v5.signed"; }; then
+  sed 's/^/# /' "$work/signify.log"
+  bail "signing the documents with signify-openbsd failed"
+fi
+sed 's/hello from v5/hello from an attacker/' "$work/docs/doc-v5.signed" >"$signed/doc-v5.tampered"
+! cmp -s "$work/docs/doc-v5.signed" "$signed/doc-v5.tampered" || bail "the tampered v5 is not changed"
 
 # 3. The guest's side, and its throw-away disk.
 cp "$srcdir/e2e/vm/guest-hook.sh" "$work/share/hook.sh"
 cp "$srcdir/e2e/vm/guest-upgrade.sh" "$work/share/guest-upgrade.sh"
+cp "$srcdir/e2e/vm/documents.sh" "$work/share/documents.sh"
 # The host mode's script, run once more in the guest at the end, from the
 # tarball's tree (what it was built from).
 if [ "$host_mode" = yes ]; then

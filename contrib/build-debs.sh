@@ -1,0 +1,135 @@
+#!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# build-debs.sh --tarball FILE [--outdir DIR] [--no-lintian]
+#               [--update-symbols FILE] [--keep]
+#
+# Builds fleet's Debian packages (libfleet-1-0, libfleet-1-dev, fleetd,
+# fleetctl) from a release tarball, the way a Debian package is built: the
+# tarball is unpacked in a temporary directory, contrib/debian becomes
+# debian/, the tarball becomes the .orig.tar.xz next to it, and
+# `dpkg-buildpackage -us -uc -b` runs there.  `make deb` runs it on the
+# tarball of `make dist`; e2e/vm/run.sh on the one it is given.
+#
+#   --tarball FILE   the fleet-VERSION.tar.xz to build
+#   --outdir DIR     where the .deb, .buildinfo and .changes files go
+#                    (default ./debs); emptied of older packages first
+#   --no-lintian     do not run lintian on the result (by default it runs
+#                    when installed, and any error or warning fails)
+#   --update-symbols FILE
+#                    write libfleet's symbols file, regenerated from this
+#                    build with dpkg-gensymbols, to FILE (the source tree's
+#                    contrib/debian/libfleet-1-0.symbols: `make deb-symbols`).
+#                    The build then does not fail on symbols the old file
+#                    has and the library lost, as it otherwise would, and
+#                    lintian is not run (on packages made with the old file)
+#   --keep           keep the temporary build directory
+#
+# DEB_BUILD_OPTIONS is passed on; when unset it is "nocheck parallel=N"
+# (N processors): `make check` is the test suite of the tree, and its
+# podman tests take minutes.  Set it (even empty) to run the tests during
+# the build, as a distribution's build server does.
+set -eu
+
+usage () {
+  echo "usage: $0 --tarball FILE [--outdir DIR] [--no-lintian] [--update-symbols FILE] [--keep]" >&2
+  exit 2
+}
+die () { echo "build-debs.sh: $*" >&2; exit 1; }
+
+tarball=
+outdir=debs
+lintian=auto
+symbols_out=
+keep=no
+while [ $# -gt 0 ]; do
+  case $1 in
+    --tarball) [ $# -ge 2 ] || usage; tarball=$2; shift 2 ;;
+    --outdir) [ $# -ge 2 ] || usage; outdir=$2; shift 2 ;;
+    --no-lintian) lintian=no; shift ;;
+    --update-symbols) [ $# -ge 2 ] || usage; symbols_out=$2; shift 2 ;;
+    --keep) keep=yes; shift ;;
+    *) usage ;;
+  esac
+done
+[ -n "$tarball" ] || usage
+[ -f "$tarball" ] || die "no tarball $tarball"
+command -v dpkg-buildpackage >/dev/null 2>&1 ||
+  die "dpkg-buildpackage is missing (Debian: apt-get install dpkg-dev debhelper)"
+
+tarball=$(cd "$(dirname "$tarball")" && pwd)/$(basename "$tarball")
+mkdir -p "$outdir"
+outdir=$(cd "$outdir" && pwd)
+case $(basename "$tarball") in
+  fleet-*.tar.xz) ;;
+  *) die "$tarball is not a fleet-VERSION.tar.xz release tarball" ;;
+esac
+version=$(basename "$tarball" .tar.xz)
+version=${version#fleet-}
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/fleet-deb.XXXXXX")
+# shellcheck disable=SC2317 # run by the trap
+cleanup () { if [ "$keep" = yes ]; then echo "build-debs.sh: kept $work" >&2; else rm -rf "$work"; fi; }
+trap cleanup EXIT
+
+ln -s "$tarball" "$work/fleet_$version.orig.tar.xz"
+tar -C "$work" -xf "$tarball"
+src=$work/fleet-$version
+[ -d "$src" ] || die "$(basename "$tarball") does not unpack into fleet-$version/"
+[ -d "$src/contrib/debian" ] || die "$(basename "$tarball") has no contrib/debian"
+cp -a "$src/contrib/debian" "$src/debian"
+
+# The packaging's version must be the tarball's.
+deb_version=$(cd "$src" && dpkg-parsechangelog -S Version)
+[ "${deb_version%-*}" = "$version" ] ||
+  die "contrib/debian/changelog is at $deb_version, the tarball at $version: add an entry (dch -v $version-1)"
+
+if [ -n "$symbols_out" ]; then
+  # Lost symbols are what an update records; the new file says so.
+  export DPKG_GENSYMBOLS_CHECK_LEVEL=0
+fi
+if [ -z "${DEB_BUILD_OPTIONS+set}" ]; then
+  DEB_BUILD_OPTIONS="nocheck parallel=$(nproc 2>/dev/null || echo 1)"
+fi
+export DEB_BUILD_OPTIONS
+
+echo "build-debs.sh: dpkg-buildpackage -us -uc -b in $src (DEB_BUILD_OPTIONS=$DEB_BUILD_OPTIONS)" >&2
+# A build of its own, not a sub-make of `make deb`.
+if ! (cd "$src" && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL dpkg-buildpackage -us -uc -b) \
+     >"$work/build.log" 2>&1; then
+  tail -40 "$work/build.log" >&2
+  die "dpkg-buildpackage failed (whole log: --keep, $work/build.log)"
+fi
+
+if [ -n "$symbols_out" ]; then
+  arch=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
+  pkg=$(cd "$src" && dh_listpackages | grep '^libfleet-1-[0-9]')
+  lib=$(find "$src/debian/$pkg/usr/lib/$arch" -name 'libfleet-1.so.*.*' | head -1)
+  [ -n "$lib" ] || die "no libfleet-1.so.*.* in debian/$pkg"
+  soname=$(objdump -p "$lib" | sed -n 's/^ *SONAME *//p')
+  [ "$pkg" = "$(echo "$soname" | sed 's/\.so\./-/; s/\.so$//')" ] ||
+    die "the library's SONAME is $soname, but its package is $pkg: rename it in contrib/debian (control, *.install, *.symbols)"
+  {
+    echo "# SPDX-License-Identifier: LGPL-2.1-or-later"
+    echo "# Regenerated by contrib/build-debs.sh --update-symbols (make deb-symbols)."
+    # The reference is the old file: symbols it has keep their version.
+    (cd "$src" && dpkg-gensymbols -p"$pkg" -P"debian/$pkg" -e"$lib" -v"$version" -c0 -q -O) |
+      grep -v '^\* Build-Depends-Package:' |
+      sed "/#MINVER#\$/a * Build-Depends-Package: ${pkg%-*}-dev"
+  } >"$work/symbols"
+  mv "$work/symbols" "$symbols_out"
+  echo "build-debs.sh: wrote $symbols_out ($(grep -c '^ ' "$symbols_out") symbols)" >&2
+fi
+
+rm -f "$outdir"/*.deb "$outdir"/*.buildinfo "$outdir"/*.changes
+cp "$work"/*.deb "$work"/*.buildinfo "$work"/*.changes "$outdir/"
+ls "$outdir"/*.deb
+
+if [ -n "$symbols_out" ]; then
+  # These packages were built with the old symbols file: lintian would
+  # flag the new symbols in them.  The next build uses the new file.
+  echo "build-debs.sh: not running lintian on a build with the old symbols file (run make deb)" >&2
+elif [ "$lintian" != no ] && command -v lintian >/dev/null 2>&1; then
+  changes=$(ls "$outdir"/*.changes)
+  echo "build-debs.sh: lintian $(basename "$changes")" >&2
+  lintian --fail-on error,warning "$changes" >&2 || die "lintian found errors or warnings"
+fi
