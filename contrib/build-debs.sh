@@ -3,12 +3,13 @@
 # build-debs.sh --tarball FILE [--outdir DIR] [--no-lintian]
 #               [--update-symbols FILE] [--keep]
 #
-# Builds fleet's Debian packages (libfleet-1-0, libfleet-1-dev, fleetd,
-# fleetctl) from a release tarball, the way a Debian package is built: the
-# tarball is unpacked in a temporary directory, contrib/debian becomes
-# debian/, the tarball becomes the .orig.tar.xz next to it, and
-# `dpkg-buildpackage -us -uc -b` runs there.  `make deb` runs it on the
-# tarball of `make dist`; e2e/vm/run.sh on the one it is given.
+# Builds fleet's Debian packages (libfleet-1-1, libfleet-1-dev,
+# gir1.2-fleet-1, fleetd, fleetctl) from a release tarball, the way a
+# Debian package is built: the tarball is unpacked in a temporary
+# directory, contrib/debian becomes debian/, the tarball becomes the
+# .orig.tar.xz next to it, and `dpkg-buildpackage -us -uc -b` runs there.
+# `make deb` runs it on the tarball of `make dist`; e2e/vm/run.sh on the
+# one it is given.
 #
 #   --tarball FILE   the fleet-VERSION.tar.xz to build
 #   --outdir DIR     where the .deb, .buildinfo and .changes files go
@@ -18,7 +19,7 @@
 #   --update-symbols FILE
 #                    write libfleet's symbols file, regenerated from this
 #                    build with dpkg-gensymbols, to FILE (the source tree's
-#                    contrib/debian/libfleet-1-0.symbols: `make deb-symbols`).
+#                    contrib/debian/libfleet-1-1.symbols: `make deb-symbols`).
 #                    The build then does not fail on symbols the old file
 #                    has and the library lost, as it otherwise would, and
 #                    lintian is not run (on packages made with the old file)

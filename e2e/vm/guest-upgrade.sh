@@ -16,7 +16,7 @@
 # it as root, reboot when it exits 3, and run it again.  documents.sh must
 # be next to it.
 #
-#   --debs DIR     fleet's .deb files (contrib/build-debs.sh): libfleet-1-0,
+#   --debs DIR     fleet's .deb files (contrib/build-debs.sh): libfleet-1-1,
 #                  fleetd and fleetctl are installed with apt on the first
 #                  run (their dependencies must be installed already: the
 #                  guest has no network), fleetd once more later (an
@@ -223,7 +223,7 @@ apt_install_debs () {   # apt_install_debs [APT-OPTIONS...]
   pkgs=/tmp/fleet-debs
   rm -rf "$pkgs"; mkdir -m 755 "$pkgs"
   files=
-  for p in libfleet-1-0 fleetd fleetctl; do
+  for p in libfleet-1-1 fleetd fleetctl; do
     for f in "$debs/${p}_"*.deb; do
       [ -f "$f" ] || { echo "no ${p}_*.deb in $debs"; return 1; }
       cp "$f" "$pkgs/"; files="$files $pkgs/$(basename "$f")"
@@ -370,7 +370,7 @@ signed_documents () {
 # ---- phase 1: install, v1 -> v2 -> v3, restart of fleetd --------------------
 
 phase1 () {
-  check "fleet installs from its packages (apt install ./libfleet-1-0_*.deb ./fleetd_*.deb ./fleetctl_*.deb)" \
+  check "fleet installs from its packages (apt install ./libfleet-1-1_*.deb ./fleetd_*.deb ./fleetctl_*.deb)" \
     install_fleet
   check "fresh install: fleetd.service enabled, not started without a source, fleetd.conf a conffile" \
     fresh_install_idle
