@@ -22,7 +22,7 @@ test -n "$srcdir" || srcdir=.
 
 DEPS="autoconf automake libtool pkg-config make gcc libglib2.0-dev libglib2.0-dev-bin \
 libjson-glib-dev libsoup-3.0-dev libgnutls28-dev libdbus-1-dev libpolkit-gobject-1-dev polkitd \
-dbus-daemon podman runc busybox-static uidmap \
+dbus-daemon podman runc netavark aardvark-dns busybox-static uidmap docker-registry apache2-utils \
 mandoc valgrind python3 util-linux curl jq openssl ca-certificates systemd bash-completion \
 signify-openbsd buildah nats-server libnats-dev gobject-introspection libgirepository1.0-dev python3-gi gi-docgen"
 

@@ -164,7 +164,8 @@ start_podman_service () {
   # --log-level=info makes the service log every API request with its
   # client's user agent: how the ticks are counted and their requests checked.
   HOME=$tmp podman --root "$tmp/podman/storage" --runroot "$tmp/podman/run" \
-    --tmpdir "$tmp/podman/tmp" --events-backend file --log-level=info \
+    --tmpdir "$tmp/podman/tmp" --network-config-dir "$tmp/podman/networks" \
+    --events-backend file --log-level=info \
     system service --time=0 "unix://$podman_socket" </dev/null >"$podman_log" 2>&1 &
   podman_pid=$!
   deadline=$(($(date +%s) + 60))
@@ -195,6 +196,7 @@ clean_external_podman () {
     ids=$(pm ps -aq --filter "label=fleet.deployment=$deployment" 2>/dev/null) || continue
     # shellcheck disable=SC2086
     [ -z "$ids" ] || pm rm --force --time 0 $ids >/dev/null 2>&1 || true
+    pm network rm "fleet-$deployment" >/dev/null 2>&1 || true
   done
   pm volume rm --force fleet-e2e-cache >/dev/null 2>&1 || true
   for version in v1 v2 v3 v4; do

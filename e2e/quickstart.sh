@@ -126,11 +126,13 @@ start_private_podman () { # CONTAINERS-CONF (empty: podman's default configurati
   # CONTAINERS_CONF is read by the service, which creates the containers.
   if [ -n "$containers_conf" ]; then
     CONTAINERS_CONF=$containers_conf HOME=$tmp podman --root "$tmp/podman/storage" \
-      --runroot "$tmp/podman/run" --tmpdir "$tmp/podman/tmp" --events-backend file \
+      --runroot "$tmp/podman/run" --tmpdir "$tmp/podman/tmp" --network-config-dir "$tmp/podman/networks" \
+      --events-backend file \
       system service --time=0 "unix://$podman_socket" </dev/null >"$tmp/podman/service.log" 2>&1 &
   else
     HOME=$tmp podman --root "$tmp/podman/storage" \
-      --runroot "$tmp/podman/run" --tmpdir "$tmp/podman/tmp" --events-backend file \
+      --runroot "$tmp/podman/run" --tmpdir "$tmp/podman/tmp" --network-config-dir "$tmp/podman/networks" \
+      --events-backend file \
       system service --time=0 "unix://$podman_socket" </dev/null >"$tmp/podman/service.log" 2>&1 &
   fi
   podman_pid=$!

@@ -399,6 +399,27 @@ on_flushed (GObject *source, GAsyncResult *result, gpointer user_data)
   begin_shutdown (daemon, daemon->exit_code);
 }
 
+/* --once: the status reaches the status bucket, then the status URL,
+ * before fleetd exits. */
+static void
+flush_status_url_and_stop (Daemon *daemon)
+{
+  if (daemon->reporter && !daemon->stopping)
+    fleetd_status_reporter_flush_async (daemon->reporter, NULL, on_flushed, daemon);
+  else
+    begin_shutdown (daemon, daemon->exit_code);
+}
+
+static void
+on_nats_flushed (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  /* The reporter logged the failure. */
+  fleetd_nats_status_flush_finish (FLEETD_NATS_STATUS (source), result, &error);
+  flush_status_url_and_stop (user_data);
+}
+
 static void
 on_once_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -426,10 +447,10 @@ on_once_done (GObject *source, GAsyncResult *result, gpointer user_data)
     fleetd_log_event (G_LOG_LEVEL_MESSAGE, "once", "result=%s", fleet_phase_to_string (phase));
   daemon->exit_code =
     error == NULL && persist_error == NULL && phase == FLEET_PHASE_RUNNING ? 0 : 1;
-  if (daemon->reporter && !daemon->stopping)
-    fleetd_status_reporter_flush_async (daemon->reporter, NULL, on_flushed, daemon);
+  if (daemon->nats_status && !daemon->stopping)
+    fleetd_nats_status_flush_async (daemon->nats_status, NULL, on_nats_flushed, daemon);
   else
-    begin_shutdown (daemon, daemon->exit_code);
+    flush_status_url_and_stop (daemon);
 }
 
 /* The agent starts once the bus name is ours (or at once without a bus). */

@@ -79,6 +79,8 @@ struct _FleetdNatsStatus
   gboolean dirty;
   char *logged_error;
   guint sent_count;
+  GPtrArray *flush_next; /* GTask, completed by the next put to start */
+  GPtrArray *flush_this; /* GTask, completed by the put in flight */
 };
 
 G_DEFINE_FINAL_TYPE (FleetdNatsStatus, fleetd_nats_status, G_TYPE_OBJECT)
@@ -106,6 +108,8 @@ fleetd_nats_status_finalize (GObject *object)
   g_free (self->key);
   g_free (self->logged_error);
   g_object_unref (self->cancellable);
+  g_ptr_array_unref (self->flush_next);
+  g_ptr_array_unref (self->flush_this);
   G_OBJECT_CLASS (fleetd_nats_status_parent_class)->finalize (object);
 }
 
@@ -125,6 +129,21 @@ fleetd_nats_status_init (FleetdNatsStatus *self)
   self->coalesce_msecs = FLEETD_STATUS_COALESCE_MSECS;
   self->heartbeat_msecs = FLEETD_STATUS_HEARTBEAT_SECS * 1000;
   fleet_backoff_init (&self->backoff, RETRY_INITIAL_MSECS, RETRY_MAX_MSECS, RETRY_JITTER);
+  self->flush_next = g_ptr_array_new_with_free_func (g_object_unref);
+  self->flush_this = g_ptr_array_new_with_free_func (g_object_unref);
+}
+
+static void
+complete_flushes (GPtrArray *tasks, const GError *error)
+{
+  for (guint i = 0; i < tasks->len; i++)
+    {
+      if (error)
+        g_task_return_error (tasks->pdata[i], g_error_copy (error));
+      else
+        g_task_return_boolean (tasks->pdata[i], TRUE);
+    }
+  g_ptr_array_set_size (tasks, 0);
 }
 
 /**
@@ -213,6 +232,7 @@ on_put (GObject *source, GAsyncResult *result, gpointer user_data)
   self->in_flight = FALSE;
   if (!fleet_nats_source_put_finish (FLEET_NATS_SOURCE (source), result, &error))
     {
+      complete_flushes (self->flush_this, error);
       if (g_cancellable_is_cancelled (self->cancellable))
         return;
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_CONNECTED))
@@ -230,8 +250,9 @@ on_put (GObject *source, GAsyncResult *result, gpointer user_data)
   fleet_backoff_reset (&self->backoff);
   log_outcome (self, NULL);
   restart_heartbeat (self);
-  if (self->dirty)
-    schedule_put (self, self->coalesce_msecs);
+  complete_flushes (self->flush_this, NULL);
+  if (self->dirty || self->flush_next->len > 0)
+    schedule_put (self, self->flush_next->len > 0 ? 0 : self->coalesce_msecs);
   self->dirty = FALSE;
 }
 
@@ -265,6 +286,8 @@ on_put_due (gpointer user_data)
 
   self->send_id = 0;
   self->in_flight = TRUE;
+  g_ptr_array_extend_and_steal (self->flush_this, g_steal_pointer (&self->flush_next));
+  self->flush_next = g_ptr_array_new_with_free_func (g_object_unref);
   fleet_nats_source_put_async (self->source, self->bucket, self->key, body, self->cancellable,
                                on_put, g_object_ref (self));
   return G_SOURCE_REMOVE;
@@ -304,9 +327,50 @@ fleetd_nats_status_changed (FleetdNatsStatus *self)
 void
 fleetd_nats_status_stop (FleetdNatsStatus *self)
 {
+  g_autoptr(GError) error = NULL;
+
   g_return_if_fail (FLEETD_IS_NATS_STATUS (self));
 
   g_cancellable_cancel (self->cancellable);
   g_clear_handle_id (&self->send_id, g_source_remove);
   g_clear_handle_id (&self->heartbeat_id, g_source_remove);
+  error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED, "status reporting stopped");
+  complete_flushes (self->flush_next, error);
+}
+
+/**
+ * fleetd_nats_status_flush_async:
+ *
+ * Put the current status now, and complete when the put is done (or
+ * failed, logged): before `fleetd --once` exits.
+ */
+void
+fleetd_nats_status_flush_async (FleetdNatsStatus *self, GCancellable *cancellable,
+                                GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (FLEETD_IS_NATS_STATUS (self));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, fleetd_nats_status_flush_async);
+  if (g_cancellable_is_cancelled (self->cancellable))
+    {
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                               "status reporting stopped");
+      return;
+    }
+  g_ptr_array_add (self->flush_next, g_steal_pointer (&task));
+  if (self->in_flight)
+    return;
+  g_clear_handle_id (&self->send_id, g_source_remove);
+  schedule_put (self, 0);
+}
+
+gboolean
+fleetd_nats_status_flush_finish (FleetdNatsStatus *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
 }

@@ -25,5 +25,9 @@ void fleetd_nats_status_start (FleetdNatsStatus *self);
 void fleetd_nats_status_changed (FleetdNatsStatus *self);
 void fleetd_nats_status_stop (FleetdNatsStatus *self);
 guint fleetd_nats_status_get_sent_count (FleetdNatsStatus *self);
+void fleetd_nats_status_flush_async (FleetdNatsStatus *self, GCancellable *cancellable,
+                                    GAsyncReadyCallback callback, gpointer user_data);
+gboolean fleetd_nats_status_flush_finish (FleetdNatsStatus *self, GAsyncResult *result,
+                                          GError **error);
 
 G_END_DECLS

@@ -22,8 +22,8 @@
  */
 void
 fleet_container_runtime_network_ensure_async (FleetContainerRuntime *self, const char *name,
-                                              GHashTable *labels, GCancellable *cancellable,
-                                              GAsyncReadyCallback callback, gpointer user_data)
+                                        GHashTable *labels, GCancellable *cancellable,
+                                        GAsyncReadyCallback callback, gpointer user_data)
 {
   g_return_if_fail (FLEET_IS_CONTAINER_RUNTIME (self));
   g_return_if_fail (name != NULL && *name != '\0');
@@ -69,9 +69,9 @@ fleet_container_runtime_network_ensure_finish (FleetContainerRuntime *self, GAsy
  */
 void
 fleet_container_runtime_network_connect_async (FleetContainerRuntime *self, const char *network,
-                                               const char *id, const char *const *aliases,
-                                               GCancellable *cancellable,
-                                               GAsyncReadyCallback callback, gpointer user_data)
+                                         const char *id, const char *const *aliases,
+                                         GCancellable *cancellable, GAsyncReadyCallback callback,
+                                         gpointer user_data)
 {
   g_return_if_fail (FLEET_IS_CONTAINER_RUNTIME (self));
   g_return_if_fail (network != NULL && *network != '\0');
@@ -106,6 +106,41 @@ fleet_container_runtime_network_connect_finish (FleetContainerRuntime *self,
 }
 
 /**
+ * fleet_container_runtime_create_on_network_async: (virtual create_on_network)
+ * @self: a #FleetContainerRuntime
+ * @name: the container's name
+ * @spec: what to run
+ * @labels: (nullable) (element-type utf8 utf8): the labels it carries
+ * @network: the network it is on
+ * @aliases: (nullable) (array zero-terminated=1): more names it is known by there
+ * @cancellable: (nullable): a #GCancellable, or %NULL
+ * @callback: (scope async): called when done
+ * @user_data: (closure): data for @callback
+ *
+ * Finish with fleet_container_runtime_create_finish().
+ *
+ * Since: 0.2
+ */
+void
+fleet_container_runtime_create_on_network_async (FleetContainerRuntime *self, const char *name,
+                                                 FleetServiceSpec *spec, GHashTable *labels,
+                                                 const char *network,
+                                                 const char *const *aliases,
+                                                 GCancellable *cancellable,
+                                                 GAsyncReadyCallback callback,
+                                                 gpointer user_data)
+{
+  g_return_if_fail (FLEET_IS_CONTAINER_RUNTIME (self));
+  g_return_if_fail (name != NULL && *name != '\0');
+  g_return_if_fail (spec != NULL);
+  g_return_if_fail (network != NULL && *network != '\0');
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  IFACE (self)->create_on_network (self, name, spec, labels, network, aliases, cancellable,
+                                   callback, user_data);
+}
+
+/**
  * fleet_container_runtime_network_remove_async:
  * @self: a #FleetContainerRuntime
  * @name: the network's name
@@ -120,8 +155,8 @@ fleet_container_runtime_network_connect_finish (FleetContainerRuntime *self,
  */
 void
 fleet_container_runtime_network_remove_async (FleetContainerRuntime *self, const char *name,
-                                              GCancellable *cancellable,
-                                              GAsyncReadyCallback callback, gpointer user_data)
+                                        GCancellable *cancellable, GAsyncReadyCallback callback,
+                                        gpointer user_data)
 {
   g_return_if_fail (FLEET_IS_CONTAINER_RUNTIME (self));
   g_return_if_fail (name != NULL && *name != '\0');

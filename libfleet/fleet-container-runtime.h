@@ -69,6 +69,10 @@ G_DECLARE_INTERFACE (FleetContainerRuntime, fleet_container_runtime, FLEET, CONT
  * @network_connect: join a container to @network, known there under its
  *   name and @aliases.  A container already on it is left as it is.
  *   FLEET_ERROR_NOT_FOUND when the network or the container does not exist.
+ * @create_on_network: as @create, with the container on @network (and no
+ *   other network) where it is known by its name and @aliases, in a network
+ *   namespace of its own.  FLEET_ERROR_START_FAILED when there is no such
+ *   network either.  Finished with @create_finish.
  * @network_remove: remove the network @name.  FLEET_ERROR_NOT_FOUND when
  *   there is none; FLEET_ERROR_BUSY while containers are still on it.
  *
@@ -148,8 +152,13 @@ struct _FleetContainerRuntimeInterface
   gboolean (*run_healthcheck_finish) (FleetContainerRuntime *self, GAsyncResult *result,
                                       gboolean *out_passed, char **out_output, GError **error);
 
+  void (*create_on_network) (FleetContainerRuntime *self, const char *name,
+                             FleetServiceSpec *spec, GHashTable *labels, const char *network,
+                             const char *const *aliases, GCancellable *cancellable,
+                             GAsyncReadyCallback callback, gpointer user_data);
+
   /*< private >*/
-  gpointer padding[8];
+  gpointer padding[7];
 };
 
 void fleet_container_runtime_pull_image_async (FleetContainerRuntime *self, const char *image,
@@ -222,6 +231,14 @@ void fleet_container_runtime_network_connect_async (
     GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data);
 gboolean fleet_container_runtime_network_connect_finish (FleetContainerRuntime *self,
                                                          GAsyncResult *result, GError **error);
+
+void fleet_container_runtime_create_on_network_async (FleetContainerRuntime *self,
+                                                      const char *name, FleetServiceSpec *spec,
+                                                      GHashTable *labels, const char *network,
+                                                      const char *const *aliases,
+                                                      GCancellable *cancellable,
+                                                      GAsyncReadyCallback callback,
+                                                      gpointer user_data);
 
 void fleet_container_runtime_network_remove_async (FleetContainerRuntime *self, const char *name,
                                                    GCancellable *cancellable,

@@ -408,6 +408,35 @@ fleet_fake_runtime_remove_container (FleetFakeRuntime *self, const char *id_or_n
 }
 
 /**
+ * fleet_fake_runtime_half_remove_container:
+ * @self: a #FleetFakeRuntime
+ * @id_or_name: a container
+ *
+ * Leave the container as podman does when it is killed in the middle of
+ * removing it: still listed, but stopping it or removing it without force
+ * fails with %FLEET_ERROR_RUNTIME ("container state improper"); only a
+ * forced removal clears it.
+ *
+ * Returns: %FALSE when there is no such container
+ *
+ * Since: 0.2
+ */
+gboolean
+fleet_fake_runtime_half_remove_container (FleetFakeRuntime *self, const char *id_or_name)
+{
+  FakeContainer *c;
+
+  g_return_val_if_fail (FLEET_IS_FAKE_RUNTIME (self), FALSE);
+  g_return_val_if_fail (id_or_name != NULL, FALSE);
+
+  c = _fleet_fake_find (self, id_or_name, NULL);
+  if (c == NULL)
+    return FALSE;
+  c->half_removed = TRUE;
+  return TRUE;
+}
+
+/**
  * fleet_fake_runtime_hold_name:
  * @self: a #FleetFakeRuntime
  * @name: a container name

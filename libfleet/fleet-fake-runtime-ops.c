@@ -22,6 +22,7 @@ typedef struct
   char *name;
   FleetServiceSpec *spec;
   GHashTable *labels;
+  char *network; /* create_on_network's */
   int signal;
   int grace_secs;
   gboolean force;
@@ -36,6 +37,7 @@ fake_request_free (gpointer data)
   g_free (r->name);
   g_clear_pointer (&r->spec, fleet_service_spec_unref);
   g_clear_pointer (&r->labels, g_hash_table_unref);
+  g_free (r->network);
   g_free (r);
 }
 
@@ -153,7 +155,22 @@ do_create (FleetFakeRuntime *self, GTask *task)
                                r->spec->image, r->spec->image);
       return;
     }
+  if (r->network != NULL && !g_hash_table_contains (self->networks, r->network))
+    {
+      g_task_return_new_error (task, FLEET_ERROR, FLEET_ERROR_START_FAILED,
+                               "fake runtime: creating %s (%s): unable to find network with "
+                               "name or ID %s: network not found",
+                               r->name, r->spec->image, r->network);
+      return;
+    }
   c = _fleet_fake_add (self, r->name, r->spec->image);
+  if (r->network != NULL)
+    {
+      const char *only[] = { r->network, NULL };
+
+      g_strfreev (c->info->networks);
+      c->info->networks = g_strdupv ((char **)only);
+    }
   c->spec = fleet_service_spec_ref (r->spec);
   c->stop_signal = r->spec->lifecycle.stop_signal_number;
   c->grace_period_secs = r->spec->lifecycle.grace_period_secs;
@@ -167,12 +184,9 @@ do_create (FleetFakeRuntime *self, GTask *task)
 }
 
 static void
-fake_create (FleetContainerRuntime *runtime, const char *name, FleetServiceSpec *spec,
-             GHashTable *labels, GCancellable *cancellable, GAsyncReadyCallback callback,
-             gpointer user_data)
+fake_create_request (FleetContainerRuntime *runtime, GTask *task, const char *name,
+                     FleetServiceSpec *spec, GHashTable *labels)
 {
-  g_autoptr(GTask) task = new_request (runtime, name, cancellable, callback, user_data,
-                                       fake_create);
   FakeRequest *r = request_of (task);
 
   /* Copied now, as a request body would be. */
@@ -189,6 +203,31 @@ fake_create (FleetContainerRuntime *runtime, const char *name, FleetServiceSpec 
         g_hash_table_insert (r->labels, g_strdup (key), g_strdup (value));
     }
   _fleet_fake_schedule (FLEET_FAKE_RUNTIME (runtime), task, do_create);
+}
+
+static void
+fake_create (FleetContainerRuntime *runtime, const char *name, FleetServiceSpec *spec,
+             GHashTable *labels, GCancellable *cancellable, GAsyncReadyCallback callback,
+             gpointer user_data)
+{
+  g_autoptr(GTask) task = new_request (runtime, name, cancellable, callback, user_data,
+                                       fake_create);
+
+  fake_create_request (runtime, task, name, spec, labels);
+}
+
+/* Logged as a create; the aliases are not kept. */
+static void
+fake_create_on_network (FleetContainerRuntime *runtime, const char *name, FleetServiceSpec *spec,
+                        GHashTable *labels, const char *network, const char *const *aliases,
+                        GCancellable *cancellable, GAsyncReadyCallback callback,
+                        gpointer user_data)
+{
+  g_autoptr(GTask) task = new_request (runtime, name, cancellable, callback, user_data,
+                                       fake_create);
+
+  request_of (task)->network = g_strdup (network);
+  fake_create_request (runtime, task, name, spec, labels);
 }
 
 /* start */
@@ -272,6 +311,14 @@ do_stop (FleetFakeRuntime *self, GTask *task)
     _fleet_fake_log_call (self, "stop %s %s %u", r->target, signal_name, grace);
   else
     _fleet_fake_log_call (self, "stop %s %d %u", r->target, signal, grace);
+  if (c->half_removed)
+    {
+      g_task_return_new_error (task, FLEET_ERROR, FLEET_ERROR_RUNTIME,
+                               "fake runtime: stopping %s: container %s is running or paused, "
+                               "refusing to clean up: container state improper",
+                               r->target, c->info->id);
+      return;
+    }
   if (!is_up (c))
     {
       g_task_return_boolean (task, TRUE);
@@ -330,6 +377,12 @@ do_remove (FleetFakeRuntime *self, GTask *task)
     }
   if ((c = find_or_fail (self, task)) == NULL)
     return;
+  if (c->half_removed && !r->force)
+    {
+      g_task_return_new_error (task, FLEET_ERROR, FLEET_ERROR_RUNTIME,
+                               "fake runtime: removing %s: container state improper", r->target);
+      return;
+    }
   if (is_up (c) && !r->force)
     {
       g_task_return_new_error (task, FLEET_ERROR, FLEET_ERROR_RUNTIME,
@@ -527,6 +580,7 @@ _fleet_fake_runtime_iface_init (FleetContainerRuntimeInterface *iface)
   iface->pull_image_finish = fake_finish_boolean;
   iface->create = fake_create;
   iface->create_finish = fake_create_finish;
+  iface->create_on_network = fake_create_on_network;
   iface->start = fake_start;
   iface->start_finish = fake_finish_boolean;
   iface->stop = fake_stop;

@@ -20,6 +20,7 @@ typedef struct
   FleetServiceSpec *spec;   /* NULL for containers added by a test */
   int stop_signal;
   guint grace_period_secs;
+  gboolean half_removed; /* refuses stop and plain removal, as podman leaves one */
 } FakeContainer;
 
 struct _FleetFakeRuntime

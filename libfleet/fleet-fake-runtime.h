@@ -59,6 +59,8 @@ gboolean fleet_fake_runtime_kill_container (FleetFakeRuntime *self, const char *
                                             int exit_code);
 gboolean fleet_fake_runtime_pause_container (FleetFakeRuntime *self, const char *id_or_name);
 gboolean fleet_fake_runtime_remove_container (FleetFakeRuntime *self, const char *id_or_name);
+gboolean fleet_fake_runtime_half_remove_container (FleetFakeRuntime *self,
+                                                   const char *id_or_name);
 void fleet_fake_runtime_hold_name (FleetFakeRuntime *self, const char *name);
 char *fleet_fake_runtime_add_container (FleetFakeRuntime *self, const char *name,
                                         const char *image, const char *deployment,

@@ -67,14 +67,15 @@ parse_servers (FleetNatsAddress *address, const char *uri, const char *scheme, c
   for (guint i = 0; parts[i] != NULL; i++)
     {
       const char *host = parts[i];
+      /* HOST, [IPV6] or either with :PORT. */
+      gboolean has_port = strrchr (host, ':') != NULL && host[strlen (host) - 1] != ']';
 
       if (*host == '\0' || strpbrk (host, "?#@ ") != NULL)
         return fleet_throw (error, FLEET_ERROR_INVALID_ARGUMENT,
                             "%s: expected HOST[:PORT] between the commas, got \"%s\"", uri,
                             host);
       g_ptr_array_add (servers, g_strdup_printf ("%s://%s%s", scheme, host,
-                                                 strrchr (host, ':') && host[strlen (host) - 1] != ']'
-                                                   ? "" : ":" DEFAULT_PORT));
+                                                 has_port ? "" : ":" DEFAULT_PORT));
     }
   g_ptr_array_add (servers, NULL);
   address->servers = (char **) g_ptr_array_free (g_steal_pointer (&servers), FALSE);

@@ -29,6 +29,7 @@ typedef enum
   FLEET_NATS_EVENT_ENTRY,        /* a key's value (or its deletion) */
   FLEET_NATS_EVENT_INITIAL_DONE, /* the watch's initial values are complete */
   FLEET_NATS_EVENT_FAILED,       /* connecting or watching failed; retried */
+  FLEET_NATS_EVENT_RECONNECTED,  /* back after FAILED "disconnected" */
 } FleetNatsEventKind;
 
 typedef struct

@@ -29,7 +29,9 @@
 #include "fleet-nats-private.h"
 #include "fleet-util-private.h"
 
-#define NEXT_TIMEOUT_MSECS 2000
+/* How often an idle watch looks at the connection: a thousand devices on
+ * one machine wake 400 times a second for it. */
+#define NEXT_TIMEOUT_MSECS 5000
 #define RETRY_JITTER 0.2
 
 struct _FleetNatsSession
@@ -194,6 +196,8 @@ read_secret (const char *path, char **out, GError **error)
 
   if (!g_file_get_contents (path, &contents, NULL, &local_error))
     return fleet_throw (error, FLEET_ERROR_INVALID_ARGUMENT, "%s", local_error->message);
+  /* The file wins over a password in the URL. */
+  g_free (*out);
   *out = g_strdup (g_strstrip (contents));
   return TRUE;
 }
@@ -425,7 +429,9 @@ unregister_watcher (FleetNatsSession *session, FleetNatsWatch watch)
   g_mutex_unlock (&session->lock);
 }
 
-/* While nats.c reconnects, the source says so once (and runs on). */
+/* While nats.c reconnects, the source says so once (and runs on); and
+ * says when it is back, so that the failure does not stay on show while
+ * nothing changes. */
 static void
 note_connection_state (FleetNatsSession *session, FleetNatsWatch watch, gboolean *reported)
 {
@@ -443,6 +449,8 @@ note_connection_state (FleetNatsSession *session, FleetNatsWatch watch, gboolean
 
       post (session, FLEET_NATS_EVENT_FAILED, watch, message);
     }
+  else if (connected && *reported && watch == FLEET_NATS_WATCH_WHOLE)
+    post (session, FLEET_NATS_EVENT_RECONNECTED, watch, NULL);
   *reported = !connected;
 }
 

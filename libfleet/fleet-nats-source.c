@@ -114,12 +114,18 @@ schedule_announce (FleetNatsSource *self)
 
 /* Fetches. */
 
+/* The document; or, while the server cannot be reached, why (the last
+ * document is not news). */
 static void
 answer_fetch (FleetNatsSource *self, GTask *task)
 {
   GError *error = NULL;
-  FleetFetchResult *result = assemble (self, &error);
+  FleetFetchResult *result = NULL;
 
+  if (self->last_failure != NULL)
+    error = g_error_new_literal (FLEET_ERROR, FLEET_ERROR_FETCH_FAILED, self->last_failure);
+  else
+    result = assemble (self, &error);
   if (result == NULL)
     g_task_return_error (task, error);
   else
@@ -201,6 +207,11 @@ on_event (const FleetNatsEvent *event, gpointer user_data)
         answer_waiting (self);
       schedule_announce (self);
       break;
+    case FLEET_NATS_EVENT_RECONNECTED:
+      /* The same document again: the agent sees the source is back. */
+      g_clear_pointer (&self->last_failure, g_free);
+      schedule_announce (self);
+      break;
     case FLEET_NATS_EVENT_FAILED:
     default:
       {
@@ -209,6 +220,8 @@ on_event (const FleetNatsEvent *event, gpointer user_data)
 
         g_free (self->last_failure);
         self->last_failure = g_strdup (event->message);
+        /* A fetch waiting for the first values learns why they do not come. */
+        answer_waiting (self);
         fleet_source_announce_failure (FLEET_SOURCE (self), error);
       }
       break;
@@ -346,7 +359,8 @@ describe (const FleetNatsAddress *address)
   if (address->user != NULL)
     g_string_append_printf (text, "%s@", address->user);
   for (guint i = 0; address->servers[i] != NULL; i++)
-    g_string_append_printf (text, "%s%s", i > 0 ? "," : "", strstr (address->servers[i], "://") + 3);
+    g_string_append_printf (text, "%s%s", i > 0 ? "," : "",
+                            strstr (address->servers[i], "://") + 3);
   g_string_append_printf (text, "/%s", address->bucket);
   return g_string_free (g_steal_pointer (&text), FALSE);
 }

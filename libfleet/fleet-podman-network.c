@@ -257,6 +257,27 @@ _fleet_podman_network_remove (FleetContainerRuntime *runtime, const char *name,
                               on_network_removed);
 }
 
+/* A create request's network: a namespace of the container's own on
+ * @network only (specgen's "netns" and "Networks"), with @aliases. */
+void
+_fleet_podman_create_json_set_network (JsonNode *create, const char *network,
+                                       const char *const *aliases)
+{
+  JsonObject *object = json_node_get_object (create);
+  JsonObject *netns = json_object_new ();
+  JsonObject *networks = json_object_new ();
+  JsonObject *options = json_object_new ();
+  JsonArray *names = json_array_new ();
+
+  json_object_set_string_member (netns, "nsmode", "bridge");
+  json_object_set_object_member (object, "netns", netns);
+  for (guint i = 0; aliases != NULL && aliases[i] != NULL; i++)
+    json_array_add_string_element (names, aliases[i]);
+  json_object_set_array_member (options, "aliases", names);
+  json_object_set_object_member (networks, network, options);
+  json_object_set_object_member (object, "Networks", networks);
+}
+
 /* The networks a report names: the keys of an inspect's
  * NetworkSettings.Networks, or a list entry's Networks array. */
 

@@ -188,6 +188,21 @@ _fleet_podman_create (FleetContainerRuntime *runtime, const char *name, FleetSer
                  _fleet_podman_create);
 }
 
+void
+_fleet_podman_create_on_network (FleetContainerRuntime *runtime, const char *name,
+                                 FleetServiceSpec *spec, GHashTable *labels, const char *network,
+                                 const char *const *aliases, GCancellable *cancellable,
+                                 GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_autoptr(JsonNode) body = _fleet_podman_spec_to_create_json (name, spec, labels);
+  g_autofree char *target = g_strdup_printf ("%s (%s)", name, spec->image);
+
+  _fleet_podman_create_json_set_network (body, network, aliases);
+  run_operation (runtime, &create_op, target, "POST", "/containers/create", body,
+                 FLEET_PODMAN_REQUEST_TIMEOUT_SECS, cancellable, callback, user_data,
+                 _fleet_podman_create);
+}
+
 /* 304 ("already running") counts as started. */
 void
 _fleet_podman_start (FleetContainerRuntime *runtime, const char *id, GCancellable *cancellable,

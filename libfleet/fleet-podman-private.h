@@ -183,6 +183,13 @@ void _fleet_podman_network_connect (FleetContainerRuntime *runtime, const char *
 void _fleet_podman_network_remove (FleetContainerRuntime *runtime, const char *name,
                                    GCancellable *cancellable, GAsyncReadyCallback callback,
                                    gpointer user_data);
+void _fleet_podman_create_on_network (FleetContainerRuntime *runtime, const char *name,
+                                      FleetServiceSpec *spec, GHashTable *labels,
+                                      const char *network, const char *const *aliases,
+                                      GCancellable *cancellable, GAsyncReadyCallback callback,
+                                      gpointer user_data);
+void _fleet_podman_create_json_set_network (JsonNode *create, const char *network,
+                                            const char *const *aliases);
 char **_fleet_podman_networks_from_inspect (JsonObject *inspect);
 char **_fleet_podman_networks_from_list_entry (JsonObject *entry);
 

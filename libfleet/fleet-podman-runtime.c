@@ -182,6 +182,7 @@ fleet_podman_runtime_iface_init (FleetContainerRuntimeInterface *iface)
   iface->network_remove_finish = _fleet_podman_finish_boolean;
   iface->run_healthcheck = _fleet_podman_run_healthcheck;
   iface->run_healthcheck_finish = _fleet_podman_run_healthcheck_finish;
+  iface->create_on_network = _fleet_podman_create_on_network;
 }
 
 /* GObject */

@@ -3,11 +3,12 @@
  * services reach each other by name, as compose gives each project one.
  *
  * Each deployment has its own network, "fleet-<deployment>", created when
- * the first of its containers joins it and removed when the deployment is
- * dropped.  A container of a service in bridge mode joins it between its
- * create and its start, known there by the service's name; one created
- * before fleet had networks (by an earlier release) joins it while it runs,
- * so that nothing is recreated.  Services with `network_mode` host or none
+ * its first container is created and removed when the deployment is
+ * dropped.  A container of a service in bridge mode is created on it (and
+ * on no other network, as compose has it), known there by the service's
+ * name; one created before fleet had networks (by an earlier release, on
+ * podman's default network) joins it while it runs, so that nothing is
+ * recreated.  Services with `network_mode` host or none
  * have no part in it.
  */
 #include "config.h"
@@ -70,6 +71,66 @@ warn_no_dns_once (const char *network)
     }
 }
 
+/* _fleet_service_ensure_network: the deployment's network exists. */
+
+static void
+on_network_ensured (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  gboolean dns_enabled = FALSE;
+  GError *error = NULL;
+
+  if (!fleet_container_runtime_network_ensure_finish (FLEET_CONTAINER_RUNTIME (source), result,
+                                                      &dns_enabled, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  if (!dns_enabled)
+    warn_no_dns_once (g_task_get_task_data (task));
+  g_task_return_boolean (task, TRUE);
+}
+
+/**
+ * _fleet_service_ensure_network:
+ *
+ * Create @deployment's network, labelled with it, unless it exists.
+ */
+void
+_fleet_service_ensure_network (FleetContainerRuntime *runtime, const char *deployment,
+                               GCancellable *cancellable, GAsyncReadyCallback callback,
+                               gpointer user_data)
+{
+  GTask *task;
+  g_autoptr(GHashTable) labels = NULL;
+  char *network;
+
+  g_return_if_fail (FLEET_IS_CONTAINER_RUNTIME (runtime));
+  g_return_if_fail (deployment != NULL);
+
+  task = g_task_new (runtime, cancellable, callback, user_data);
+  g_task_set_source_tag (task, _fleet_service_ensure_network);
+  network = _fleet_service_network_name (deployment);
+  g_task_set_task_data (task, network, g_free);
+  labels = g_hash_table_new (g_str_hash, g_str_equal);
+  g_hash_table_insert (labels, (gpointer)FLEET_LABEL_DEPLOYMENT, (gpointer)deployment);
+  fleet_container_runtime_network_ensure_async (runtime, network, labels, cancellable,
+                                                on_network_ensured, task);
+}
+
+gboolean
+_fleet_service_ensure_network_finish (FleetContainerRuntime *runtime, GAsyncResult *result,
+                                      GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, runtime), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == _fleet_service_ensure_network,
+                        FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* _fleet_service_join_network: a running container joins it. */
+
 typedef struct
 {
   char *network;
@@ -102,23 +163,20 @@ on_connected (GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 static void
-on_network_ensured (GObject *source, GAsyncResult *result, gpointer user_data)
+on_ensured_for_join (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr(GTask) task = user_data;
   JoinData *d = g_task_get_task_data (task);
   FleetContainerRuntime *runtime = FLEET_CONTAINER_RUNTIME (source);
   GCancellable *cancellable = g_task_get_cancellable (task);
   const char *aliases[] = { d->alias, NULL };
-  gboolean dns_enabled = FALSE;
   GError *error = NULL;
 
-  if (!fleet_container_runtime_network_ensure_finish (runtime, result, &dns_enabled, &error))
+  if (!_fleet_service_ensure_network_finish (runtime, result, &error))
     {
       g_task_return_error (task, error);
       return;
     }
-  if (!dns_enabled)
-    warn_no_dns_once (d->network);
   fleet_container_runtime_network_connect_async (runtime, d->network, d->container_id, aliases,
                                                  cancellable, on_connected,
                                                  g_steal_pointer (&task));
@@ -126,10 +184,10 @@ on_network_ensured (GObject *source, GAsyncResult *result, gpointer user_data)
 
 /**
  * _fleet_service_join_network:
- * @container_id: the service's container, created or running
+ * @container_id: the service's running container
  *
  * Put the container on its deployment's network (created if missing), known
- * there by the service's name.
+ * there by the service's name, where it runs.
  */
 void
 _fleet_service_join_network (FleetContainerRuntime *runtime, FleetServiceSpec *spec,
@@ -138,7 +196,6 @@ _fleet_service_join_network (FleetContainerRuntime *runtime, FleetServiceSpec *s
 {
   GTask *task;
   JoinData *d;
-  g_autoptr(GHashTable) labels = NULL;
 
   g_return_if_fail (FLEET_IS_CONTAINER_RUNTIME (runtime));
   g_return_if_fail (spec != NULL);
@@ -151,10 +208,8 @@ _fleet_service_join_network (FleetContainerRuntime *runtime, FleetServiceSpec *s
   d->container_id = g_strdup (container_id);
   d->alias = g_strdup (spec->name);
   g_task_set_task_data (task, d, join_data_free);
-  labels = g_hash_table_new (g_str_hash, g_str_equal);
-  g_hash_table_insert (labels, (gpointer)FLEET_LABEL_DEPLOYMENT, spec->deployment);
-  fleet_container_runtime_network_ensure_async (runtime, d->network, labels, cancellable,
-                                                on_network_ensured, task);
+  _fleet_service_ensure_network (runtime, spec->deployment, cancellable, on_ensured_for_join,
+                                 task);
 }
 
 gboolean
@@ -206,7 +261,7 @@ _fleet_service_remove_network (FleetContainerRuntime *runtime, const char *deplo
   g_task_set_source_tag (task, _fleet_service_remove_network);
   network = _fleet_service_network_name (deployment);
   fleet_container_runtime_network_remove_async (runtime, network, cancellable, on_network_removed,
-                                                task);
+                                          task);
 }
 
 gboolean

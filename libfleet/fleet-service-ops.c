@@ -110,14 +110,20 @@ on_stopped (GObject *source, GAsyncResult *result, gpointer user_data)
 
   if (!fleet_container_runtime_stop_finish (runtime, result, &error))
     {
-      if (!g_error_matches (error, FLEET_ERROR, FLEET_ERROR_NOT_FOUND))
+      if (!g_error_matches (error, FLEET_ERROR, FLEET_ERROR_NOT_FOUND)
+          && !g_error_matches (error, FLEET_ERROR, FLEET_ERROR_RUNTIME))
         {
           g_task_return_error (task, error);
           return;
         }
       /* Gone, or half gone: a container podman lost while removing it
-       * (podman was killed then) is still listed, and only a forced
-       * removal clears it.  Nothing runs in it to stop gracefully. */
+       * (podman was killed then) is still listed, but is "not known", or
+       * refused ("container state improper") by a stop; only a forced
+       * removal clears it.  A runtime that cannot be reached is not a
+       * refusal (FLEET_ERROR_RUNTIME_UNAVAILABLE): that is retried. */
+      if (g_error_matches (error, FLEET_ERROR, FLEET_ERROR_RUNTIME))
+        fleet_log_notice ("remove-refused", "%.12s refuses to stop (%s); removing it by force",
+                          id, error->message);
       g_error_free (error);
       fleet_container_runtime_remove_async (runtime, id, TRUE, cancellable, on_stopped_removed,
                                             g_steal_pointer (&task));
@@ -185,13 +191,42 @@ start_data_free (gpointer data)
 
 static void on_created (GObject *source, GAsyncResult *result, gpointer user_data);
 
+/* In bridge mode, on the deployment's network only, by the service's name. */
 static void
 create_container (GTask *task)
 {
   StartData *d = g_task_get_task_data (task);
+  FleetContainerRuntime *runtime = g_task_get_source_object (task);
+  g_autofree char *network = NULL;
+  const char *aliases[] = { d->spec->name, NULL };
 
-  fleet_container_runtime_create_async (g_task_get_source_object (task), d->name, d->spec,
-                                        d->labels, g_task_get_cancellable (task), on_created, task);
+  if (!_fleet_service_wants_network (d->spec))
+    {
+      fleet_container_runtime_create_async (runtime, d->name, d->spec, d->labels,
+                                            g_task_get_cancellable (task), on_created, task);
+      return;
+    }
+  network = _fleet_service_network_name (d->spec->deployment);
+  fleet_container_runtime_create_on_network_async (runtime, d->name, d->spec, d->labels,
+                                                   network, aliases,
+                                                   g_task_get_cancellable (task), on_created,
+                                                   task);
+}
+
+static void
+on_network_ready (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  StartData *d = g_task_get_task_data (task);
+  GError *error = NULL;
+
+  if (!_fleet_service_ensure_network_finish (FLEET_CONTAINER_RUNTIME (source), result, &error))
+    {
+      g_prefix_error (&error, "creating %s (%s): ", d->name, d->spec->image);
+      g_task_return_error (task, error);
+      return;
+    }
+  create_container (g_steal_pointer (&task));
 }
 
 static void
@@ -313,27 +348,6 @@ on_name_holder_inspected (GObject *source, GAsyncResult *result, gpointer user_d
                        g_steal_pointer (&task));
 }
 
-/* A container that cannot join its deployment's network is removed, as one
- * that would not start. */
-static void
-on_joined (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  StartData *d = g_task_get_task_data (task);
-  FleetContainerRuntime *runtime = FLEET_CONTAINER_RUNTIME (source);
-  GCancellable *cancellable = g_task_get_cancellable (task);
-
-  if (_fleet_service_join_network_finish (runtime, result, &d->start_error))
-    {
-      fleet_container_runtime_start_async (runtime, d->id, cancellable, on_container_started,
-                                           g_steal_pointer (&task));
-      return;
-    }
-  g_prefix_error (&d->start_error, "creating %s (%s): ", d->name, d->spec->image);
-  fleet_container_runtime_remove_async (runtime, d->id, TRUE, cancellable, on_failed_start_removed,
-                                        g_steal_pointer (&task));
-}
-
 static void
 on_created (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -358,12 +372,8 @@ on_created (GObject *source, GAsyncResult *result, gpointer user_data)
       g_task_return_error (task, error);
       return;
     }
-  if (_fleet_service_wants_network (d->spec))
-    _fleet_service_join_network (runtime, d->spec, d->id, cancellable, on_joined,
-                                 g_steal_pointer (&task));
-  else
-    fleet_container_runtime_start_async (runtime, d->id, cancellable, on_container_started,
-                                         g_steal_pointer (&task));
+  fleet_container_runtime_start_async (runtime, d->id, cancellable, on_container_started,
+                                       g_steal_pointer (&task));
 }
 
 /**
@@ -396,6 +406,7 @@ _fleet_service_start_as (FleetContainerRuntime *runtime, FleetServiceSpec *spec,
                          GAsyncReadyCallback callback, gpointer user_data)
 {
   StartData *d;
+  GTask *task;
 
   g_return_if_fail (FLEET_IS_CONTAINER_RUNTIME (runtime));
   g_return_if_fail (spec != NULL);
@@ -405,8 +416,13 @@ _fleet_service_start_as (FleetContainerRuntime *runtime, FleetServiceSpec *spec,
   d->spec = fleet_service_spec_ref (spec);
   d->name = g_strdup (name);
   d->labels = _fleet_service_labels (spec);
-  create_container (new_task (runtime, cancellable, callback, user_data, _fleet_service_start, d,
-                              start_data_free));
+  task = new_task (runtime, cancellable, callback, user_data, _fleet_service_start, d,
+                   start_data_free);
+  if (_fleet_service_wants_network (spec))
+    _fleet_service_ensure_network (runtime, spec->deployment, cancellable, on_network_ready,
+                                   task);
+  else
+    create_container (task);
 }
 
 /**

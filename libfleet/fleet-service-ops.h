@@ -57,6 +57,11 @@ char *_fleet_service_ensure_running_finish (FleetContainerRuntime *runtime, GAsy
 char *_fleet_service_network_name (const char *deployment);
 gboolean _fleet_service_wants_network (FleetServiceSpec *spec);
 gboolean _fleet_service_needs_to_join (FleetServiceSpec *spec, const FleetContainerInfo *info);
+void _fleet_service_ensure_network (FleetContainerRuntime *runtime, const char *deployment,
+                                    GCancellable *cancellable, GAsyncReadyCallback callback,
+                                    gpointer user_data);
+gboolean _fleet_service_ensure_network_finish (FleetContainerRuntime *runtime,
+                                               GAsyncResult *result, GError **error);
 void _fleet_service_join_network (FleetContainerRuntime *runtime, FleetServiceSpec *spec,
                                   const char *container_id, GCancellable *cancellable,
                                   GAsyncReadyCallback callback, gpointer user_data);

@@ -11,6 +11,8 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <gnutls/abstract.h>
+#include <gnutls/gnutls.h>
 #include <glib/gstdio.h>
 #include <nats/nats.h>
 #include <netinet/in.h>
@@ -91,6 +93,11 @@ write_config (FleetTestNats *nats)
   if (nats->user != NULL)
     g_string_append_printf (text, "authorization { user: \"%s\", password: \"%s\" }\n",
                             nats->user, nats->password);
+  if (nats->token != NULL)
+    g_string_append_printf (text, "authorization { token: \"%s\" }\n", nats->token);
+  if (nats->nkey != NULL)
+    g_string_append_printf (text, "authorization { users: [ { nkey: \"%s\" } ] }\n",
+                            nats->nkey);
   if (nats->cert_dir != NULL)
     g_string_append_printf (text,
                             "tls { cert_file: \"%s/server.pem\", key_file: \"%s/server.key\", "
@@ -116,6 +123,10 @@ try_connect (FleetTestNats *nats, natsStatus *out_status)
   natsOptions_SetAllowReconnect (opts, false);
   if (nats->user != NULL)
     natsOptions_SetUserInfo (opts, nats->user, nats->password);
+  if (nats->token != NULL)
+    natsOptions_SetToken (opts, nats->token);
+  if (nats->nkey != NULL)
+    natsOptions_SetNKeyFromSeed (opts, nats->nkey, nats->nkey_seed_file);
   if (nats->cert_dir != NULL)
     {
       g_autofree char *ca = g_build_filename (nats->cert_dir, "ca.pem", NULL);
@@ -188,7 +199,75 @@ fleet_test_nats_free (FleetTestNats *nats)
   g_free (nats->user);
   g_free (nats->password);
   g_free (nats->cert_dir);
+  g_free (nats->token);
+  g_free (nats->nkey);
+  g_free (nats->nkey_seed_file);
   g_free (nats);
+}
+
+/* Nkeys: base32 (RFC 4648, unpadded) of prefix, key and CRC-16/XMODEM. */
+
+static guint16
+crc16 (const guint8 *data, gsize length)
+{
+  guint16 crc = 0;
+
+  for (gsize i = 0; i < length; i++)
+    {
+      crc ^= (guint16) (data[i] << 8);
+      for (int bit = 0; bit < 8; bit++)
+        crc = crc & 0x8000 ? (guint16) ((crc << 1) ^ 0x1021) : (guint16) (crc << 1);
+    }
+  return crc;
+}
+
+static char *
+encode_nkey (const guint8 *prefix, gsize prefix_length, const guint8 *key)
+{
+  static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  g_autoptr(GByteArray) raw = g_byte_array_new ();
+  GString *text = g_string_new (NULL);
+  guint16 crc;
+  guint buffer = 0, bits = 0;
+
+  g_byte_array_append (raw, prefix, (guint) prefix_length);
+  g_byte_array_append (raw, key, 32);
+  crc = crc16 (raw->data, raw->len);
+  g_byte_array_append (raw, (const guint8[]){ crc & 0xff, crc >> 8 }, 2);
+  for (guint i = 0; i < raw->len; i++)
+    {
+      buffer = (buffer << 8) | raw->data[i];
+      for (bits += 8; bits >= 5; bits -= 5)
+        g_string_append_c (text, alphabet[(buffer >> (bits - 5)) & 31]);
+    }
+  if (bits > 0)
+    g_string_append_c (text, alphabet[(buffer << (5 - bits)) & 31]);
+  return g_string_free (text, FALSE);
+}
+
+/* A new user nkey for the server to require: @nats's nkey (public, "U...")
+ * and a file holding its seed ("SU..."), which the client uses too. */
+void
+fleet_test_nats_make_nkey (FleetTestNats *nats)
+{
+  static const guint8 user_prefix[] = { 20 << 3 };
+  static const guint8 seed_prefix[] = { (18 << 3) | ((20 << 3) >> 5), ((20 << 3) & 31) << 3 };
+  gnutls_privkey_t key;
+  gnutls_datum_t x = { 0 }, k = { 0 };
+  g_autofree char *seed = NULL;
+
+  g_assert_cmpint (gnutls_privkey_init (&key), ==, 0);
+  g_assert_cmpint (gnutls_privkey_generate (key, GNUTLS_PK_EDDSA_ED25519, 0, 0), ==, 0);
+  g_assert_cmpint (gnutls_privkey_export_ecc_raw (key, NULL, &x, NULL, &k), ==, 0);
+  g_assert_cmpuint (x.size, ==, 32);
+  g_assert_cmpuint (k.size, ==, 32);
+  nats->nkey = encode_nkey (user_prefix, sizeof user_prefix, x.data);
+  seed = encode_nkey (seed_prefix, sizeof seed_prefix, k.data);
+  nats->nkey_seed_file = g_build_filename (nats->dir, "user.nk", NULL);
+  g_assert_true (g_file_set_contents (nats->nkey_seed_file, seed, -1, NULL));
+  gnutls_free (x.data);
+  gnutls_free (k.data);
+  gnutls_privkey_deinit (key);
 }
 
 /* The client. */

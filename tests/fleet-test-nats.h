@@ -15,6 +15,9 @@ G_BEGIN_DECLS
  * @cert_dir: (nullable): set before starting: TLS with the certificates of
  *   tests/gen-test-certs.sh in that directory (ca.pem, server.pem, server.key)
  * @verify_clients: with @cert_dir: the server requires a client certificate
+ * @token: (nullable): set before starting: the server requires this token
+ * @nkey: (nullable): the server requires this user nkey (fleet_test_nats_make_nkey())
+ * @nkey_seed_file: its seed
  */
 typedef struct
 {
@@ -25,6 +28,9 @@ typedef struct
   char *password;
   char *cert_dir;
   gboolean verify_clients;
+  char *token;
+  char *nkey;
+  char *nkey_seed_file;
   GSubprocess *process;
 } FleetTestNats;
 
@@ -36,6 +42,7 @@ void fleet_test_nats_free (FleetTestNats *nats);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (FleetTestNats, fleet_test_nats_free)
 
 char *fleet_test_nats_make_certs (const char *dir);
+void fleet_test_nats_make_nkey (FleetTestNats *nats);
 
 void fleet_test_nats_create_bucket (FleetTestNats *nats, const char *bucket);
 guint64 fleet_test_nats_put (FleetTestNats *nats, const char *bucket, const char *key,

@@ -53,6 +53,19 @@ fleet_test_runtime_create (FleetContainerRuntime *rt, const char *name, FleetSer
   return fleet_container_runtime_create_finish (rt, wait_for (&result), error);
 }
 
+char *
+fleet_test_runtime_create_on_network (FleetContainerRuntime *rt, const char *name,
+                                      FleetServiceSpec *spec, GHashTable *labels,
+                                      const char *network, const char *alias, GError **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  const char *aliases[] = { alias, NULL };
+
+  fleet_container_runtime_create_on_network_async (rt, name, spec, labels, network, aliases, NULL,
+                                                   on_done, &result);
+  return fleet_container_runtime_create_finish (rt, wait_for (&result), error);
+}
+
 gboolean
 fleet_test_runtime_start (FleetContainerRuntime *rt, const char *id, GError **error)
 {

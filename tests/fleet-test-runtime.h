@@ -12,6 +12,10 @@ G_BEGIN_DECLS
 gboolean fleet_test_runtime_pull (FleetContainerRuntime *rt, const char *image, GError **error);
 char *fleet_test_runtime_create (FleetContainerRuntime *rt, const char *name,
                                  FleetServiceSpec *spec, GHashTable *labels, GError **error);
+char *fleet_test_runtime_create_on_network (FleetContainerRuntime *rt, const char *name,
+                                            FleetServiceSpec *spec, GHashTable *labels,
+                                            const char *network, const char *alias,
+                                            GError **error);
 gboolean fleet_test_runtime_start (FleetContainerRuntime *rt, const char *id, GError **error);
 gboolean fleet_test_runtime_stop (FleetContainerRuntime *rt, const char *id, int signal,
                                   int grace_secs, GError **error);

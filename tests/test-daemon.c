@@ -166,8 +166,8 @@ test_status (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (out, "Device:      test-device\n"));
   g_assert_nonnull (strstr (out, "Phase:       Running\n"));
   g_assert_nonnull (strstr (out, "Generation:  1\n"));
-  g_assert_nonnull (strstr (out, "DEPLOYMENT  SERVICE  PHASE    CONTAINER     IMAGE"));
-  line = g_strdup_printf ("hello       web      Running  %.12s  localhost/hello:v1  -\n", id);
+  g_assert_nonnull (strstr (out, "DEPLOYMENT  SERVICE  PHASE    CONTAINER     IMAGE               HEALTH  LAST ERROR\n"));
+  line = g_strdup_printf ("hello       web      Running  %.12s  localhost/hello:v1  -       -\n", id);
   g_assert_nonnull (strstr (out, line));
 
   g_assert_cmpint (fleetctl (FALSE, &json, NULL, "status", "--json", NULL), ==, 0);

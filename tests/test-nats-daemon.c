@@ -77,7 +77,7 @@ die_with_parent (gpointer user_data)
 }
 
 static void
-start_fleetd (Fixture *f)
+start_fleetd_with (Fixture *f, const char *extra)
 {
   g_autofree char *fleetd = g_test_build_filename (G_TEST_BUILT, "..", "fleetd", "fleetd", NULL);
   g_autofree char *source = g_strdup_printf ("%s/%s", f->nats->url, BUCKET);
@@ -91,8 +91,14 @@ start_fleetd (Fixture *f)
   f->fleetd = g_subprocess_launcher_spawn (launcher, &error, fleetd, "--config", f->config,
                                            "--runtime", "fake", "--bus", "none", "--source",
                                            source, "--device-id", DEVICE, "--state-dir",
-                                           f->state_dir, "--tick-interval", "1", NULL);
+                                           f->state_dir, "--tick-interval", "1", extra, NULL);
   g_assert_no_error (error);
+}
+
+static void
+start_fleetd (Fixture *f)
+{
+  start_fleetd_with (f, NULL);
 }
 
 static char *
@@ -272,12 +278,12 @@ test_server_down_at_start (Fixture *f, gconstpointer data)
   g_assert_cmpint (stop_fleetd (f), ==, 0);
 }
 
-/* Restarted mid-run: fleetd reconnects and catches up with what was put
- * meanwhile. */
+/* Restarted mid-run: fleetd says it is back, reconnects and catches up
+ * with what is put. */
 static void
 test_server_restart (Fixture *f, gconstpointer data)
 {
-  g_autoptr(JsonNode) first = NULL, caught_up = NULL;
+  g_autoptr(JsonNode) first = NULL, back = NULL, caught_up = NULL;
 
   if (skip_or_start_server (f))
     return;
@@ -287,6 +293,8 @@ test_server_restart (Fixture *f, gconstpointer data)
   fleet_test_nats_stop (f->nats);
   wait_log (f, "disconnected from");
   fleet_test_nats_start (f->nats);
+  /* Back, with nothing new: the failure is over. */
+  back = wait_status (f, "Running", 1, "not-modified");
   put_whole (f, 2, "img:v2");
   caught_up = wait_status (f, "Running", 2, NULL);
   g_assert_cmpint (stop_fleetd (f), ==, 0);
@@ -390,6 +398,46 @@ test_status_heartbeat (Fixture *f, gconstpointer data)
   fleet_source_stop (source);
 }
 
+/* --once fetches without the source started: it connects, waits for the
+ * watch's initial values, applies them and exits 0 once Running. */
+static void
+test_once (Fixture *f, gconstpointer data)
+{
+  g_autofree char *log = NULL;
+  g_autoptr(JsonNode) status = NULL;
+
+  if (skip_or_start_server (f))
+    return;
+  put_whole (f, 4, "img:once");
+  start_fleetd_with (f, "--once");
+  g_assert_true (g_subprocess_wait (f->fleetd, NULL, NULL));
+  log = read_log (f);
+  g_test_message ("%s", log);
+  g_assert_true (g_subprocess_get_if_exited (f->fleetd));
+  g_assert_cmpint (g_subprocess_get_exit_status (f->fleetd), ==, 0);
+  g_assert_nonnull (strstr (log, "generation=4"));
+  g_clear_object (&f->fleetd);
+  /* Its status reached the status bucket before it exited. */
+  status = wait_status (f, "Running", 4, NULL);
+}
+
+/* --once with the server down fails at once, saying why. */
+static void
+test_once_server_down (Fixture *f, gconstpointer data)
+{
+  g_autofree char *log = NULL;
+
+  if (fleet_test_nats_skip_unless_available ())
+    return;
+  start_fleetd_with (f, "--once");
+  g_assert_true (g_subprocess_wait (f->fleetd, NULL, NULL));
+  log = read_log (f);
+  g_assert_true (g_subprocess_get_if_exited (f->fleetd));
+  g_assert_cmpint (g_subprocess_get_exit_status (f->fleetd), ==, 1);
+  g_assert_nonnull (strstr (log, "cannot connect to"));
+  g_clear_object (&f->fleetd);
+}
+
 #define ADD(path, func) \
   g_test_add (path, Fixture, NULL, fixture_setup, func, fixture_teardown)
 
@@ -405,6 +453,8 @@ main (int argc, char **argv)
   ADD ("/nats-daemon/server-restart", test_server_restart);
   ADD ("/nats-daemon/wrong-credentials", test_wrong_credentials);
   ADD ("/nats-daemon/status-heartbeat", test_status_heartbeat);
+  ADD ("/nats-daemon/once", test_once);
+  ADD ("/nats-daemon/once-server-down", test_once_server_down);
   status = g_test_run ();
   fleet_test_nats_shutdown ();
   return status;

@@ -197,6 +197,8 @@ test_harmony_layout (Fixture *f, gconstpointer data)
   fleet_test_nats_put (f->nats, BUCKET, "other.alpha", "{\"not\":\"mine\"}");
   start_source (f, NULL);
   doc = wait_document (f, "img:b1");
+  /* Only once the initial values are complete: no half document before. */
+  g_assert_cmpuint (f->documents->len, ==, 1);
   g_assert_nonnull (strstr (doc, "\"alpha\""));
   g_assert_nonnull (strstr (doc, "img:a1"));
   g_assert_null (strstr (doc, "mine"));
@@ -337,6 +339,55 @@ test_user_password (Fixture *f, gconstpointer data)
   g_assert_null (strstr (fleet_source_get_uri (f->source), "s3cret"));
 }
 
+/* A token, read from a file (fleetd's bearer-token-file). */
+static void
+test_token (Fixture *f, gconstpointer data)
+{
+  g_autofree char *token_file = NULL;
+
+  f->nats->token = g_strdup ("t0ken");
+  if (skip_or_start_server (f))
+    return;
+  token_file = g_build_filename (f->nats->dir, "token", NULL);
+  g_assert_true (g_file_set_contents (token_file, "t0ken\n", -1, NULL));
+  f->options.token_file = token_file;
+  put_whole (f, 1, "img:token");
+  start_source (f, NULL);
+  wait_document (f, "img:token");
+}
+
+/* Several servers: one that is down is skipped. */
+static void
+test_several_servers (Fixture *f, gconstpointer data)
+{
+  g_autoptr(FleetTestNats) down = fleet_test_nats_new ();
+  g_autofree char *url = NULL;
+
+  if (skip_or_start_server (f))
+    return;
+  url = g_strdup_printf ("%s,127.0.0.1:%u", down->url, f->nats->port);
+  f->options.retry_initial_msecs = 50;
+  put_whole (f, 1, "img:second");
+  start_source (f, url);
+  wait_document (f, "img:second");
+}
+
+/* A user nkey, signing the server's nonce with the seed in a file. */
+static void
+test_nkey (Fixture *f, gconstpointer data)
+{
+  if (fleet_test_nats_skip_unless_available ())
+    return;
+  fleet_test_nats_make_nkey (f->nats);
+  fleet_test_nats_start (f->nats);
+  fleet_test_nats_create_bucket (f->nats, BUCKET);
+  f->options.nkey = f->nats->nkey;
+  f->options.nkey_seed_file = f->nats->nkey_seed_file;
+  put_whole (f, 1, "img:nkey");
+  start_source (f, NULL);
+  wait_document (f, "img:nkey");
+}
+
 /* TLS with a test CA and a client certificate (mutual TLS). */
 static void
 test_tls (Fixture *f, gconstpointer data)
@@ -427,6 +478,9 @@ main (int argc, char **argv)
   ADD ("/nats-source/wrong-password", test_wrong_password);
   ADD ("/nats-source/user-password", test_user_password);
   ADD ("/nats-source/tls", test_tls);
+  ADD ("/nats-source/nkey", test_nkey);
+  ADD ("/nats-source/token", test_token);
+  ADD ("/nats-source/several-servers", test_several_servers);
   status = g_test_run ();
   fleet_test_nats_shutdown ();
   return status;

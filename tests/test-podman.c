@@ -182,7 +182,9 @@ assert_unavailable (FleetContainerRuntime *rt, FleetServiceSpec *spec, const cha
   id = fleet_test_service_start (rt, spec, &error);
   g_assert_null (id);
   g_assert_error (error, FLEET_ERROR, FLEET_ERROR_RUNTIME_UNAVAILABLE);
-  g_assert_true (g_str_has_prefix (error->message, "podman: creating hello_web ("));
+  /* its deployment's network first */
+  g_assert_true (g_str_has_prefix (error->message, "creating hello_web ("));
+  g_assert_nonnull (strstr (error->message, "podman: creating network fleet-hello: "));
   g_clear_error (&error);
 
   g_assert_false (fleet_test_runtime_stop (rt, "hello_web", 0, -1, &error));

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test-reconciler-network.c: the network of a deployment, through the
- * reconciler over the fake runtime: a new container joins it before it
- * starts; a running container of an earlier release joins it without being
+ * reconciler over the fake runtime: a new container is created on it; a running container of an earlier release joins it without being
  * recreated or restarted, once; a dropped deployment's network goes after
  * its containers; host-mode services stay out of it; a network without DNS
  * is said once and changes nothing else.
@@ -31,24 +30,23 @@ is_on (FleetFakeRuntime *runtime, const char *id, const char *network)
   return info->networks != NULL && g_strv_contains ((const char *const *)info->networks, network);
 }
 
-/* Bridge services join before they start; host-mode ones never. */
+/* Bridge services are created on it, and on no other network; host-mode
+ * ones never are. */
 static void
-test_joins_before_start (Fixture *f, gconstpointer data)
+test_created_on_network (Fixture *f, gconstpointer data)
 {
   g_autoptr(FleetDocument) doc = two_modes_doc (1, "shop");
   const char *web, *gw;
-  g_autofree char *join = NULL;
-  g_autofree char *start = NULL;
+  FleetContainerInfo *info;
 
   g_assert_cmpint (fleet_test_apply_ok (f->reconciler, doc), ==, FLEET_PHASE_RUNNING);
   web = fleet_test_recorded_id (f->reconciler, "shop", "web");
   gw = fleet_test_recorded_id (f->reconciler, "shop", "gw");
-  join = g_strdup_printf ("network-connect fleet-shop %s", web);
-  start = g_strdup_printf ("start %s", web);
   g_assert_cmpint (call_index (f->runtime, "network-ensure fleet-shop"), <,
-                   call_index (f->runtime, join));
-  g_assert_cmpint (call_index (f->runtime, join), <, call_index (f->runtime, start));
-  g_assert_cmpuint (count_calls_matching (f->runtime, "network-connect"), ==, 1);
+                   call_index (f->runtime, "create shop_web localhost/hello:v1"));
+  g_assert_cmpuint (count_calls_matching (f->runtime, "network-connect"), ==, 0);
+  info = fleet_fake_runtime_lookup (f->runtime, web);
+  g_assert_cmpuint (g_strv_length (info->networks), ==, 1);
   g_assert_true (is_on (f->runtime, web, "fleet-shop"));
   g_assert_false (is_on (f->runtime, gw, "fleet-shop"));
 }
@@ -131,7 +129,7 @@ test_no_dns_said_once (Fixture *f, gconstpointer data)
   g_test_assert_expected_messages ();
   /* not again, for another deployment's network */
   g_assert_cmpint (fleet_test_apply_ok (f->reconciler, till), ==, FLEET_PHASE_RUNNING);
-  g_assert_cmpuint (count_calls_matching (f->runtime, "network-connect fleet-till"), ==, 1);
+  g_assert_cmpuint (count_calls_matching (f->runtime, "network-ensure fleet-till"), >=, 1);
 }
 
 int
@@ -139,7 +137,7 @@ main (int argc, char **argv)
 {
   fleet_test_init (&argc, &argv);
 #define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_setup, func, fixture_teardown)
-  ADD ("/reconciler/network/joins-before-start", test_joins_before_start);
+  ADD ("/reconciler/network/created-on-network", test_created_on_network);
   ADD ("/reconciler/network/upgrade-joins-once", test_upgrade_joins_once);
   ADD ("/reconciler/network/dropped-removes-network", test_dropped_removes_network);
   ADD ("/reconciler/network/no-dns-said-once", test_no_dns_said_once);

@@ -586,6 +586,40 @@ test_network_connect_running (ConfFixture *f, gconstpointer data)
   g_assert_true (g_strv_contains ((const char *const *)listed->networks, "conf-running"));
 }
 
+/* Created on a network, on that one only; by its name and alias there. */
+static void
+test_network_create_on (ConfFixture *f, gconstpointer data)
+{
+  FleetServiceSpec *spec = conf_spec (f, "signals", "SIGTERM", 10);
+  g_autoptr(GHashTable) labels = conf_labels ("conf", spec);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(FleetContainerInfo) info = NULL;
+  g_autofree char *id = NULL;
+  g_autofree char *none = NULL;
+
+  g_assert_true (fleet_test_runtime_network_ensure (f->rt, "conf-on", NULL, &error));
+  id = fleet_test_runtime_create_on_network (f->rt, "conf_svc", spec, labels, "conf-on", "svc",
+                                             &error);
+  g_assert_no_error (error);
+  g_assert_true (fleet_test_runtime_start (f->rt, id, &error));
+  g_assert_no_error (error);
+  info = conf_inspect (f, id);
+  g_assert_cmpint (info->state, ==, FLEET_CONTAINER_STATE_RUNNING);
+  g_assert_cmpstr (info->deployment, ==, "conf");
+  g_assert_nonnull (info->networks);
+  g_assert_cmpuint (g_strv_length (info->networks), ==, 1);
+  g_assert_cmpstr (info->networks[0], ==, "conf-on");
+  /* no such network */
+  none = fleet_test_runtime_create_on_network (f->rt, "conf_other", spec, labels, "conf-no-such",
+                                               NULL, &error);
+  g_assert_null (none);
+  conf_assert_error (error, FLEET_ERROR_START_FAILED);
+  g_clear_error (&error);
+  g_assert_true (fleet_test_runtime_remove (f->rt, id, TRUE, &error));
+  g_assert_true (fleet_test_runtime_network_remove (f->rt, "conf-on", &error));
+  g_assert_no_error (error);
+}
+
 static void
 test_network_connect_missing (ConfFixture *f, gconstpointer data)
 {
@@ -645,6 +679,7 @@ static const struct
   { "network/connect-created", test_network_connect_created },
   { "network/connect-running", test_network_connect_running },
   { "network/connect-missing", test_network_connect_missing },
+  { "network/create-on", test_network_create_on },
   { "healthcheck/passes", conf_test_healthcheck_passes },
   { "healthcheck/fails", conf_test_healthcheck_fails },
   { "healthcheck/not-running", conf_test_healthcheck_not_running },
