@@ -11,8 +11,14 @@
 
 /**
  * fleet_container_runtime_network_ensure_async: (virtual network_ensure)
+ * @self: a #FleetContainerRuntime
  * @name: the network's name
  * @labels: (nullable) (element-type utf8 utf8): the labels a new network carries
+ * @cancellable: (nullable): a #GCancellable, or %NULL
+ * @callback: (scope async): called when done
+ * @user_data: (closure): data for @callback
+ *
+ * Since: 0.2
  */
 void
 fleet_container_runtime_network_ensure_async (FleetContainerRuntime *self, const char *name,
@@ -28,10 +34,15 @@ fleet_container_runtime_network_ensure_async (FleetContainerRuntime *self, const
 
 /**
  * fleet_container_runtime_network_ensure_finish:
+ * @self: a #FleetContainerRuntime
+ * @result: the #GAsyncResult passed to the callback
  * @out_dns_enabled: (out) (optional): whether the network resolves the names of
  *   the containers on it
+ * @error: return location for a #GError, or %NULL
  *
  * Returns: %TRUE when the network exists now
+ *
+ * Since: 0.2
  */
 gboolean
 fleet_container_runtime_network_ensure_finish (FleetContainerRuntime *self, GAsyncResult *result,
@@ -46,9 +57,15 @@ fleet_container_runtime_network_ensure_finish (FleetContainerRuntime *self, GAsy
 
 /**
  * fleet_container_runtime_network_connect_async: (virtual network_connect)
+ * @self: a #FleetContainerRuntime
  * @network: the network's name
  * @id: the container's id or name
  * @aliases: (nullable) (array zero-terminated=1): more names it is known by there
+ * @cancellable: (nullable): a #GCancellable, or %NULL
+ * @callback: (scope async): called when done
+ * @user_data: (closure): data for @callback
+ *
+ * Since: 0.2
  */
 void
 fleet_container_runtime_network_connect_async (FleetContainerRuntime *self, const char *network,
@@ -64,6 +81,19 @@ fleet_container_runtime_network_connect_async (FleetContainerRuntime *self, cons
   IFACE (self)->network_connect (self, network, id, aliases, cancellable, callback, user_data);
 }
 
+/**
+ * fleet_container_runtime_network_connect_finish:
+ * @self: a #FleetContainerRuntime
+ * @result: the #GAsyncResult passed to the callback
+ * @error: return location for a #GError, or %NULL
+ *
+ * Complete fleet_container_runtime_network_connect_async().
+ *
+ * Returns: %TRUE when the container is on the network, %FALSE with @error
+ *   set otherwise
+ *
+ * Since: 0.2
+ */
 gboolean
 fleet_container_runtime_network_connect_finish (FleetContainerRuntime *self,
                                                 GAsyncResult *result, GError **error)
@@ -77,13 +107,19 @@ fleet_container_runtime_network_connect_finish (FleetContainerRuntime *self,
 
 /**
  * fleet_container_runtime_create_on_network_async: (virtual create_on_network)
+ * @self: a #FleetContainerRuntime
  * @name: the container's name
  * @spec: what to run
  * @labels: (nullable) (element-type utf8 utf8): the labels it carries
  * @network: the network it is on
  * @aliases: (nullable) (array zero-terminated=1): more names it is known by there
+ * @cancellable: (nullable): a #GCancellable, or %NULL
+ * @callback: (scope async): called when done
+ * @user_data: (closure): data for @callback
  *
  * Finish with fleet_container_runtime_create_finish().
+ *
+ * Since: 0.2
  */
 void
 fleet_container_runtime_create_on_network_async (FleetContainerRuntime *self, const char *name,
@@ -104,6 +140,19 @@ fleet_container_runtime_create_on_network_async (FleetContainerRuntime *self, co
                                    callback, user_data);
 }
 
+/**
+ * fleet_container_runtime_network_remove_async:
+ * @self: a #FleetContainerRuntime
+ * @name: the network's name
+ * @cancellable: (nullable): a #GCancellable, or %NULL
+ * @callback: (scope async): called when done
+ * @user_data: (closure): data for @callback
+ *
+ * Remove the network @name.  %FLEET_ERROR_NOT_FOUND when there is none;
+ * %FLEET_ERROR_BUSY while containers are still on it.
+ *
+ * Since: 0.2
+ */
 void
 fleet_container_runtime_network_remove_async (FleetContainerRuntime *self, const char *name,
                                         GCancellable *cancellable, GAsyncReadyCallback callback,
@@ -116,6 +165,18 @@ fleet_container_runtime_network_remove_async (FleetContainerRuntime *self, const
   IFACE (self)->network_remove (self, name, cancellable, callback, user_data);
 }
 
+/**
+ * fleet_container_runtime_network_remove_finish:
+ * @self: a #FleetContainerRuntime
+ * @result: the #GAsyncResult passed to the callback
+ * @error: return location for a #GError, or %NULL
+ *
+ * Complete fleet_container_runtime_network_remove_async().
+ *
+ * Returns: %TRUE when the network is gone, %FALSE with @error set otherwise
+ *
+ * Since: 0.2
+ */
 gboolean
 fleet_container_runtime_network_remove_finish (FleetContainerRuntime *self, GAsyncResult *result,
                                                GError **error)

@@ -511,17 +511,24 @@ fleet_container_runtime_emit_container_died (FleetContainerRuntime *self,
 
 /**
  * fleet_container_runtime_run_healthcheck_async: (virtual run_healthcheck)
+ * @self: a #FleetContainerRuntime
  * @id: the container
  * @check: the service's health check
+ * @cancellable: (nullable): a #GCancellable, or %NULL
+ * @callback: (scope async): called when done
+ * @user_data: (closure): data for @callback
  *
  * Run @check once against the running container @id: an exec check inside
  * it, an HTTP or TCP probe against its address.  The caller bounds the
  * time it takes with @cancellable.
+ *
+ * Since: 0.2
  */
 void
 fleet_container_runtime_run_healthcheck_async (FleetContainerRuntime *self, const char *id,
-                                         const FleetHealthcheck *check, GCancellable *cancellable,
-                                         GAsyncReadyCallback callback, gpointer user_data)
+                                               const FleetHealthcheck *check,
+                                               GCancellable *cancellable,
+                                               GAsyncReadyCallback callback, gpointer user_data)
 {
   g_return_if_fail (FLEET_IS_CONTAINER_RUNTIME (self));
   g_return_if_fail (id != NULL && *id != '\0');
@@ -533,11 +540,16 @@ fleet_container_runtime_run_healthcheck_async (FleetContainerRuntime *self, cons
 
 /**
  * fleet_container_runtime_run_healthcheck_finish:
+ * @self: a #FleetContainerRuntime
+ * @result: the #GAsyncResult passed to the callback
  * @out_passed: (out): whether the check passed
  * @out_output: (out) (optional): what it printed or saw, one line (possibly empty)
+ * @error: return location for a #GError, or %NULL
  *
  * Returns: TRUE when the check ran; FALSE with the error when it could not
  *   be run at all (no such container, the runtime unreachable)
+ *
+ * Since: 0.2
  */
 gboolean
 fleet_container_runtime_run_healthcheck_finish (FleetContainerRuntime *self, GAsyncResult *result,

@@ -213,23 +213,22 @@ gboolean fleet_container_runtime_rename_finish (FleetContainerRuntime *self, GAs
 void fleet_container_runtime_unpause_async (FleetContainerRuntime *self, const char *id,
                                             GCancellable *cancellable, GAsyncReadyCallback callback,
                                             gpointer user_data);
-gboolean fleet_container_runtime_unpause_finish (FleetContainerRuntime *self,
-                                                 GAsyncResult *result, GError **error);
+gboolean fleet_container_runtime_unpause_finish (FleetContainerRuntime *self, GAsyncResult *result,
+                                                 GError **error);
 
 void fleet_container_runtime_watch_events (FleetContainerRuntime *self);
 
 void fleet_container_runtime_network_ensure_async (FleetContainerRuntime *self, const char *name,
-                                             GHashTable *labels, GCancellable *cancellable,
-                                             GAsyncReadyCallback callback, gpointer user_data);
+                                                   GHashTable *labels, GCancellable *cancellable,
+                                                   GAsyncReadyCallback callback,
+                                                   gpointer user_data);
 gboolean fleet_container_runtime_network_ensure_finish (FleetContainerRuntime *self,
                                                         GAsyncResult *result,
-                                                        gboolean *out_dns_enabled,
-                                                        GError **error);
+                                                        gboolean *out_dns_enabled, GError **error);
 
-void fleet_container_runtime_network_connect_async (FleetContainerRuntime *self, const char *network,
-                                              const char *id, const char *const *aliases,
-                                              GCancellable *cancellable,
-                                              GAsyncReadyCallback callback, gpointer user_data);
+void fleet_container_runtime_network_connect_async (
+    FleetContainerRuntime *self, const char *network, const char *id, const char *const *aliases,
+    GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data);
 gboolean fleet_container_runtime_network_connect_finish (FleetContainerRuntime *self,
                                                          GAsyncResult *result, GError **error);
 
@@ -242,14 +241,16 @@ void fleet_container_runtime_create_on_network_async (FleetContainerRuntime *sel
                                                       gpointer user_data);
 
 void fleet_container_runtime_network_remove_async (FleetContainerRuntime *self, const char *name,
-                                             GCancellable *cancellable,
-                                             GAsyncReadyCallback callback, gpointer user_data);
+                                                   GCancellable *cancellable,
+                                                   GAsyncReadyCallback callback,
+                                                   gpointer user_data);
 gboolean fleet_container_runtime_network_remove_finish (FleetContainerRuntime *self,
                                                         GAsyncResult *result, GError **error);
 void fleet_container_runtime_run_healthcheck_async (FleetContainerRuntime *self, const char *id,
-                                              const FleetHealthcheck *check,
-                                              GCancellable *cancellable,
-                                              GAsyncReadyCallback callback, gpointer user_data);
+                                                    const FleetHealthcheck *check,
+                                                    GCancellable *cancellable,
+                                                    GAsyncReadyCallback callback,
+                                                    gpointer user_data);
 gboolean fleet_container_runtime_run_healthcheck_finish (FleetContainerRuntime *self,
                                                          GAsyncResult *result,
                                                          gboolean *out_passed, char **out_output,

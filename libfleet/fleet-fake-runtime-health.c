@@ -11,8 +11,18 @@
 #include "fleet-error.h"
 #include "fleet-fake-runtime-private.h"
 
-/* Containers of @image fail their health checks with @output, or pass them
- * again when @output is %NULL. */
+/**
+ * fleet_fake_runtime_set_unhealthy:
+ * @self: a #FleetFakeRuntime
+ * @image: the image
+ * @output: (nullable): what the failing check prints, or %NULL to make its
+ *   checks pass again
+ *
+ * Containers of @image fail their health checks with @output, or pass them
+ * again when @output is %NULL.
+ *
+ * Since: 0.2
+ */
 void
 fleet_fake_runtime_set_unhealthy (FleetFakeRuntime *self, const char *image, const char *output)
 {
@@ -25,8 +35,17 @@ fleet_fake_runtime_set_unhealthy (FleetFakeRuntime *self, const char *image, con
     g_hash_table_insert (self->unhealthy, g_strdup (image), g_strdup (output));
 }
 
-/* The health checks of containers of @image never answer: only the
- * caller's cancellable ends them. */
+/**
+ * fleet_fake_runtime_set_health_hangs:
+ * @self: a #FleetFakeRuntime
+ * @image: the image
+ * @hangs: %TRUE to make the checks hang, %FALSE to let them pass again
+ *
+ * The health checks of containers of @image never answer: only the caller's
+ * cancellable ends them.
+ *
+ * Since: 0.2
+ */
 void
 fleet_fake_runtime_set_health_hangs (FleetFakeRuntime *self, const char *image, gboolean hangs)
 {

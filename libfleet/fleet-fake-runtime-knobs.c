@@ -438,6 +438,7 @@ fleet_fake_runtime_half_remove_container (FleetFakeRuntime *self, const char *id
 
 /**
  * fleet_fake_runtime_hold_name:
+ * @self: a #FleetFakeRuntime
  * @name: a container name
  *
  * Have @name held by a container the runtime does not list, as podman's

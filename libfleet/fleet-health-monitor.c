@@ -240,8 +240,9 @@ on_timer (gpointer user_data)
   watch->check = g_cancellable_new ();
   watch->timed_out = FALSE;
   watch->deadline_id = g_timeout_add (check->timeout_msecs, on_deadline, watch);
-  fleet_container_runtime_run_healthcheck_async (watch->monitor->runtime, watch->container_id, check,
-                                           watch->check, on_checked, watch_ref (watch));
+  fleet_container_runtime_run_healthcheck_async (watch->monitor->runtime, watch->container_id,
+                                                 check, watch->check, on_checked,
+                                                 watch_ref (watch));
   return G_SOURCE_REMOVE;
 }
 

@@ -9,6 +9,8 @@
 /**
  * fleet_healthcheck_free:
  * @check: (nullable): a health check
+ *
+ * Since: 0.2
  */
 void
 fleet_healthcheck_free (FleetHealthcheck *check)
@@ -25,6 +27,8 @@ fleet_healthcheck_free (FleetHealthcheck *check)
  * @check: (nullable): a service's health check
  *
  * Returns: whether there is a check to run
+ *
+ * Since: 0.2
  */
 gboolean
 fleet_healthcheck_is_active (const FleetHealthcheck *check)
@@ -34,8 +38,11 @@ fleet_healthcheck_is_active (const FleetHealthcheck *check)
 
 /**
  * fleet_healthcheck_kind_to_string:
+ * @kind: the kind
  *
  * Returns: "exec", "http" or "tcp"
+ *
+ * Since: 0.2
  */
 const char *
 fleet_healthcheck_kind_to_string (FleetHealthcheckKind kind)
@@ -56,8 +63,11 @@ fleet_healthcheck_kind_to_string (FleetHealthcheckKind kind)
 
 /**
  * fleet_update_order_to_string:
+ * @order: the order
  *
  * Returns: the order as the document writes it
+ *
+ * Since: 0.2
  */
 const char *
 fleet_update_order_to_string (FleetUpdateOrder order)

@@ -20,6 +20,10 @@ G_BEGIN_DECLS
  * @FLEET_HEALTHCHECK_TCP: a TCP connect fleetd makes to the container's address
  * @FLEET_HEALTHCHECK_NONE: no check: the document turns the image's own off
  *   (`["NONE"]`, `"disable": true`)
+ *
+ * How a health check looks at a service.
+ *
+ * Since: 0.2
  */
 typedef enum
 {
@@ -33,6 +37,10 @@ typedef enum
  * FleetOnUnhealthy:
  * @FLEET_ON_UNHEALTHY_RESTART: an unhealthy container is restarted (the default)
  * @FLEET_ON_UNHEALTHY_NONE: it is only reported
+ *
+ * What the agent does with a container its health check finds unhealthy.
+ *
+ * Since: 0.2
  */
 typedef enum
 {
@@ -57,6 +65,8 @@ typedef enum
  *
  * A service's effective health check, defaults filled in, as the
  * service's @healthcheck; %NULL when the document writes none.
+ *
+ * Since: 0.2
  */
 typedef struct
 {
@@ -73,8 +83,32 @@ typedef struct
   FleetOnUnhealthy on_unhealthy;
 } FleetHealthcheck;
 
+/**
+ * FLEET_HEALTHCHECK_DEFAULT_INTERVAL_MSECS:
+ *
+ * How often a health check runs, in milliseconds, unless the document says
+ * otherwise.
+ *
+ * Since: 0.2
+ */
 #define FLEET_HEALTHCHECK_DEFAULT_INTERVAL_MSECS 30000
+/**
+ * FLEET_HEALTHCHECK_DEFAULT_TIMEOUT_MSECS:
+ *
+ * How long a health check may take, in milliseconds, unless the document says
+ * otherwise.
+ *
+ * Since: 0.2
+ */
 #define FLEET_HEALTHCHECK_DEFAULT_TIMEOUT_MSECS 30000
+/**
+ * FLEET_HEALTHCHECK_DEFAULT_RETRIES:
+ *
+ * How many checks in a row must fail before a container counts as unhealthy,
+ * unless the document says otherwise.
+ *
+ * Since: 0.2
+ */
 #define FLEET_HEALTHCHECK_DEFAULT_RETRIES 3
 
 /**
@@ -83,6 +117,11 @@ typedef struct
  *   starts (the default)
  * @FLEET_UPDATE_START_FIRST: the new container starts beside the old one,
  *   which is stopped once the new one is healthy
+ *
+ * In which order a changed service's old container is stopped and its new one
+ * started.
+ *
+ * Since: 0.2
  */
 typedef enum
 {
@@ -96,6 +135,10 @@ typedef enum
  * @monitor_secs: how long a new container must stay healthy (or running,
  *   without a check) before its replacement counts as done; 0 for no wait
  *   beyond the health check
+ *
+ * How a service is upgraded, as its document says.
+ *
+ * Since: 0.2
  */
 typedef struct
 {

@@ -331,6 +331,15 @@ fleet_nats_source_init (FleetNatsSource *self)
   self->waiting = g_ptr_array_new_with_free_func (g_object_unref);
 }
 
+/**
+ * fleet_nats_source_options_init:
+ * @options: the options to set to their defaults
+ *
+ * Set @options to the defaults: no device id, the default document size
+ * limit and settle time.
+ *
+ * Since: 0.2
+ */
 void
 fleet_nats_source_options_init (FleetNatsSourceOptions *options)
 {
@@ -361,12 +370,15 @@ describe (const FleetNatsAddress *address)
  * @uri: `nats://[USER[:PASSWORD]@]HOST[:PORT][,HOST[:PORT]...]/BUCKET`, or
  *   `tls://...` for TLS with the system's CAs
  * @options: the options; device_id is required
+ * @error: return location for a #GError, or %NULL
  *
  * Nothing connects until fleet_source_start().
  *
  * Returns: (transfer full): the source, or %NULL with
  *   FLEET_ERROR_INVALID_ARGUMENT when the URL, the device id or a
  *   credentials file cannot be used
+ *
+ * Since: 0.2
  */
 FleetSource *
 fleet_nats_source_new (const char *uri, const FleetNatsSourceOptions *options, GError **error)
@@ -395,6 +407,16 @@ fleet_nats_source_new (const char *uri, const FleetNatsSourceOptions *options, G
   return FLEET_SOURCE (g_steal_pointer (&self));
 }
 
+/**
+ * fleet_nats_source_get_bucket:
+ * @self: a #FleetNatsSource
+ *
+ * The key-value bucket the source watches.
+ *
+ * Returns: the bucket's name
+ *
+ * Since: 0.2
+ */
 const char *
 fleet_nats_source_get_bucket (FleetNatsSource *self)
 {
@@ -438,11 +460,19 @@ put_in_thread (GTask *task, gpointer source_object, gpointer task_data,
 
 /**
  * fleet_nats_source_put_async:
+ * @self: a #FleetNatsSource
  * @bucket: a key-value bucket, created (history 1) when missing
+ * @key: the key
+ * @value: the value to store under @key
+ * @cancellable: (nullable): a #GCancellable, or %NULL
+ * @callback: (scope async): called when done
+ * @user_data: (closure): data for @callback
  *
  * Put @value under @key over the source's connection: what the device
  * tells its control plane (its status).  Fails at once with
  * G_IO_ERROR_NOT_CONNECTED until the source has connected.
+ *
+ * Since: 0.2
  */
 void
 fleet_nats_source_put_async (FleetNatsSource *self, const char *bucket, const char *key,
@@ -471,6 +501,18 @@ fleet_nats_source_put_async (FleetNatsSource *self, const char *bucket, const ch
   g_task_run_in_thread (task, put_in_thread);
 }
 
+/**
+ * fleet_nats_source_put_finish:
+ * @self: a #FleetNatsSource
+ * @result: the #GAsyncResult passed to the callback
+ * @error: return location for a #GError, or %NULL
+ *
+ * Complete fleet_nats_source_put_async().
+ *
+ * Returns: %TRUE when the value is stored, %FALSE with @error set otherwise
+ *
+ * Since: 0.2
+ */
 gboolean
 fleet_nats_source_put_finish (FleetNatsSource *self, GAsyncResult *result, GError **error)
 {

@@ -11,7 +11,23 @@
 
 G_BEGIN_DECLS
 
+/**
+ * FLEET_DEFAULT_NATS_SETTLE_MSECS:
+ *
+ * How long a NATS source waits for a burst of changes to settle before it
+ * announces a document, in milliseconds.
+ *
+ * Since: 0.2
+ */
 #define FLEET_DEFAULT_NATS_SETTLE_MSECS 100
+/**
+ * FLEET_DEFAULT_NATS_STATUS_BUCKET:
+ *
+ * The key-value bucket the device's status is put into, unless configured
+ * otherwise.
+ *
+ * Since: 0.2
+ */
 #define FLEET_DEFAULT_NATS_STATUS_BUCKET "fleet-status"
 
 /**
@@ -34,6 +50,8 @@ G_BEGIN_DECLS
  *   one document (0 for the default, 100 ms)
  *
  * Initialise with fleet_nats_source_options_init().
+ *
+ * Since: 0.2
  */
 typedef struct
 {
@@ -56,6 +74,15 @@ typedef struct
 
 void fleet_nats_source_options_init (FleetNatsSourceOptions *options);
 
+/**
+ * FleetNatsSource:
+ *
+ * A #FleetSource watching the device's document in a NATS JetStream key-value
+ * bucket: documents are pushed as they change, and the device can put its
+ * status back over the same connection.
+ *
+ * Since: 0.2
+ */
 #define FLEET_TYPE_NATS_SOURCE (fleet_nats_source_get_type ())
 G_DECLARE_FINAL_TYPE (FleetNatsSource, fleet_nats_source, FLEET, NATS_SOURCE, FleetSource)
 

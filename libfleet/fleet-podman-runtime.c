@@ -335,11 +335,14 @@ fleet_podman_runtime_get_request_count (FleetPodmanRuntime *self)
 
 /**
  * fleet_podman_runtime_set_registry_auth_file:
+ * @self: a #FleetPodmanRuntime
  * @path: (nullable) (type filename): a credentials file in podman's auth.json
  *   format, or %NULL for podman's own
  *
  * Pull images with the registry credentials in @path, read at each pull and
  * handed to podman with the request (podman's X-Registry-Auth).
+ *
+ * Since: 0.2
  */
 void
 fleet_podman_runtime_set_registry_auth_file (FleetPodmanRuntime *self, const char *path)
@@ -352,9 +355,12 @@ fleet_podman_runtime_set_registry_auth_file (FleetPodmanRuntime *self, const cha
 
 /**
  * fleet_podman_runtime_get_registry_auth_file:
+ * @self: a #FleetPodmanRuntime
  *
  * Returns: (nullable) (type filename): the credentials file pulls use, or
  *   %NULL for podman's own
+ *
+ * Since: 0.2
  */
 const char *
 fleet_podman_runtime_get_registry_auth_file (FleetPodmanRuntime *self)

@@ -57,9 +57,9 @@ handle_unhealthy (FleetReconciler *self, FleetServiceSpec *spec, const char *con
     }
   fleet_reconciler_log_action ("restart-unhealthy", spec->deployment, spec->name, container_id,
                                detail);
-  fleet_container_runtime_stop_async (self->runtime, container_id, spec->lifecycle.stop_signal_number,
-                                spec->lifecycle.grace_period_secs, NULL, on_unhealthy_stopped,
-                                g_object_ref (self));
+  fleet_container_runtime_stop_async (
+      self->runtime, container_id, spec->lifecycle.stop_signal_number,
+      spec->lifecycle.grace_period_secs, NULL, on_unhealthy_stopped, g_object_ref (self));
 }
 
 static void
@@ -184,11 +184,16 @@ fleet_reconciler_stop_health (FleetReconciler *self)
 
 /**
  * fleet_reconciler_get_service_health:
+ * @self: a #FleetReconciler
+ * @deployment: the deployment's name
+ * @service: the service's name
  * @out_output: (out) (optional) (transfer none) (nullable): the last
  *   check's output, or %NULL before the first
  *
  * Returns: (nullable): "starting", "healthy" or "unhealthy" for a service
  *   whose recorded container is checked; %NULL when it has no check
+ *
+ * Since: 0.2
  */
 const char *
 fleet_reconciler_get_service_health (FleetReconciler *self, const char *deployment,

@@ -163,7 +163,8 @@ on_old_stopped (GObject *source, GAsyncResult *result, gpointer user_data)
   fleet_state_record_container (self->state, action->deployment, action->service, NULL,
                                 NULL);
   name = g_strdup_printf ("%s_%s", action->deployment, action->service);
-  fleet_container_runtime_rename_async (self->runtime, sf->candidate_id, name, NULL, on_renamed, sf);
+  fleet_container_runtime_rename_async (self->runtime, sf->candidate_id, name, NULL, on_renamed,
+                                        sf);
 }
 
 static void
@@ -245,7 +246,7 @@ poll_candidate (StartFirst *sf)
   if (!fleet_healthcheck_is_active (spec->healthcheck))
     {
       fleet_container_runtime_inspect_async (self->runtime, sf->candidate_id, NULL,
-                                       on_candidate_inspected, sf);
+                                             on_candidate_inspected, sf);
       return;
     }
   output = fleet_reconciler_get_health (self, sf->candidate_id, &healthy, &unhealthy);

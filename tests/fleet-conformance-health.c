@@ -39,7 +39,8 @@ run_check (ConfFixture *f, const char *id, FleetServiceSpec *spec, gboolean *out
 {
   g_autoptr(GAsyncResult) result = NULL;
 
-  fleet_container_runtime_run_healthcheck_async (f->rt, id, spec->healthcheck, NULL, on_done, &result);
+  fleet_container_runtime_run_healthcheck_async (f->rt, id, spec->healthcheck, NULL, on_done,
+                                                 &result);
   while (result == NULL)
     g_main_context_iteration (NULL, TRUE);
   return fleet_container_runtime_run_healthcheck_finish (f->rt, result, out_passed, out_output,
