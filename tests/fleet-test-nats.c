@@ -4,14 +4,13 @@
  * Debian's nats-server runs with JetStream on 127.0.0.1, at a port found
  * free, with its store in a temporary directory that outlives a restart (so
  * that a test can stop the server and start it again with its buckets), and
- * optionally with a user and password or TLS.  Keys are put with nats.c,
- * over a fresh connection each time, so that a restarted server needs no
- * care; every failure fails the test.
+ * optionally with a user and password, a token, an nkey, TLS, or in
+ * operator mode (users authenticate with JWTs: fleet-test-nats-jwt.c).
+ * Keys are put with nats.c, over a fresh connection each time, so that a
+ * restarted server needs no care; every failure fails the test.
  */
 #include "config.h"
 
-#include <gnutls/abstract.h>
-#include <gnutls/gnutls.h>
 #include <glib/gstdio.h>
 #include <nats/nats.h>
 #include <unistd.h>
@@ -79,6 +78,12 @@ write_config (FleetTestNats *nats)
   if (nats->nkey != NULL)
     g_string_append_printf (text, "authorization { users: [ { nkey: \"%s\" } ] }\n",
                             nats->nkey);
+  if (nats->operator_mode != NULL)
+    {
+      g_autofree char *trust = fleet_test_nats_operator_config (nats->operator_mode, nats->dir);
+
+      g_string_append (text, trust);
+    }
   if (nats->cert_dir != NULL)
     g_string_append_printf (text,
                             "tls { cert_file: \"%s/server.pem\", key_file: \"%s/server.key\", "
@@ -108,6 +113,8 @@ try_connect (FleetTestNats *nats, natsStatus *out_status)
     natsOptions_SetToken (opts, nats->token);
   if (nats->nkey != NULL)
     natsOptions_SetNKeyFromSeed (opts, nats->nkey, nats->nkey_seed_file);
+  if (nats->creds_file != NULL)
+    natsOptions_SetUserCredentialsFromFiles (opts, nats->creds_file, NULL);
   if (nats->cert_dir != NULL)
     {
       g_autofree char *ca = g_build_filename (nats->cert_dir, "ca.pem", NULL);
@@ -183,47 +190,9 @@ fleet_test_nats_free (FleetTestNats *nats)
   g_free (nats->token);
   g_free (nats->nkey);
   g_free (nats->nkey_seed_file);
+  g_clear_pointer (&nats->operator_mode, fleet_test_nats_operator_free);
+  g_free (nats->creds_file);
   g_free (nats);
-}
-
-/* Nkeys: base32 (RFC 4648, unpadded) of prefix, key and CRC-16/XMODEM. */
-
-static guint16
-crc16 (const guint8 *data, gsize length)
-{
-  guint16 crc = 0;
-
-  for (gsize i = 0; i < length; i++)
-    {
-      crc ^= (guint16) (data[i] << 8);
-      for (int bit = 0; bit < 8; bit++)
-        crc = crc & 0x8000 ? (guint16) ((crc << 1) ^ 0x1021) : (guint16) (crc << 1);
-    }
-  return crc;
-}
-
-static char *
-encode_nkey (const guint8 *prefix, gsize prefix_length, const guint8 *key)
-{
-  static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-  g_autoptr(GByteArray) raw = g_byte_array_new ();
-  GString *text = g_string_new (NULL);
-  guint16 crc;
-  guint buffer = 0, bits = 0;
-
-  g_byte_array_append (raw, prefix, (guint) prefix_length);
-  g_byte_array_append (raw, key, 32);
-  crc = crc16 (raw->data, raw->len);
-  g_byte_array_append (raw, (const guint8[]){ crc & 0xff, crc >> 8 }, 2);
-  for (guint i = 0; i < raw->len; i++)
-    {
-      buffer = (buffer << 8) | raw->data[i];
-      for (bits += 8; bits >= 5; bits -= 5)
-        g_string_append_c (text, alphabet[(buffer >> (bits - 5)) & 31]);
-    }
-  if (bits > 0)
-    g_string_append_c (text, alphabet[(buffer << (5 - bits)) & 31]);
-  return g_string_free (text, FALSE);
 }
 
 /* A new user nkey for the server to require: @nats's nkey (public, "U...")
@@ -231,24 +200,23 @@ encode_nkey (const guint8 *prefix, gsize prefix_length, const guint8 *key)
 void
 fleet_test_nats_make_nkey (FleetTestNats *nats)
 {
-  static const guint8 user_prefix[] = { 20 << 3 };
-  static const guint8 seed_prefix[] = { (18 << 3) | ((20 << 3) >> 5), ((20 << 3) & 31) << 3 };
-  gnutls_privkey_t key;
-  gnutls_datum_t x = { 0 }, k = { 0 };
-  g_autofree char *seed = NULL;
+  g_autoptr(FleetTestNkey) nkey = fleet_test_nkey_new (FLEET_TEST_NKEY_USER);
 
-  g_assert_cmpint (gnutls_privkey_init (&key), ==, 0);
-  g_assert_cmpint (gnutls_privkey_generate (key, GNUTLS_PK_EDDSA_ED25519, 0, 0), ==, 0);
-  g_assert_cmpint (gnutls_privkey_export_ecc_raw (key, NULL, &x, NULL, &k), ==, 0);
-  g_assert_cmpuint (x.size, ==, 32);
-  g_assert_cmpuint (k.size, ==, 32);
-  nats->nkey = encode_nkey (user_prefix, sizeof user_prefix, x.data);
-  seed = encode_nkey (seed_prefix, sizeof seed_prefix, k.data);
+  nats->nkey = g_strdup (fleet_test_nkey_get_public (nkey));
   nats->nkey_seed_file = g_build_filename (nats->dir, "user.nk", NULL);
-  g_assert_true (g_file_set_contents (nats->nkey_seed_file, seed, -1, NULL));
-  gnutls_free (x.data);
-  gnutls_free (k.data);
-  gnutls_privkey_deinit (key);
+  g_assert_true (g_file_set_contents (nats->nkey_seed_file, fleet_test_nkey_get_seed (nkey), -1,
+                                      NULL));
+}
+
+/* Operator (JWT) mode: the server trusts a new operator, and the tests'
+ * client is a user of its account, with @nats's creds_file. */
+void
+fleet_test_nats_use_operator (FleetTestNats *nats)
+{
+  g_assert_null (nats->operator_mode);
+  nats->operator_mode = fleet_test_nats_operator_new ();
+  nats->creds_file = fleet_test_nats_write_creds (nats->operator_mode->account, NULL, nats->dir,
+                                                  "test-client");
 }
 
 /* The client. */
@@ -275,7 +243,16 @@ client_open (FleetTestNats *nats, Client *client, const char *bucket)
 
   client->nc = try_connect (nats, &status);
   if (client->nc == NULL)
-    g_error ("connecting to %s: %s", nats->url, natsStatus_GetText (status));
+    {
+      g_autofree char *log_path = g_build_filename (nats->dir, "nats-server.log", NULL);
+      g_autofree char *log = NULL;
+
+      /* The server's own words on why, for whoever reads the failure. */
+      if (g_file_get_contents (log_path, &log, NULL, NULL))
+        g_test_message ("nats-server.log:\n%s", log);
+      g_error ("connecting to %s: %s (nats.c: %s)", nats->url, natsStatus_GetText (status),
+               nats_GetLastError (NULL));
+    }
   g_assert_cmpint (natsConnection_JetStream (&client->js, client->nc, NULL), ==, NATS_OK);
   if (bucket != NULL)
     {

@@ -6,6 +6,8 @@
 
 #include <gio/gio.h>
 
+#include "fleet-test-nats-jwt.h"
+
 G_BEGIN_DECLS
 
 /**
@@ -18,6 +20,9 @@ G_BEGIN_DECLS
  * @token: (nullable): set before starting: the server requires this token
  * @nkey: (nullable): the server requires this user nkey (fleet_test_nats_make_nkey())
  * @nkey_seed_file: its seed
+ * @operator_mode: (nullable): the server trusts this operator
+ *   (fleet_test_nats_use_operator())
+ * @creds_file: (nullable): the tests' client authenticates with this .creds
  */
 typedef struct
 {
@@ -31,6 +36,8 @@ typedef struct
   char *token;
   char *nkey;
   char *nkey_seed_file;
+  FleetTestNatsOperator *operator_mode;
+  char *creds_file;
   GSubprocess *process;
 } FleetTestNats;
 
@@ -43,6 +50,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (FleetTestNats, fleet_test_nats_free)
 
 char *fleet_test_nats_make_certs (const char *dir);
 void fleet_test_nats_make_nkey (FleetTestNats *nats);
+void fleet_test_nats_use_operator (FleetTestNats *nats);
 
 void fleet_test_nats_create_bucket (FleetTestNats *nats, const char *bucket);
 guint64 fleet_test_nats_put (FleetTestNats *nats, const char *bucket, const char *key,

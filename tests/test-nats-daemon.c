@@ -3,7 +3,7 @@
  * nats:// source on a private nats-server: documents applied and updated,
  * bad documents rejected with nothing touched, harmony's layout, the server
  * down at start (fleetd runs from its persisted state) or restarted
- * mid-run, wrong credentials; all seen through the status fleetd puts into
+ * mid-run, wrong credentials, a .creds file; all seen through the status fleetd puts into
  * the status bucket, as a control plane would see it.
  */
 #include "config.h"
@@ -300,14 +300,29 @@ test_server_restart (Fixture *f, gconstpointer data)
   g_assert_cmpint (stop_fleetd (f), ==, 0);
 }
 
-/* Wrong credentials: one clear line in the log, and fleetd runs on. */
+/* The server refuses fleetd's credentials: one clear line in the log, and
+ * fleetd runs on. */
+static void
+check_refused (Fixture *f)
+{
+  g_autofree char *log = NULL;
+  const char *line;
+
+  wait_log (f, "Authorization Violation");
+  log = read_log (f);
+  line = strstr (log, "Authorization Violation");
+  while (line > log && line[-1] != '\n')
+    line--;
+  g_test_message ("%.*s", (int) (strchr (line, '\n') - line), line);
+  g_assert_nonnull (g_subprocess_get_identifier (f->fleetd));
+  g_assert_cmpint (stop_fleetd (f), ==, 0);
+}
+
 static void
 test_wrong_credentials (Fixture *f, gconstpointer data)
 {
   g_autofree char *password = g_build_filename (f->nats->dir, "password", NULL);
   g_autofree char *config = NULL;
-  g_autofree char *log = NULL;
-  const char *line;
 
   f->nats->user = g_strdup ("device");
   f->nats->password = g_strdup ("right");
@@ -317,14 +332,45 @@ test_wrong_credentials (Fixture *f, gconstpointer data)
   config = g_strdup_printf ("[fleetd]\nnats-user=device\nnats-password-file=%s\n", password);
   g_assert_true (g_file_set_contents (f->config, config, -1, NULL));
   start_fleetd (f);
-  wait_log (f, "Authorization Violation");
-  log = read_log (f);
-  line = strstr (log, "Authorization Violation");
-  while (line > log && line[-1] != '\n')
-    line--;
-  g_test_message ("%.*s", (int) (strchr (line, '\n') - line), line);
-  g_assert_nonnull (g_subprocess_get_identifier (f->fleetd));
+  check_refused (f);
+}
+
+/* Operator (JWT) mode: fleetd authenticates with --nats-creds-file. */
+static void
+test_creds (Fixture *f, gconstpointer data)
+{
+  g_autofree char *creds = NULL;
+  g_autofree char *option = NULL;
+  g_autoptr(JsonNode) status = NULL;
+
+  fleet_test_nats_use_operator (f->nats);
+  if (skip_or_start_server (f))
+    return;
+  creds = fleet_test_nats_write_creds (f->nats->operator_mode->account, NULL, f->nats->dir,
+                                       DEVICE);
+  option = g_strdup_printf ("--nats-creds-file=%s", creds);
+  put_whole (f, 1, "img:creds");
+  start_fleetd_with (f, option);
+  status = wait_status (f, "Running", 1, NULL);
   g_assert_cmpint (stop_fleetd (f), ==, 0);
+}
+
+/* A .creds file of a user of an account the server's operator never
+ * signed: refused like a wrong password. */
+static void
+test_creds_refused (Fixture *f, gconstpointer data)
+{
+  g_autoptr(FleetTestNkey) foreign = fleet_test_nkey_new (FLEET_TEST_NKEY_ACCOUNT);
+  g_autofree char *creds = NULL;
+  g_autofree char *option = NULL;
+
+  fleet_test_nats_use_operator (f->nats);
+  if (skip_or_start_server (f))
+    return;
+  creds = fleet_test_nats_write_creds (foreign, NULL, f->nats->dir, DEVICE);
+  option = g_strdup_printf ("--nats-creds-file=%s", creds);
+  start_fleetd_with (f, option);
+  check_refused (f);
 }
 
 static char *
@@ -452,6 +498,8 @@ main (int argc, char **argv)
   ADD ("/nats-daemon/server-down-at-start", test_server_down_at_start);
   ADD ("/nats-daemon/server-restart", test_server_restart);
   ADD ("/nats-daemon/wrong-credentials", test_wrong_credentials);
+  ADD ("/nats-daemon/creds", test_creds);
+  ADD ("/nats-daemon/creds-refused", test_creds_refused);
   ADD ("/nats-daemon/status-heartbeat", test_status_heartbeat);
   ADD ("/nats-daemon/once", test_once);
   ADD ("/nats-daemon/once-server-down", test_once_server_down);

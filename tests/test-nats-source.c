@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test-nats-source.c: FleetNatsSource against a real nats-server with
  * JetStream (fleet-test-nats.c): both layouts, deletes, bursts, bad
- * documents, a server that is down at first or restarts, and TLS and
- * password authentication.  The source is watched through its signals; the
- * agent's handling of what it announces is test-nats-daemon.c's.
+ * documents, a server that is down at first or restarts, and TLS,
+ * password, token, nkey and .creds (operator mode) authentication.  The
+ * source is watched through its signals; the agent's handling of what it
+ * announces is test-nats-daemon.c's.
  */
 #include "config.h"
 
+#include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <string.h>
 
@@ -388,6 +390,101 @@ test_nkey (Fixture *f, gconstpointer data)
   wait_document (f, "img:nkey");
 }
 
+/* Operator (JWT) mode: a user of the operator's account, with a .creds
+ * file made as nsc makes them. */
+static void
+test_creds (Fixture *f, gconstpointer data)
+{
+  g_autofree char *creds = NULL;
+
+  fleet_test_nats_use_operator (f->nats);
+  if (skip_or_start_server (f))
+    return;
+  creds = fleet_test_nats_write_creds (f->nats->operator_mode->account, NULL, f->nats->dir,
+                                       DEVICE);
+  f->options.creds_file = creds;
+  put_whole (f, 1, "img:creds");
+  start_source (f, NULL);
+  wait_document (f, "img:creds");
+  g_assert_cmpuint (f->failures->len, ==, 0);
+}
+
+/* The .creds file is read at every connection: missing at first, the
+ * failure names it; once it is there (provisioned late, or rotated), the
+ * source connects. */
+static void
+test_creds_late (Fixture *f, gconstpointer data)
+{
+  g_autofree char *creds = NULL;
+  g_autofree char *later = NULL;
+  const char *message;
+
+  fleet_test_nats_use_operator (f->nats);
+  if (skip_or_start_server (f))
+    return;
+  later = fleet_test_nats_write_creds (f->nats->operator_mode->account, NULL, f->nats->dir,
+                                       "later");
+  creds = g_build_filename (f->nats->dir, DEVICE ".creds", NULL);
+  f->options.creds_file = creds;
+  put_whole (f, 1, "img:late-creds");
+  start_source (f, NULL);
+  message = wait_failure (f, "cannot connect");
+  g_test_message ("%s", message);
+  g_assert_nonnull (strstr (message, creds));
+  g_assert_null (strchr (message, '\n'));
+  g_assert_cmpint (g_rename (later, creds), ==, 0);
+  wait_document (f, "img:late-creds");
+}
+
+/* A user the server cannot trust is refused, in one line. */
+static void
+check_creds_refused (Fixture *f, const char *creds)
+{
+  g_autofree char *lower = NULL;
+  const char *message;
+
+  f->options.creds_file = creds;
+  put_whole (f, 1, "img:refused");
+  start_source (f, NULL);
+  message = wait_failure (f, "cannot connect");
+  g_test_message ("%s", message);
+  lower = g_ascii_strdown (message, -1);
+  g_assert_nonnull (strstr (lower, "authorization"));
+  g_assert_null (strchr (message, '\n'));
+  g_assert_cmpuint (f->documents->len, ==, 0);
+}
+
+/* A user of an account the operator never signed. */
+static void
+test_creds_foreign_account (Fixture *f, gconstpointer data)
+{
+  g_autoptr(FleetTestNkey) foreign = fleet_test_nkey_new (FLEET_TEST_NKEY_ACCOUNT);
+  g_autofree char *creds = NULL;
+
+  fleet_test_nats_use_operator (f->nats);
+  if (skip_or_start_server (f))
+    return;
+  creds = fleet_test_nats_write_creds (foreign, NULL, f->nats->dir, DEVICE);
+  check_creds_refused (f, creds);
+}
+
+/* A user JWT that names the operator's account as its issuer but is signed
+ * by another key. */
+static void
+test_creds_forged (Fixture *f, gconstpointer data)
+{
+  g_autoptr(FleetTestNkey) forger = fleet_test_nkey_new (FLEET_TEST_NKEY_ACCOUNT);
+  g_autofree char *creds = NULL;
+
+  fleet_test_nats_use_operator (f->nats);
+  if (skip_or_start_server (f))
+    return;
+  creds = fleet_test_nats_write_creds (forger,
+                                       fleet_test_nkey_get_public (f->nats->operator_mode->account),
+                                       f->nats->dir, DEVICE);
+  check_creds_refused (f, creds);
+}
+
 /* TLS with a test CA and a client certificate (mutual TLS). */
 static void
 test_tls (Fixture *f, gconstpointer data)
@@ -479,6 +576,10 @@ main (int argc, char **argv)
   ADD ("/nats-source/user-password", test_user_password);
   ADD ("/nats-source/tls", test_tls);
   ADD ("/nats-source/nkey", test_nkey);
+  ADD ("/nats-source/creds", test_creds);
+  ADD ("/nats-source/creds-late", test_creds_late);
+  ADD ("/nats-source/creds-foreign-account", test_creds_foreign_account);
+  ADD ("/nats-source/creds-forged", test_creds_forged);
   ADD ("/nats-source/token", test_token);
   ADD ("/nats-source/several-servers", test_several_servers);
   status = g_test_run ();
