@@ -24,7 +24,8 @@ on_unhealthy_stopped (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr(GError) error = NULL;
 
   if (!fleet_container_runtime_stop_finish (FLEET_CONTAINER_RUNTIME (source), result, &error))
-    g_message ("Stopping an unhealthy container failed: %s", error->message);
+    fleet_log_notice ("unhealthy-stop", "stopping an unhealthy container failed: %s",
+                      error->message);
   if (!self->stopping)
     fleet_reconciler_request_pass (self);
 }
