@@ -192,7 +192,7 @@ stop_podman_service () {
 
 # Someone else's podman: remove only what this script made there.
 clean_external_podman () {
-  for deployment in hello side; do
+  for deployment in hello side canary; do
     ids=$(pm ps -aq --filter "label=fleet.deployment=$deployment" 2>/dev/null) || continue
     # shellcheck disable=SC2086
     [ -z "$ids" ] || pm rm --force --time 0 $ids >/dev/null 2>&1 || true
