@@ -187,3 +187,58 @@ fleet_container_runtime_network_remove_finish (FleetContainerRuntime *self, GAsy
 
   return IFACE (self)->network_remove_finish (self, result, error);
 }
+
+/**
+ * fleet_container_runtime_network_disconnect_async:
+ * @self: a #FleetContainerRuntime
+ * @network: the network's name
+ * @id: the container's id or name
+ * @cancellable: (nullable): a #GCancellable, or %NULL
+ * @callback: (scope async): called when done
+ * @user_data: (closure): data for @callback
+ *
+ * Take the container @id off @network: it is known there by no name from
+ * then on, and a running container loses its interface on it at once.
+ * %FLEET_ERROR_NOT_FOUND when the network or the container does not exist,
+ * or the container is not on the network.
+ *
+ * Since: 0.2
+ */
+void
+fleet_container_runtime_network_disconnect_async (FleetContainerRuntime *self,
+                                                  const char *network, const char *id,
+                                                  GCancellable *cancellable,
+                                                  GAsyncReadyCallback callback,
+                                                  gpointer user_data)
+{
+  g_return_if_fail (FLEET_IS_CONTAINER_RUNTIME (self));
+  g_return_if_fail (network != NULL && *network != '\0');
+  g_return_if_fail (id != NULL && *id != '\0');
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  IFACE (self)->network_disconnect (self, network, id, cancellable, callback, user_data);
+}
+
+/**
+ * fleet_container_runtime_network_disconnect_finish:
+ * @self: a #FleetContainerRuntime
+ * @result: the #GAsyncResult passed to the callback
+ * @error: return location for a #GError, or %NULL
+ *
+ * Complete fleet_container_runtime_network_disconnect_async().
+ *
+ * Returns: %TRUE when the container is off the network, %FALSE with @error
+ *   set otherwise
+ *
+ * Since: 0.2
+ */
+gboolean
+fleet_container_runtime_network_disconnect_finish (FleetContainerRuntime *self,
+                                                   GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (FLEET_IS_CONTAINER_RUNTIME (self), FALSE);
+  g_return_val_if_fail (G_IS_ASYNC_RESULT (result), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return IFACE (self)->network_disconnect_finish (self, result, error);
+}

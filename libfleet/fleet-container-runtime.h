@@ -73,6 +73,10 @@ G_DECLARE_INTERFACE (FleetContainerRuntime, fleet_container_runtime, FLEET, CONT
  *   other network) where it is known by its name and @aliases, in a network
  *   namespace of its own.  FLEET_ERROR_START_FAILED when there is no such
  *   network either.  Finished with @create_finish.
+ * @network_disconnect: take a container off @network, where it is known
+ *   by no name from then on; a running container loses that interface at
+ *   once.  FLEET_ERROR_NOT_FOUND when the network or the container does not
+ *   exist, or the container is not on the network.
  * @network_remove: remove the network @name.  FLEET_ERROR_NOT_FOUND when
  *   there is none; FLEET_ERROR_BUSY while containers are still on it.
  *
@@ -157,8 +161,14 @@ struct _FleetContainerRuntimeInterface
                              const char *const *aliases, GCancellable *cancellable,
                              GAsyncReadyCallback callback, gpointer user_data);
 
+  void (*network_disconnect) (FleetContainerRuntime *self, const char *network, const char *id,
+                              GCancellable *cancellable, GAsyncReadyCallback callback,
+                              gpointer user_data);
+  gboolean (*network_disconnect_finish) (FleetContainerRuntime *self, GAsyncResult *result,
+                                         GError **error);
+
   /*< private >*/
-  gpointer padding[7];
+  gpointer padding[5];
 };
 
 void fleet_container_runtime_pull_image_async (FleetContainerRuntime *self, const char *image,
@@ -239,6 +249,15 @@ void fleet_container_runtime_create_on_network_async (FleetContainerRuntime *sel
                                                       GCancellable *cancellable,
                                                       GAsyncReadyCallback callback,
                                                       gpointer user_data);
+
+void fleet_container_runtime_network_disconnect_async (FleetContainerRuntime *self,
+                                                       const char *network, const char *id,
+                                                       GCancellable *cancellable,
+                                                       GAsyncReadyCallback callback,
+                                                       gpointer user_data);
+gboolean fleet_container_runtime_network_disconnect_finish (FleetContainerRuntime *self,
+                                                            GAsyncResult *result,
+                                                            GError **error);
 
 void fleet_container_runtime_network_remove_async (FleetContainerRuntime *self, const char *name,
                                                    GCancellable *cancellable,

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fleet-fake-runtime-network.c: the network primitives of FleetFakeRuntime.
  *
- * Logged as "network-ensure NAME", "network-connect NAME CONTAINER" and
- * "network-remove NAME", and failing as podman's would.  A network is a
+ * Logged as "network-ensure NAME", "network-connect NAME CONTAINER",
+ * "network-disconnect NAME CONTAINER" and "network-remove NAME", and failing as podman's would.  A network is a
  * name; the networks a container is on are its report's networks.  Names
  * resolve on every network unless a test said otherwise
  * (fleet_fake_runtime_set_networks_without_dns()), as under podman's CNI
@@ -154,6 +154,59 @@ fake_network_connect (FleetContainerRuntime *runtime, const char *network, const
 }
 
 static void
+leave (FakeContainer *c, const char *network)
+{
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+
+  for (guint i = 0; c->info->networks[i] != NULL; i++)
+    if (g_strcmp0 (c->info->networks[i], network) != 0)
+      g_strv_builder_add (builder, c->info->networks[i]);
+  g_strfreev (c->info->networks);
+  c->info->networks = g_strv_builder_end (builder);
+}
+
+static void
+do_network_disconnect (FleetFakeRuntime *self, GTask *task)
+{
+  NetworkRequest *r = g_task_get_task_data (task);
+  FakeContainer *c;
+
+  _fleet_fake_log_call (self, "network-disconnect %s %s", r->network, r->container);
+  if (!g_hash_table_contains (self->networks, r->network))
+    {
+      g_task_return_new_error (task, FLEET_ERROR, FLEET_ERROR_NOT_FOUND,
+                               "fake runtime: disconnecting %s from network %s: unable to find "
+                               "network with name or ID %s: network not found",
+                               r->container, r->network, r->network);
+      return;
+    }
+  c = _fleet_fake_find (self, r->container, NULL);
+  if (c == NULL || !is_on (c, r->network))
+    {
+      g_task_return_new_error (task, FLEET_ERROR, FLEET_ERROR_NOT_FOUND,
+                               "fake runtime: disconnecting %s from network %s: %s",
+                               r->container, r->network,
+                               c == NULL ? "no such container"
+                                         : "container is not connected to network");
+      return;
+    }
+  leave (c, r->network);
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+fake_network_disconnect (FleetContainerRuntime *runtime, const char *network, const char *id,
+                         GCancellable *cancellable, GAsyncReadyCallback callback,
+                         gpointer user_data)
+{
+  GTask *task = new_network_request (runtime, network, id, cancellable, callback, user_data,
+                                     fake_network_disconnect);
+
+  _fleet_fake_schedule (FLEET_FAKE_RUNTIME (runtime), task, do_network_disconnect);
+  g_object_unref (task);
+}
+
+static void
 do_network_remove (FleetFakeRuntime *self, GTask *task)
 {
   NetworkRequest *r = g_task_get_task_data (task);
@@ -211,6 +264,8 @@ _fleet_fake_runtime_network_iface_init (FleetContainerRuntimeInterface *iface)
   iface->network_ensure_finish = fake_network_ensure_finish;
   iface->network_connect = fake_network_connect;
   iface->network_connect_finish = fake_network_finish_boolean;
+  iface->network_disconnect = fake_network_disconnect;
+  iface->network_disconnect_finish = fake_network_finish_boolean;
   iface->network_remove = fake_network_remove;
   iface->network_remove_finish = fake_network_finish_boolean;
 }

@@ -3,9 +3,10 @@
  * on podman's libpod network endpoints, and the networks a container's
  * report names.
  *
- * Podman 4.3 answers a connect of a container already on the network, and
- * the removal of a network still in use, with 500 and a "cause"; those are
- * read here so that callers see "done" and FLEET_ERROR_BUSY.
+ * Podman 4.3 answers a connect of a container already on the network, the
+ * disconnect of one that is not on it, and the removal of a network still
+ * in use, with 500 and a "cause"; those are read here so that callers see
+ * "done", FLEET_ERROR_NOT_FOUND and FLEET_ERROR_BUSY.
  */
 #include "config.h"
 
@@ -16,6 +17,7 @@
 
 #define NETWORK_CAUSE_CONNECTED "network is already connected"
 #define NETWORK_CAUSE_IN_USE "network is being used"
+#define NETWORK_CAUSE_NOT_CONNECTED "not connected to network"
 
 static char *
 network_path (const char *name, const char *suffix)
@@ -222,6 +224,54 @@ _fleet_podman_network_connect (FleetContainerRuntime *runtime, const char *netwo
   g_task_set_task_data (task, g_strdup_printf ("%s to network %s", who, network), g_free);
   _fleet_podman_runtime_send (task, "POST", path, body, FLEET_PODMAN_REQUEST_TIMEOUT_SECS, NULL,
                               on_network_connected);
+}
+
+/* network_disconnect */
+
+static void
+on_network_disconnected (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  GError *error = NULL;
+  g_autoptr(FleetPodmanResponse) response = _fleet_podman_runtime_receive (source, result, &error);
+
+  if (response != NULL && !_fleet_podman_response_is_success (response)
+      && has_cause (response, NETWORK_CAUSE_NOT_CONNECTED))
+    {
+      g_autofree char *text = _fleet_podman_response_describe_error (response);
+
+      error = g_error_new (FLEET_ERROR, FLEET_ERROR_NOT_FOUND, "%s", text);
+    }
+  if (error != NULL || !check_network_response (response, NULL, &error))
+    {
+      _fleet_podman_return_error (task, error, "disconnecting %s",
+                                  (const char *)g_task_get_task_data (task));
+      return;
+    }
+  g_task_return_boolean (task, TRUE);
+}
+
+void
+_fleet_podman_network_disconnect (FleetContainerRuntime *runtime, const char *network,
+                                  const char *id, GCancellable *cancellable,
+                                  GAsyncReadyCallback callback, gpointer user_data)
+{
+  GTask *task = _fleet_podman_runtime_new_task (FLEET_PODMAN_RUNTIME (runtime), cancellable,
+                                                callback, user_data,
+                                                _fleet_podman_network_disconnect);
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonNode) body = NULL;
+  g_autofree char *path = network_path (network, "/disconnect");
+  g_autofree char *who = _fleet_podman_describe (id);
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "Container");
+  json_builder_add_string_value (builder, id);
+  json_builder_end_object (builder);
+  body = json_builder_get_root (builder);
+  g_task_set_task_data (task, g_strdup_printf ("%s from network %s", who, network), g_free);
+  _fleet_podman_runtime_send (task, "POST", path, body, FLEET_PODMAN_REQUEST_TIMEOUT_SECS, NULL,
+                              on_network_disconnected);
 }
 
 /* network_remove */

@@ -180,6 +180,9 @@ void _fleet_podman_network_connect (FleetContainerRuntime *runtime, const char *
                                     const char *id, const char *const *aliases,
                                     GCancellable *cancellable, GAsyncReadyCallback callback,
                                     gpointer user_data);
+void _fleet_podman_network_disconnect (FleetContainerRuntime *runtime, const char *network,
+                                       const char *id, GCancellable *cancellable,
+                                       GAsyncReadyCallback callback, gpointer user_data);
 void _fleet_podman_network_remove (FleetContainerRuntime *runtime, const char *name,
                                    GCancellable *cancellable, GAsyncReadyCallback callback,
                                    gpointer user_data);

@@ -178,6 +178,8 @@ fleet_podman_runtime_iface_init (FleetContainerRuntimeInterface *iface)
   iface->network_ensure_finish = _fleet_podman_network_ensure_finish;
   iface->network_connect = _fleet_podman_network_connect;
   iface->network_connect_finish = _fleet_podman_finish_boolean;
+  iface->network_disconnect = _fleet_podman_network_disconnect;
+  iface->network_disconnect_finish = _fleet_podman_finish_boolean;
   iface->network_remove = _fleet_podman_network_remove;
   iface->network_remove_finish = _fleet_podman_finish_boolean;
   iface->run_healthcheck = _fleet_podman_run_healthcheck;

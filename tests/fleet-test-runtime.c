@@ -158,6 +158,16 @@ fleet_test_runtime_network_connect (FleetContainerRuntime *rt, const char *netwo
 }
 
 gboolean
+fleet_test_runtime_network_disconnect (FleetContainerRuntime *rt, const char *network,
+                                       const char *id, GError **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  fleet_container_runtime_network_disconnect_async (rt, network, id, NULL, on_done, &result);
+  return fleet_container_runtime_network_disconnect_finish (rt, wait_for (&result), error);
+}
+
+gboolean
 fleet_test_runtime_network_remove (FleetContainerRuntime *rt, const char *name, GError **error)
 {
   g_autoptr(GAsyncResult) result = NULL;

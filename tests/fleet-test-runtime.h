@@ -32,6 +32,8 @@ gboolean fleet_test_runtime_network_ensure (FleetContainerRuntime *rt, const cha
                                             gboolean *out_dns_enabled, GError **error);
 gboolean fleet_test_runtime_network_connect (FleetContainerRuntime *rt, const char *network,
                                              const char *id, const char *alias, GError **error);
+gboolean fleet_test_runtime_network_disconnect (FleetContainerRuntime *rt, const char *network,
+                                                const char *id, GError **error);
 gboolean fleet_test_runtime_network_remove (FleetContainerRuntime *rt, const char *name,
                                             GError **error);
 

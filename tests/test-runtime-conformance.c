@@ -586,6 +586,37 @@ test_network_connect_running (ConfFixture *f, gconstpointer data)
   g_assert_true (g_strv_contains ((const char *const *)listed->networks, "conf-running"));
 }
 
+/* Off the network, a running container stays running; a second
+ * disconnect, or one from a network it was never on, is NOT_FOUND. */
+static void
+test_network_disconnect (ConfFixture *f, gconstpointer data)
+{
+  g_autofree char *id = conf_run (f, "conf_svc", conf_spec (f, "signals", "SIGTERM", 10), "conf");
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (fleet_test_runtime_network_ensure (f->rt, "conf-off", NULL, &error));
+  g_assert_true (fleet_test_runtime_network_connect (f->rt, "conf-off", id, "svc", &error));
+  g_assert_no_error (error);
+  g_assert_true (conf_on_network (f, id, "conf-off"));
+  g_assert_true (fleet_test_runtime_network_disconnect (f->rt, "conf-off", id, &error));
+  g_assert_no_error (error);
+  g_assert_false (conf_on_network (f, id, "conf-off"));
+  g_assert_cmpint (conf_state (f, id), ==, FLEET_CONTAINER_STATE_RUNNING);
+  g_assert_false (fleet_test_runtime_network_disconnect (f->rt, "conf-off", id, &error));
+  conf_assert_error (error, FLEET_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_false (fleet_test_runtime_network_disconnect (f->rt, "conf-no-such", id, &error));
+  conf_assert_error (error, FLEET_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_false (fleet_test_runtime_network_disconnect (f->rt, "conf-off", CONF_NO_SUCH_ID,
+                                                         &error));
+  conf_assert_error (error, FLEET_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  /* off it, the container no longer holds the network */
+  g_assert_true (fleet_test_runtime_network_remove (f->rt, "conf-off", &error));
+  g_assert_no_error (error);
+}
+
 /* Created on a network, on that one only; by its name and alias there. */
 static void
 test_network_create_on (ConfFixture *f, gconstpointer data)
@@ -680,6 +711,7 @@ static const struct
   { "network/connect-running", test_network_connect_running },
   { "network/connect-missing", test_network_connect_missing },
   { "network/create-on", test_network_create_on },
+  { "network/disconnect", test_network_disconnect },
   { "healthcheck/passes", conf_test_healthcheck_passes },
   { "healthcheck/fails", conf_test_healthcheck_fails },
   { "healthcheck/not-running", conf_test_healthcheck_not_running },
