@@ -10,6 +10,11 @@
  * podman's default network) joins it while it runs, so that nothing is
  * recreated.  Services with `network_mode` host or none
  * have no part in it.
+ *
+ * A container about to be retired by a start-first upgrade gives up the
+ * service's name first (off the network and on again under its own name
+ * only), so that no new request reaches it from then on while it still
+ * has the network for its graceful stop.
  */
 #include "config.h"
 
@@ -273,6 +278,90 @@ _fleet_service_remove_network_finish (FleetContainerRuntime *runtime, GAsyncResu
 {
   g_return_val_if_fail (g_task_is_valid (result, runtime), FALSE);
   g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == _fleet_service_remove_network,
+                        FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+typedef struct
+{
+  char *network;
+  char *container_id;
+} DropData;
+
+static void
+drop_data_free (gpointer data)
+{
+  DropData *d = data;
+
+  g_free (d->network);
+  g_free (d->container_id);
+  g_free (d);
+}
+
+static void
+on_disconnected_for_drop (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  DropData *d = g_task_get_task_data (task);
+  FleetContainerRuntime *runtime = FLEET_CONTAINER_RUNTIME (source);
+  GCancellable *cancellable = g_task_get_cancellable (task);
+  GError *error = NULL;
+
+  if (!fleet_container_runtime_network_disconnect_finish (runtime, result, &error))
+    {
+      if (g_error_matches (error, FLEET_ERROR, FLEET_ERROR_NOT_FOUND))
+        {
+          /* not on it: it had no name there to give up */
+          g_clear_error (&error);
+          g_task_return_boolean (task, TRUE);
+        }
+      else
+        g_task_return_error (task, error);
+      return;
+    }
+  fleet_container_runtime_network_connect_async (runtime, d->network, d->container_id, NULL,
+                                                 cancellable, on_connected,
+                                                 g_steal_pointer (&task));
+}
+
+/**
+ * _fleet_service_drop_name:
+ * @container_id: a container of a service of @deployment
+ *
+ * Take the service's name on @deployment's network from the container:
+ * it leaves the network and joins it again known by its container name
+ * only.  Connections it has over the network end there.  A container that
+ * is not on the network is left as it is.
+ */
+void
+_fleet_service_drop_name (FleetContainerRuntime *runtime, const char *deployment,
+                          const char *container_id, GCancellable *cancellable,
+                          GAsyncReadyCallback callback, gpointer user_data)
+{
+  GTask *task;
+  DropData *d;
+
+  g_return_if_fail (FLEET_IS_CONTAINER_RUNTIME (runtime));
+  g_return_if_fail (deployment != NULL);
+  g_return_if_fail (container_id != NULL);
+
+  task = g_task_new (runtime, cancellable, callback, user_data);
+  g_task_set_source_tag (task, _fleet_service_drop_name);
+  d = g_new0 (DropData, 1);
+  d->network = _fleet_service_network_name (deployment);
+  d->container_id = g_strdup (container_id);
+  g_task_set_task_data (task, d, drop_data_free);
+  fleet_container_runtime_network_disconnect_async (runtime, d->network, container_id,
+                                                    cancellable, on_disconnected_for_drop, task);
+}
+
+gboolean
+_fleet_service_drop_name_finish (FleetContainerRuntime *runtime, GAsyncResult *result,
+                                 GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, runtime), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == _fleet_service_drop_name,
                         FALSE);
 
   return g_task_propagate_boolean (G_TASK (result), error);

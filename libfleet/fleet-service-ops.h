@@ -72,5 +72,10 @@ void _fleet_service_remove_network (FleetContainerRuntime *runtime, const char *
                                     gpointer user_data);
 gboolean _fleet_service_remove_network_finish (FleetContainerRuntime *runtime,
                                                GAsyncResult *result, GError **error);
+void _fleet_service_drop_name (FleetContainerRuntime *runtime, const char *deployment,
+                               const char *container_id, GCancellable *cancellable,
+                               GAsyncReadyCallback callback, gpointer user_data);
+gboolean _fleet_service_drop_name_finish (FleetContainerRuntime *runtime, GAsyncResult *result,
+                                          GError **error);
 
 G_END_DECLS

@@ -13,9 +13,15 @@
  *   3. The lane waits until it is healthy (within start_period + retries x
  *      interval + timeout) and has stayed so for `monitor`; without a
  *      check, until it has been running for `monitor`.
- *   4. The old container is stopped gracefully (its own signal and grace)
- *      and removed; the candidate is renamed to the service's name and
+ *   4. The old container gives up the service's name on the deployment's
+ *      network (it leaves it and joins it again under its container name
+ *      only), so that clients resolving the name reach the new one only;
+ *      then it is stopped gracefully (its own signal and grace) and
+ *      removed; the candidate is renamed to the service's name and
  *      promoted: it is the service's recorded container from then on.
+ *      Without step 4's first part, the old container's address stays
+ *      in the name's answers from its exit until podman's cleanup, and
+ *      requests to it are refused.
  *
  * A candidate that never becomes healthy is stopped and removed, the old
  * container left serving, and the deployment Failed (retried with the
@@ -170,12 +176,27 @@ on_old_stopped (GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 static void
+on_name_dropped (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  StartFirst *sf = user_data;
+  FleetPlanAction *action = sf->action;
+  g_autoptr(GError) error = NULL;
+
+  if (!_fleet_service_drop_name_finish (FLEET_CONTAINER_RUNTIME (source), result, &error))
+    /* It is stopped all the same; clients may see a refusal or two. */
+    fleet_log_notice ("drop-name", "taking the name of %s from its old container: %s",
+                      action->service, error->message);
+  _fleet_service_stop (reconciler_of (sf)->runtime, action->container_id, NULL, on_old_stopped,
+                       sf);
+}
+
+static void
 retire_old (StartFirst *sf)
 {
   log_action ("candidate-healthy", sf->action->deployment, sf->action->service,
               sf->candidate_id, NULL);
-  _fleet_service_stop (reconciler_of (sf)->runtime, sf->action->container_id, NULL,
-                       on_old_stopped, sf);
+  _fleet_service_drop_name (reconciler_of (sf)->runtime, sf->action->deployment,
+                            sf->action->container_id, NULL, on_name_dropped, sf);
 }
 
 /* 3: wait for the candidate. */

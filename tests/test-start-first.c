@@ -111,6 +111,8 @@ test_healthy (Fixture *f, gconstpointer data)
   g_autofree char *old_id = apply_v1 (f, CHECK);
   g_autoptr(FleetDocument) v2 = fleet_test_document (DOC ("v2", CHECK));
   g_autofree char *stop_old = g_strdup_printf ("stop %s", old_id);
+  g_autofree char *leave_old = g_strdup_printf ("network-disconnect fleet-hello %s", old_id);
+  g_autofree char *join_old = g_strdup_printf ("network-connect fleet-hello %s", old_id);
   g_autofree char *new_id = NULL;
   g_autofree char *rename = NULL;
   FleetContainerInfo *info;
@@ -129,6 +131,11 @@ test_healthy (Fixture *f, gconstpointer data)
                               f, "create hello_web_")], " img:v2"));
   g_assert_cmpint (call_index (f, "create hello_web_"), <, call_index (f, "healthcheck"));
   g_assert_cmpint (call_index (f, "healthcheck"), <, call_index (f, stop_old));
+  /* the old one gave up the service's name before its stop, and kept the
+   * network for it */
+  g_assert_cmpint (call_index (f, "healthcheck"), <, call_index (f, leave_old));
+  g_assert_cmpint (call_index (f, leave_old), <, call_index (f, join_old));
+  g_assert_cmpint (call_index (f, join_old), <, call_index (f, stop_old));
   rename = g_strdup_printf ("rename %s hello_web", new_id);
   g_assert_cmpint (call_index (f, stop_old), <, call_index (f, rename));
   /* one container, the new one, under the service's name */
