@@ -302,6 +302,13 @@ on_ensured (GObject *source, GAsyncResult *result, gpointer user_data)
 static void
 run_ensure_running (FleetLane *lane, FleetPlanAction *action)
 {
+  /* Being stopped for being unhealthy: started again once the stop is
+   * over (it asks for a pass), not while podman is still stopping it. */
+  if (fleet_executor_is_stopping (lane_reconciler (lane), action->container_id))
+    {
+      lane_next (lane);
+      return;
+    }
   _fleet_service_ensure_running (lane_reconciler (lane)->runtime, action->spec,
                                  action->container_id, NULL, on_ensured, lane);
 }
@@ -598,14 +605,17 @@ fleet_executor_is_busy (FleetReconciler *self, const char *deployment)
   return lane != NULL && lane->pass != self->planning;
 }
 
-/* Whether a lane is stopping @container_id itself right now (the old
- * container of a replacement, a dropped service, an orphan). */
+/* Whether the reconciler is stopping @container_id itself right now: a
+ * lane (the old container of a replacement, a dropped service, an
+ * orphan), or the health monitor's verdict (an unhealthy container). */
 gboolean
 fleet_executor_is_stopping (FleetReconciler *self, const char *container_id)
 {
   GHashTableIter iter;
   FleetLane *lane;
 
+  if (container_id != NULL && g_hash_table_contains (self->unhealthy_stops, container_id))
+    return TRUE;
   g_hash_table_iter_init (&iter, self->lanes);
   while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &lane))
     {

@@ -22,17 +22,43 @@
 #include "fleet-reconciler-private.h"
 #include "fleet-util-private.h"
 
+typedef struct
+{
+  FleetReconciler *self;
+  char *container_id;
+} UnhealthyStop;
+
 static void
 on_unhealthy_stopped (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr(FleetReconciler) self = user_data;
+  UnhealthyStop *stop = user_data;
+  g_autoptr(FleetReconciler) self = stop->self;
   g_autoptr(GError) error = NULL;
 
   if (!fleet_container_runtime_stop_finish (FLEET_CONTAINER_RUNTIME (source), result, &error))
     fleet_log_notice ("unhealthy-stop", "stopping an unhealthy container failed: %s",
                       error->message);
+  g_hash_table_remove (self->unhealthy_stops, stop->container_id);
+  g_free (stop->container_id);
+  g_free (stop);
   if (!self->stopping)
     fleet_reconciler_request_pass (self);
+}
+
+/* Stopped gracefully; until that is over, neither the liveness pass nor
+ * the died event act on it (fleet_executor_is_stopping()). */
+static void
+stop_unhealthy (FleetReconciler *self, FleetServiceSpec *spec, const char *container_id)
+{
+  UnhealthyStop *stop = g_new0 (UnhealthyStop, 1);
+
+  stop->self = g_object_ref (self);
+  stop->container_id = g_strdup (container_id);
+  g_hash_table_add (self->unhealthy_stops, g_strdup (container_id));
+  fleet_container_runtime_stop_async (self->runtime, container_id,
+                                      spec->lifecycle.stop_signal_number,
+                                      spec->lifecycle.grace_period_secs, NULL,
+                                      on_unhealthy_stopped, stop);
 }
 
 static gboolean
@@ -63,9 +89,7 @@ handle_unhealthy (FleetReconciler *self, FleetServiceSpec *spec, const char *con
     }
   fleet_reconciler_log_action ("restart-unhealthy", spec->deployment, spec->name, container_id,
                                detail);
-  fleet_container_runtime_stop_async (
-      self->runtime, container_id, spec->lifecycle.stop_signal_number,
-      spec->lifecycle.grace_period_secs, NULL, on_unhealthy_stopped, g_object_ref (self));
+  stop_unhealthy (self, spec, container_id);
 }
 
 static void

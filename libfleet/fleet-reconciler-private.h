@@ -53,6 +53,7 @@ struct _FleetReconciler
 
   FleetPass *planning;       /* the pass listing and planning, or NULL */
   GHashTable *lanes;         /* deployment -> FleetLane, while it has work */
+  GHashTable *unhealthy_stops; /* ids being stopped for being unhealthy */
   guint passes_running;      /* passes not yet finished */
   gboolean pass_requested;
   gboolean busy_skipped;     /* a pass left a busy deployment alone */

@@ -60,6 +60,7 @@ fleet_reconciler_init (FleetReconciler *self)
   self->policy = fleet_restart_policy_new (DEFAULT_RETRY_INITIAL_MSECS, DEFAULT_RETRY_MAX_MSECS);
   self->lanes = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
                                        (GDestroyNotify) fleet_lane_free);
+  self->unhealthy_stops = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->cancellable = g_cancellable_new ();
   self->waiters = g_ptr_array_new_with_free_func (g_object_unref);
   self->shutdown_tasks = g_ptr_array_new_with_free_func (g_object_unref);
@@ -108,6 +109,7 @@ fleet_reconciler_finalize (GObject *object)
   g_clear_pointer (&self->pending_document, fleet_document_unref);
   fleet_restart_policy_free (self->policy);
   g_hash_table_unref (self->lanes);
+  g_hash_table_unref (self->unhealthy_stops);
   g_clear_object (&self->cancellable);
   g_ptr_array_unref (self->waiters);
   g_ptr_array_unref (self->shutdown_tasks);

@@ -159,6 +159,48 @@ test_unhealthy_restarted (Fixture *f, gconstpointer data)
   wait_until (f, is_running, "Running after the restart");
 }
 
+static gboolean
+is_being_stopped (Fixture *f)
+{
+  return fleet_fake_runtime_count_calls (f->runtime, "stop") >= 1;
+}
+
+static void
+iterate_for (guint msecs)
+{
+  gint64 until = g_get_monotonic_time () + (gint64) msecs * 1000;
+
+  while (g_get_monotonic_time () < until)
+    g_main_context_iteration (NULL, FALSE);
+}
+
+/* While the unhealthy container is being stopped (its grace running), its
+ * exit is not taken for a crash: nothing starts it before the stop is
+ * over (podman would refuse: "container state improper"). */
+static void
+test_unhealthy_stop_not_raced (Fixture *f, gconstpointer data)
+{
+  g_autoptr(FleetDocument) doc = fleet_test_document (
+    "{\"deployments\":{\"hello\":{\"type\":\"PodmanV0\",\"data\":{\"services\":["
+    "{\"name\":\"web\",\"image\":\"img:v1\",\"healthcheck\":{\"test\":[\"CMD\",\"true\"],"
+    "\"interval\":\"1s\",\"retries\":2}}],\"lifecycle\":{\"grace_period_secs\":3}}}}}");
+  g_autofree char *id = NULL;
+
+  fleet_fake_runtime_set_ignores_stop_signal (f->runtime, "img:v1", TRUE);
+  fleet_fake_runtime_set_unhealthy (f->runtime, "img:v1", "no serial port");
+  fleet_test_apply_ok (f->reconciler, doc);
+  id = g_strdup (fleet_test_recorded_id (f->reconciler, "hello", "web"));
+  wait_until (f, is_being_stopped, "the stop");
+  g_assert_cmpuint (fleet_fake_runtime_count_calls (f->runtime, "stop"), ==, 1);
+  /* the workload exits in the middle of its grace */
+  fleet_fake_runtime_kill_container (f->runtime, id, 143);
+  iterate_for (1000);
+  g_assert_cmpuint (fleet_fake_runtime_count_calls (f->runtime, "start"), ==, 1);
+  /* once the stop is over, started again: the same container */
+  wait_until (f, was_restarted, "the restart");
+  g_assert_cmpstr (fleet_test_recorded_id (f->reconciler, "hello", "web"), ==, id);
+}
+
 /* on_unhealthy "none": reported, never stopped. */
 static void
 test_unhealthy_reported_only (Fixture *f, gconstpointer data)
@@ -344,6 +386,7 @@ main (int argc, char **argv)
   ADD ("/health/no-check", test_no_check);
   ADD ("/health/running-once-healthy", test_running_once_healthy);
   ADD ("/health/unhealthy-restarted", test_unhealthy_restarted);
+  ADD ("/health/unhealthy-stop-not-raced", test_unhealthy_stop_not_raced);
   ADD ("/health/unhealthy-reported-only", test_unhealthy_reported_only);
   ADD ("/health/hanging-check-cut", test_hanging_check_cut);
   ADD ("/health/hanging-check-blocks-nothing", test_hanging_check_blocks_nothing);
