@@ -78,6 +78,10 @@ logged () { # ACTION ID
   [ -n "$(log_line_of "$1" "$2")" ]
 }
 
+not_logged_since () { # LINE TEXT
+  ! tail -n "+$1" "$tmp/fleetd.log" | grep -q -F "$2"
+}
+
 begin "a checked service: the canary deployment is Running once its container is healthy"
 : >"$markers/ready-1"
 canary_document 10 1 >"$tmp/docs/v10.json"
@@ -125,7 +129,7 @@ check_eq "the new canary's page" "$(page_at "$app2")" "fleet-example v4 canary 2
 sed -n "${healthy_line}p;${stopped_line}p" "$tmp/fleetd.log" | comment_file
 pass
 
-begin "unhealthy: the canary's check fails, fleetd says why and restarts it; the status goes unhealthy, then healthy"
+begin "unhealthy: the canary's check fails, fleetd says why and restarts it; the canary goes Failed, then Running and healthy"
 starts=$(count_events start "$app2")
 rm -f "$markers/ready-2"
 # The status says "unhealthy" only until fleetd has stopped the container
@@ -134,6 +138,7 @@ wait_up_to 60 "canary Failed" deployment_is canary Failed
 check_contains "canary's last_error" "$(st .deployments.canary.last_error)" "app: unhealthy: no ready-2"
 say "canary's last_error: $(st .deployments.canary.last_error)"
 wait_up_to 30 "fleetd's restart-unhealthy line" logged restart-unhealthy "$app2"
+unhealthy_line=$(log_line_of restart-unhealthy "$app2")
 sed -n "$(log_line_of restart-unhealthy "$app2")p" "$tmp/fleetd.log" | comment_file
 : >"$markers/ready-2"
 wait_up_to 60 "podman to start $app2 again" events_at_least start "$app2" "$((starts + 1))"
@@ -143,6 +148,9 @@ check_eq "the recorded id (the same container, started again)" "$(recorded_id ca
 check "canary $app2 runs" running "$app2"
 check_eq "the signals $app2 got (stopped gracefully)" "$(signals_of "$app2")" TERM
 check "fleetd's line for the start again" logged restarted "$app2"
+# started again once podman's stop was over, not while it was stopping it
+check "no start refused while $app2 was being stopped" not_logged_since "$unhealthy_line" \
+  "container state improper"
 wait_until "the canary's page" page_at_is "$app2" "fleet-example v4 canary 2"
 check_eq "web's recorded id" "$(recorded_id hello web)" "$web7"
 pass
