@@ -40,6 +40,7 @@ void fleet_health_monitor_free (FleetHealthMonitor *monitor);
 void fleet_health_monitor_watch (FleetHealthMonitor *monitor, FleetServiceSpec *spec,
                                  const char *container_id);
 void fleet_health_monitor_unwatch (FleetHealthMonitor *monitor, const char *container_id);
+void fleet_health_monitor_keep (FleetHealthMonitor *monitor, const char *container_id);
 void fleet_health_monitor_begin_sync (FleetHealthMonitor *monitor);
 void fleet_health_monitor_end_sync (FleetHealthMonitor *monitor);
 void fleet_health_monitor_stop (FleetHealthMonitor *monitor);

@@ -286,6 +286,17 @@ fleet_health_monitor_watch (FleetHealthMonitor *monitor, FleetServiceSpec *spec,
   schedule_check (watch, spec->healthcheck->interval_msecs);
 }
 
+/* In a sync: go on checking @container_id as it is checked now (with the
+ * check it was watched with), if it is. */
+void
+fleet_health_monitor_keep (FleetHealthMonitor *monitor, const char *container_id)
+{
+  Watch *watch = g_hash_table_lookup (monitor->watches, container_id);
+
+  if (watch != NULL)
+    watch->seen = TRUE;
+}
+
 void
 fleet_health_monitor_unwatch (FleetHealthMonitor *monitor, const char *container_id)
 {

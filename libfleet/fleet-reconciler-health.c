@@ -3,7 +3,9 @@
  *
  * Each pass ends by handing the health monitor (fleet-health-monitor.c)
  * the containers to check: the recorded container of each desired service
- * with a check, at its desired digest, unless the pass found it dead.  A
+ * with a check, at its desired digest, unless the pass found it dead; one
+ * that is yet to be replaced goes on being checked as it was, as it still
+ * serves (beside a start-first candidate, or while a pull fails).  A
  * deployment counts as converged (Running) only when each of those is
  * healthy.  A container that turns unhealthy makes its deployment Failed
  * with the last check's output; with `on_unhealthy: restart` it is stopped
@@ -181,6 +183,10 @@ fleet_reconciler_sync_health (FleetPass *pass)
           if (fleet_service_record_is_converged (record, spec)
               && !g_hash_table_contains (pass->unhealthy, record->container_id))
             fleet_health_monitor_watch (self->health, spec, record->container_id);
+          /* one to be replaced serves until then: checked as it was */
+          else if (record != NULL && record->container_id != NULL
+                   && !g_hash_table_contains (pass->unhealthy, record->container_id))
+            fleet_health_monitor_keep (self->health, record->container_id);
           /* a start-first candidate being waited for */
           if (record != NULL && record->candidate_id != NULL
               && g_strcmp0 (record->candidate_digest, spec->digest) == 0)

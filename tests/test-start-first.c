@@ -160,6 +160,12 @@ test_without_check (Fixture *f, gconstpointer data)
   g_assert_cmpint (call_index (f, "create hello_web_"), <, call_index (f, "stop"));
 }
 
+static gboolean
+candidate_recorded (Fixture *f)
+{
+  return web_record (f)->candidate_id != NULL;
+}
+
 static void
 test_never_healthy (Fixture *f, gconstpointer data)
 {
@@ -170,6 +176,12 @@ test_never_healthy (Fixture *f, gconstpointer data)
 
   fleet_fake_runtime_set_unhealthy (f->runtime, "img:v2", "503 Service Unavailable");
   fleet_test_apply_ok (f->reconciler, v2);
+  /* while the candidate is checked, the service's health is the old
+   * container's, which serves and is still checked */
+  while (!candidate_recorded (f) || fleet_fake_runtime_count_calls (f->runtime, "healthcheck") < 2)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpstr (fleet_reconciler_get_service_health (f->reconciler, "hello", "web", NULL), ==,
+                   "healthy");
   wait_for_phase (f, FLEET_PHASE_FAILED, "Failed");
   g_assert_cmpstr (fleet_state_lookup_deployment (fleet_reconciler_get_state (f->reconciler),
                                                   "hello")->last_error,
@@ -195,12 +207,6 @@ test_never_healthy (Fixture *f, gconstpointer data)
   g_assert_cmpstr (web_record (f)->spec_digest, ==,
                    fleet_document_lookup_service (v2, "hello", "web")->digest);
   g_assert_cmpuint (fleet_fake_runtime_count_containers (f->runtime), ==, 1);
-}
-
-static gboolean
-candidate_recorded (Fixture *f)
-{
-  return web_record (f)->candidate_id != NULL;
 }
 
 /* The agent dies while it waits for the candidate (the reconciler is
