@@ -283,27 +283,11 @@ _fleet_service_remove_network_finish (FleetContainerRuntime *runtime, GAsyncResu
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
-typedef struct
-{
-  char *network;
-  char *container_id;
-} DropData;
-
-static void
-drop_data_free (gpointer data)
-{
-  DropData *d = data;
-
-  g_free (d->network);
-  g_free (d->container_id);
-  g_free (d);
-}
-
 static void
 on_disconnected_for_drop (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr(GTask) task = user_data;
-  DropData *d = g_task_get_task_data (task);
+  JoinData *d = g_task_get_task_data (task);
   FleetContainerRuntime *runtime = FLEET_CONTAINER_RUNTIME (source);
   GCancellable *cancellable = g_task_get_cancellable (task);
   GError *error = NULL;
@@ -340,7 +324,7 @@ _fleet_service_drop_name (FleetContainerRuntime *runtime, const char *deployment
                           GAsyncReadyCallback callback, gpointer user_data)
 {
   GTask *task;
-  DropData *d;
+  JoinData *d;
 
   g_return_if_fail (FLEET_IS_CONTAINER_RUNTIME (runtime));
   g_return_if_fail (deployment != NULL);
@@ -348,10 +332,10 @@ _fleet_service_drop_name (FleetContainerRuntime *runtime, const char *deployment
 
   task = g_task_new (runtime, cancellable, callback, user_data);
   g_task_set_source_tag (task, _fleet_service_drop_name);
-  d = g_new0 (DropData, 1);
+  d = g_new0 (JoinData, 1); /* joins again under no alias */
   d->network = _fleet_service_network_name (deployment);
   d->container_id = g_strdup (container_id);
-  g_task_set_task_data (task, d, drop_data_free);
+  g_task_set_task_data (task, d, join_data_free);
   fleet_container_runtime_network_disconnect_async (runtime, d->network, container_id,
                                                     cancellable, on_disconnected_for_drop, task);
 }
