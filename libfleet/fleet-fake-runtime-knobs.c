@@ -359,6 +359,33 @@ fleet_fake_runtime_kill_container (FleetFakeRuntime *self, const char *id_or_nam
 }
 
 /**
+ * fleet_fake_runtime_restart_by_policy:
+ * @self: a #FleetFakeRuntime
+ * @id_or_name: a container's id or name
+ *
+ * The running container's process dies and the runtime starts it again by
+ * its own restart policy, as podman does: ::container-died is emitted (when
+ * events are watched), and it runs again with its restart count one higher.
+ *
+ * Returns: %TRUE when there was such a running container
+ */
+gboolean
+fleet_fake_runtime_restart_by_policy (FleetFakeRuntime *self, const char *id_or_name)
+{
+  FakeContainer *c;
+
+  g_return_val_if_fail (FLEET_IS_FAKE_RUNTIME (self), FALSE);
+
+  c = _fleet_fake_find (self, id_or_name, NULL);
+  if (c == NULL || c->info->state != FLEET_CONTAINER_STATE_RUNNING)
+    return FALSE;
+  _fleet_fake_exit (self, c, FAKE_EXIT_CODE_DEFAULT);
+  c->info->restart_count++;
+  _fleet_fake_run (self, c);
+  return TRUE;
+}
+
+/**
  * fleet_fake_runtime_pause_container:
  * @self: a #FleetFakeRuntime
  * @id_or_name: a container's id or name

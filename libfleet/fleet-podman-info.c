@@ -132,6 +132,7 @@ _fleet_podman_info_from_inspect (JsonNode *node, GError **error)
   info->state = _fleet_podman_parse_state (_fleet_podman_json_get_string (state, "Status"));
   info->exit_code = (int)get_int (state, "ExitCode", 0);
   info->networks = _fleet_podman_networks_from_inspect (object);
+  info->restart_count = (guint)MAX (get_int (object, "RestartCount", 0), 0);
   return info;
 }
 
@@ -166,6 +167,7 @@ info_from_list_entry (JsonObject *object)
   info->state = _fleet_podman_parse_state (_fleet_podman_json_get_string (object, "State"));
   info->exit_code = (int)get_int (object, "ExitCode", 0);
   info->networks = _fleet_podman_networks_from_list_entry (object);
+  info->restart_count = (guint)MAX (get_int (object, "Restarts", 0), 0);
   return info;
 }
 

@@ -69,6 +69,7 @@ struct _FleetReconciler
   char *persist_error;       /* why the state could not be saved, or NULL */
   guint save_retry_id;
   FleetHealthMonitor *health; /* created by the first pass */
+  GHashTable *restart_counts; /* container id -> the runtime's restarts last seen */
 };
 
 /* fleet-scheduler.c */
@@ -97,6 +98,9 @@ gboolean fleet_reconciler_accept_document (FleetReconciler *self, FleetDocument 
                                            GError **error);
 void fleet_reconciler_adopt_containers (FleetPass *pass, GPtrArray *containers);
 void fleet_reconciler_note_dead_containers (FleetPass *pass, GPtrArray *containers);
+
+/* fleet-reconciler-restarts.c */
+void fleet_reconciler_note_runtime_restarts (FleetPass *pass, GPtrArray *containers);
 void fleet_reconciler_note_attempted (FleetPass *pass);
 void fleet_reconciler_fail_pending_deployments (FleetPass *pass);
 void fleet_reconciler_finalize_phases (FleetPass *pass);
