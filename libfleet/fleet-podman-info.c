@@ -223,6 +223,20 @@ _fleet_podman_inspect_get_stop_signal (JsonNode *node)
   return signal > 0 && signal < 65 ? (int)signal : PODMAN_DEFAULT_STOP_SIGNAL;
 }
 
+/* Whether podman restarts the container by its own policy when it exits
+ * without being stopped on request (HostConfig.RestartPolicy.Name is neither
+ * empty nor "no"). */
+gboolean
+_fleet_podman_inspect_has_restart_policy (JsonNode *node)
+{
+  JsonObject *object = node && JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
+  JsonObject *policy = _fleet_podman_json_get_object (
+      _fleet_podman_json_get_object (object, "HostConfig"), "RestartPolicy");
+  const char *name = _fleet_podman_json_get_string (policy, "Name");
+
+  return name != NULL && *name != '\0' && g_strcmp0 (name, "no") != 0;
+}
+
 /**
  * _fleet_podman_pull_get_error:
  * @body: the JSON lines podman streamed in answer to a pull
