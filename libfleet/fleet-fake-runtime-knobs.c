@@ -358,14 +358,38 @@ fleet_fake_runtime_kill_container (FleetFakeRuntime *self, const char *id_or_nam
   return TRUE;
 }
 
+/* Whether podman's restart policy, as fleet creates containers with it,
+ * restarts @c after it exited with its current exit code. */
+static gboolean
+policy_restarts (FakeContainer *c)
+{
+  if (c->spec == NULL)
+    return FALSE;
+  switch (c->spec->restart)
+    {
+    case FLEET_SERVICE_RESTART_ALWAYS:
+      return TRUE;
+    case FLEET_SERVICE_RESTART_ON_FAILURE:
+      return c->info->exit_code != 0
+             && (c->spec->restart_max_retries == 0
+                 || c->info->restart_count < c->spec->restart_max_retries);
+    case FLEET_SERVICE_RESTART_NO:
+    default:
+      return FALSE;
+    }
+}
+
 /**
  * fleet_fake_runtime_restart_by_policy:
  * @self: a #FleetFakeRuntime
  * @id_or_name: a container's id or name
  *
- * The running container's process dies and the runtime starts it again by
- * its own restart policy, as podman does: ::container-died is emitted (when
- * events are watched), and it runs again with its restart count one higher.
+ * The running container's process dies (exit status 1), as in a crash,
+ * and the runtime applies the container's restart policy, as podman does
+ * with the policy a service's `restart` gives: ::container-died is emitted
+ * (when events are watched), and unless the policy leaves it exited it runs
+ * again with its restart count one higher.  A container stopped on request
+ * is never restarted: it does not run, so this does nothing to it.
  *
  * Returns: %TRUE when there was such a running container
  */
@@ -380,6 +404,8 @@ fleet_fake_runtime_restart_by_policy (FleetFakeRuntime *self, const char *id_or_
   if (c == NULL || c->info->state != FLEET_CONTAINER_STATE_RUNNING)
     return FALSE;
   _fleet_fake_exit (self, c, FAKE_EXIT_CODE_DEFAULT);
+  if (!policy_restarts (c))
+    return TRUE;
   c->info->restart_count++;
   _fleet_fake_run (self, c);
   return TRUE;
