@@ -43,6 +43,8 @@ void conf_fixture_setup (ConfFixture *f, const ConfBackend *backend);
 void conf_fixture_teardown (ConfFixture *f);
 
 FleetServiceSpec *conf_spec (ConfFixture *f, const char *tag, const char *signal, int grace);
+FleetServiceSpec *conf_spec_restart (ConfFixture *f, const char *tag, const char *signal,
+                                     int grace, const char *restart);
 GHashTable *conf_labels (const char *deployment, FleetServiceSpec *spec);
 char *conf_create (ConfFixture *f, const char *name, FleetServiceSpec *spec,
                    const char *deployment);
