@@ -192,13 +192,13 @@ stop_podman_service () {
 
 # Someone else's podman: remove only what this script made there.
 clean_external_podman () {
-  for deployment in hello side; do
+  for deployment in hello side canary till; do
     ids=$(pm ps -aq --filter "label=fleet.deployment=$deployment" 2>/dev/null) || continue
     # shellcheck disable=SC2086
     [ -z "$ids" ] || pm rm --force --time 0 $ids >/dev/null 2>&1 || true
     pm network rm "fleet-$deployment" >/dev/null 2>&1 || true
   done
-  pm volume rm --force fleet-e2e-cache >/dev/null 2>&1 || true
+  pm volume rm --force fleet-e2e-cache till-data >/dev/null 2>&1 || true
   for version in v1 v2 v3 v4; do
     pm rmi "localhost/fleet-example:$version" >/dev/null 2>&1 || true
   done

@@ -5,8 +5,10 @@
 # service, a real HTTP server serving the desired-state document and a real
 # D-Bus daemon.  It walks a device v1 -> v2 -> v3, through a failed upgrade
 # and its fix, a restart of fleetd, bad documents, signed and tampered
-# documents (signify-openbsd) and fleetctl's commands,
-# and checks each step against the contract (docs: contract §2, fleetd(8)).
+# documents (signify-openbsd), fleetctl's commands, health checks (a
+# start-first replacement, an unhealthy container restarted) and the edge
+# example (data/examples/edge-gateway.json), and checks each step against
+# the contract (docs: contract §2, fleetd(8)).
 #
 # Output is TAP: one "ok N - STEP" per step, the first failing step is
 # "not ok" with what was expected and what was found (fleetd's log, the
@@ -148,7 +150,8 @@ write_documents () {
   # v7, v8: signed (and v8 tampered with after signing).
   document 7 "$(web_service v4 'hello from v7'), $(api_service)" >"$d/v7.json"
   document 8 "$(web_service v4 'hello from v8'), $(api_service)" >"$d/v8.json"
-  printf '{"generation": 9, "deployments": {}}\n' >"$d/empty.json"
+  # (v10 and v11 are e2e/steps-health.sh's, v12 e2e/steps-edge.sh's.)
+  printf '{"generation": 20, "deployments": {}}\n' >"$d/empty.json"
   # Invalid: a port that is not a number, deep in an otherwise good document.
   sed 's/"127.0.0.1:'"$api_port"':8080"/"127.0.0.1:'"$api_port"':http"/' "$d/v6.json" \
     >"$d/invalid.json"
@@ -618,10 +621,15 @@ check_eq "podman's create events" "$(events create | wc -l)" "$creates"
 check_only_reads_since "$mark" "the tampered document was refused"
 pass
 
+# shellcheck source=e2e/steps-health.sh
+. "$srcdir/e2e/steps-health.sh"
+# shellcheck source=e2e/steps-edge.sh
+. "$srcdir/e2e/steps-edge.sh"
+
 begin "an empty document stops and removes every container gracefully"
 web_last=$(recorded_id hello web)
 serve "$tmp/docs/empty.signed"
-wait_until "generation 9 Running" status_is 9 Running
+wait_until "generation 20 Running" status_is 20 Running
 wait_until "no fleet containers" no_fleet_containers
 check_eq "the signals web got" "$(signals_of "$web_last")" TERM
 check_eq "the signals api got" "$(signals_of "$api5")" TERM

@@ -21,6 +21,7 @@
 #include "fleetd-nats-status.h"
 #include "fleetd-notify.h"
 #include "fleetd-runtime.h"
+#include "fleetd-status-http.h"
 #include "fleetd-status-reporter.h"
 #include "fleetd-trust-watch.h"
 #include "fleet-util-private.h"
@@ -42,7 +43,7 @@ typedef struct
   gboolean name_acquired;
   FleetdStatusReporter *reporter;
   FleetNatsSource *nats_source;
-  FleetdNatsStatus *nats_status;
+  FleetdStatusReporter *nats_status;
   FleetdNotifier *notifier;
   char *notified_status;
   guint sigterm_id;
@@ -329,7 +330,7 @@ on_agent_changed (FleetdAgent *agent, gpointer user_data)
   if (daemon->reporter)
     fleetd_status_reporter_changed (daemon->reporter);
   if (daemon->nats_status)
-    fleetd_nats_status_changed (daemon->nats_status);
+    fleetd_status_reporter_changed (daemon->nats_status);
   notify_systemd_status (daemon);
 }
 
@@ -356,19 +357,27 @@ setup_reporting (Daemon *daemon, GError **error)
                                                       daemon->config->device_id);
       FleetdConfig *config = daemon->config;
       g_autoptr(FleetHttpCredentials) credentials = NULL;
+      g_autoptr(FleetdStatusSink) sink = NULL;
 
       credentials = fleet_http_credentials_new (config->ca_file, config->client_cert,
                                                 config->client_key, config->bearer_token_file,
                                                 error);
       if (credentials == NULL)
         return fleet_prefix_error (error, "status-url");
-      daemon->reporter = fleetd_status_reporter_new (url, credentials, build_status_json,
+      sink = fleetd_status_http_new (url, credentials);
+      daemon->reporter = fleetd_status_reporter_new (sink, build_status_json,
                                                      g_object_ref (daemon->agent), g_object_unref);
     }
   if (daemon->nats_source)
-    daemon->nats_status = fleetd_nats_status_new (daemon->nats_source, daemon->config->status_bucket,
-                                                  daemon->config->device_id, build_status_json,
-                                                  g_object_ref (daemon->agent), g_object_unref);
+    {
+      g_autoptr(FleetdStatusSink) sink = fleetd_nats_status_new (daemon->nats_source,
+                                                                 daemon->config->status_bucket,
+                                                                 daemon->config->device_id);
+
+      daemon->nats_status = fleetd_status_reporter_new (sink, build_status_json,
+                                                        g_object_ref (daemon->agent),
+                                                        g_object_unref);
+    }
   daemon->notifier = fleetd_notifier_new_from_environment (&notify_error);
   if (notify_error != NULL)
     {
@@ -416,7 +425,7 @@ on_nats_flushed (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr(GError) error = NULL;
 
   /* The reporter logged the failure. */
-  fleetd_nats_status_flush_finish (FLEETD_NATS_STATUS (source), result, &error);
+  fleetd_status_reporter_flush_finish (FLEETD_STATUS_REPORTER (source), result, &error);
   flush_status_url_and_stop (user_data);
 }
 
@@ -448,7 +457,7 @@ on_once_done (GObject *source, GAsyncResult *result, gpointer user_data)
   daemon->exit_code =
     error == NULL && persist_error == NULL && phase == FLEET_PHASE_RUNNING ? 0 : 1;
   if (daemon->nats_status && !daemon->stopping)
-    fleetd_nats_status_flush_async (daemon->nats_status, NULL, on_nats_flushed, daemon);
+    fleetd_status_reporter_flush_async (daemon->nats_status, NULL, on_nats_flushed, daemon);
   else
     flush_status_url_and_stop (daemon);
 }
@@ -466,7 +475,7 @@ start_agent (Daemon *daemon)
   if (daemon->reporter)
     fleetd_status_reporter_start (daemon->reporter);
   if (daemon->nats_status)
-    fleetd_nats_status_start (daemon->nats_status);
+    fleetd_status_reporter_start (daemon->nats_status);
   if (daemon->notifier)
     {
       fleetd_notifier_ready (daemon->notifier);
@@ -504,7 +513,7 @@ begin_shutdown (Daemon *daemon, int exit_code)
   if (daemon->reporter)
     fleetd_status_reporter_stop (daemon->reporter);
   if (daemon->nats_status)
-    fleetd_nats_status_stop (daemon->nats_status);
+    fleetd_status_reporter_stop (daemon->nats_status);
   g_clear_handle_id (&daemon->owner_id, g_bus_unown_name);
   fleetd_agent_shutdown_async (daemon->agent, NULL, on_agent_shut_down, daemon);
 }

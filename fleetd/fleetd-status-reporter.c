@@ -1,21 +1,22 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* fleetd-status-reporter.c: PUT the status document (contract §3) to the
- * status URL after each change and at least every minute.
+/* fleetd-status-reporter.c: send the status document (contract §3) to a
+ * sink (the status URL, the status bucket: fleetd-status-sink.h) after
+ * each change and at least every heartbeat.
  *
  * Reporting must never hold up reconciling, so it is fire-and-forget on the
  * main loop: a change schedules a report a moment later, which coalesces a
- * burst of changes (one pass can change several deployments) into one PUT
- * of the latest status; a change while a PUT is in flight is sent when it
- * completes.  A failed PUT is retried with capped exponential backoff with
- * jitter (the retry carries whatever the status is by then), and the
- * failure is logged once, not on every retry.
+ * burst of changes (one pass can change several deployments) into one
+ * report of the latest status; a change while a report is in flight is
+ * sent when it completes.  A failed report is retried with capped
+ * exponential backoff with jitter (the retry carries whatever the status is
+ * by then), and the failure is logged once, not on every retry.  A sink
+ * that is still connecting (and says so itself) is tried again a second
+ * later, without a log line.
  */
 #include "config.h"
 
-#include <libsoup/soup.h>
-
 #include "fleetd-status-reporter.h"
-#include "fleet-http-credentials-private.h"
+#include "fleetd-log.h"
 #include "fleet-util-private.h"
 
 #define RETRY_INITIAL_MSECS 1000
@@ -26,21 +27,22 @@ struct _FleetdStatusReporter
 {
   GObject parent_instance;
 
-  char *url;
+  FleetdStatusSink *sink;
+  char *destination;     /* the sink's log fields */
   FleetdStatusBuildFunc build;
   gpointer build_data;
   GDestroyNotify build_destroy;
 
-  SoupSession *session;
-  FleetHttpCredentials *credentials;
   GCancellable *cancellable;
   guint coalesce_msecs;
   guint heartbeat_msecs;
+  guint not_connected_msecs;
   FleetBackoff backoff;
 
   guint send_id;         /* a report is due */
   guint heartbeat_id;
   const char *reason;    /* why the due report is sent, for the log */
+  const char *sending;   /* why the report in flight was sent */
   gboolean in_flight;
   gboolean dirty;        /* changed while a report was in flight */
   char *logged_error;    /* the failure last logged, not repeated */
@@ -72,8 +74,7 @@ fleetd_status_reporter_dispose (GObject *object)
   FleetdStatusReporter *self = FLEETD_STATUS_REPORTER (object);
 
   fleetd_status_reporter_stop (self);
-  g_clear_object (&self->session);
-  g_clear_pointer (&self->credentials, fleet_http_credentials_unref);
+  g_clear_object (&self->sink);
   if (self->build_destroy)
     g_clear_pointer (&self->build_data, self->build_destroy);
   G_OBJECT_CLASS (fleetd_status_reporter_parent_class)->dispose (object);
@@ -84,7 +85,7 @@ fleetd_status_reporter_finalize (GObject *object)
 {
   FleetdStatusReporter *self = FLEETD_STATUS_REPORTER (object);
 
-  g_free (self->url);
+  g_free (self->destination);
   g_free (self->logged_error);
   g_object_unref (self->cancellable);
   g_ptr_array_unref (self->flush_next);
@@ -107,34 +108,32 @@ fleetd_status_reporter_init (FleetdStatusReporter *self)
   self->cancellable = g_cancellable_new ();
   self->coalesce_msecs = FLEETD_STATUS_COALESCE_MSECS;
   self->heartbeat_msecs = FLEETD_STATUS_HEARTBEAT_SECS * 1000;
+  self->not_connected_msecs = RETRY_INITIAL_MSECS;
   fleet_backoff_init (&self->backoff, RETRY_INITIAL_MSECS, RETRY_MAX_MSECS, RETRY_JITTER);
   self->flush_next = g_ptr_array_new_with_free_func (g_object_unref);
   self->flush_this = g_ptr_array_new_with_free_func (g_object_unref);
-  self->session = soup_session_new_with_options ("timeout", FLEETD_STATUS_TIMEOUT_SECS,
-                                                 "user-agent", "fleetd/" PACKAGE_VERSION, NULL);
 }
 
 /**
  * fleetd_status_reporter_new:
- * @url: where to PUT the status document
- * @credentials: (nullable): the CA file, client certificate
- *   and bearer token to talk to the server with (the source's), or %NULL
+ * @sink: where the status document goes
  * @build: returns the status document to send, called at each report
  *
  * Returns: (transfer full): a reporter; nothing is sent before
  *   fleetd_status_reporter_start()
  */
 FleetdStatusReporter *
-fleetd_status_reporter_new (const char *url, FleetHttpCredentials *credentials,
-                            FleetdStatusBuildFunc build, gpointer user_data,
-                            GDestroyNotify destroy)
+fleetd_status_reporter_new (FleetdStatusSink *sink, FleetdStatusBuildFunc build,
+                            gpointer user_data, GDestroyNotify destroy)
 {
-  FleetdStatusReporter *self = g_object_new (FLEETD_TYPE_STATUS_REPORTER, NULL);
+  FleetdStatusReporter *self;
 
-  self->url = g_strdup (url);
-  self->credentials = credentials ? fleet_http_credentials_ref (credentials) : NULL;
-  if (credentials)
-    _fleet_http_credentials_setup_session (credentials, self->session);
+  g_return_val_if_fail (FLEETD_IS_STATUS_SINK (sink), NULL);
+  g_return_val_if_fail (build != NULL, NULL);
+
+  self = g_object_new (FLEETD_TYPE_STATUS_REPORTER, NULL);
+  self->sink = g_object_ref (sink);
+  self->destination = fleetd_status_sink_describe (sink);
   self->build = build;
   self->build_data = user_data;
   self->build_destroy = destroy;
@@ -151,17 +150,19 @@ fleetd_status_reporter_set_timing (FleetdStatusReporter *self, guint coalesce_ms
 
   self->coalesce_msecs = coalesce_msecs;
   self->heartbeat_msecs = heartbeat_msecs;
+  self->not_connected_msecs = retry_initial_msecs;
   fleet_backoff_init (&self->backoff, retry_initial_msecs, retry_max_msecs, RETRY_JITTER);
 }
 
-const char *
-fleetd_status_reporter_get_url (FleetdStatusReporter *self)
+/* Returns: (transfer none): where the reports go */
+FleetdStatusSink *
+fleetd_status_reporter_get_sink (FleetdStatusReporter *self)
 {
   g_return_val_if_fail (FLEETD_IS_STATUS_REPORTER (self), NULL);
-  return self->url;
+  return self->sink;
 }
 
-/* How many reports the server accepted. */
+/* How many reports the sink took. */
 guint
 fleetd_status_reporter_get_sent_count (FleetdStatusReporter *self)
 {
@@ -172,9 +173,7 @@ fleetd_status_reporter_get_sent_count (FleetdStatusReporter *self)
 static gboolean
 on_heartbeat (gpointer user_data)
 {
-  FleetdStatusReporter *self = user_data;
-
-  schedule_report (self, 0, "periodic");
+  schedule_report (user_data, 0, "periodic");
   return G_SOURCE_CONTINUE;
 }
 
@@ -192,116 +191,74 @@ log_outcome (FleetdStatusReporter *self, const char *reason, const GError *error
 {
   if (error == NULL && self->logged_error != NULL)
     {
-      g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "FLEET_ACTION", "report-status",
-                        "MESSAGE", "action=report-status url=%s reason=%s result=ok (recovered)",
-                        self->url, reason);
+      fleetd_log_event (G_LOG_LEVEL_MESSAGE, "report-status", "%s reason=%s result=ok (recovered)",
+                        self->destination, reason);
       g_clear_pointer (&self->logged_error, g_free);
     }
   else if (error == NULL)
-    g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "FLEET_ACTION", "report-status", "MESSAGE",
-                      "action=report-status url=%s reason=%s result=ok", self->url, reason);
+    fleetd_log_event (G_LOG_LEVEL_DEBUG, "report-status", "%s reason=%s result=ok",
+                      self->destination, reason);
   else if (g_strcmp0 (self->logged_error, error->message) != 0)
     {
       g_autofree char *quoted = fleet_log_quote (error->message);
 
-      g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "FLEET_ACTION", "report-status",
-                        "MESSAGE",
-                        "action=report-status url=%s reason=%s result=error error=%s "
+      fleetd_log_event (G_LOG_LEVEL_MESSAGE, "report-status",
+                        "%s reason=%s result=error error=%s "
                         "(retrying with backoff; not logged again while it persists)",
-                        self->url, reason, quoted);
+                        self->destination, reason, quoted);
       g_free (self->logged_error);
       self->logged_error = g_strdup (error->message);
     }
-}
-
-static gboolean
-check_response (SoupMessage *message, GBytes *body, GError **error)
-{
-  guint status = soup_message_get_status (message);
-
-  if (body == NULL)
-    return FALSE;
-  if (!SOUP_STATUS_IS_SUCCESSFUL (status))
-    return fleet_throw (error, FLEET_ERROR_FAILED, "HTTP %u %s", status,
-                        soup_message_get_reason_phrase (message));
-  return TRUE;
 }
 
 static void
 on_sent (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr(FleetdStatusReporter) self = user_data;
-  SoupMessage *message = soup_session_get_async_result_message (SOUP_SESSION (source), result);
   g_autoptr(GError) error = NULL;
-  g_autoptr(GBytes) body = soup_session_send_and_read_finish (SOUP_SESSION (source), result,
-                                                              &error);
-  const char *reason = g_object_get_data (G_OBJECT (message), "fleetd-reason");
+  const char *reason = self->sending;
 
   self->in_flight = FALSE;
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+  if (!fleetd_status_sink_send_finish (FLEETD_STATUS_SINK (source), result, &error))
     {
       complete_flushes (self->flush_this, error);
-      return;
-    }
-  if (check_response (message, body, &error))
-    {
-      self->sent_count++;
-      fleet_backoff_reset (&self->backoff);
-      log_outcome (self, reason, NULL);
-      restart_heartbeat (self);
-      complete_flushes (self->flush_this, NULL);
-      if (self->dirty || self->flush_next->len > 0)
-        schedule_report (self, self->dirty ? self->coalesce_msecs : 0, "change");
+      if (g_cancellable_is_cancelled (self->cancellable))
+        return;
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_CONNECTED))
+        {
+          /* The sink is still connecting, and reports it if that fails. */
+          schedule_report (self, self->not_connected_msecs, "retry");
+          return;
+        }
+      log_outcome (self, reason, error);
       self->dirty = FALSE;
-      return;
-    }
-  log_outcome (self, reason, error);
-  complete_flushes (self->flush_this, error);
-  self->dirty = FALSE;
-  schedule_report (self, fleet_backoff_failed (&self->backoff, g_get_monotonic_time ()), "retry");
-}
-
-static void
-send_report (FleetdStatusReporter *self)
-{
-  g_autofree char *json = self->build (self->build_data);
-  g_autoptr(GBytes) body = g_bytes_new_take (json, strlen (json));
-  g_autoptr(SoupMessage) message = soup_message_new (SOUP_METHOD_PUT, self->url);
-  g_autoptr(GError) error = NULL;
-
-  g_steal_pointer (&json);
-  if (message == NULL)
-    {
-      /* The URL was checked when the configuration was read. */
-      g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "MESSAGE",
-                        "status-url %s is not a valid URL", self->url);
-      return;
-    }
-  soup_message_set_request_body_from_bytes (message, "application/json", body);
-  if (self->credentials && !_fleet_http_credentials_authorize (self->credentials, message, &error))
-    {
-      /* e.g. the token file is missing: a failed report, retried later */
-      log_outcome (self, self->reason, error);
-      complete_flushes (self->flush_next, error);
       schedule_report (self, fleet_backoff_failed (&self->backoff, g_get_monotonic_time ()),
                        "retry");
       return;
     }
-  g_object_set_data (G_OBJECT (message), "fleetd-reason", (gpointer) self->reason);
-  self->in_flight = TRUE;
-  g_ptr_array_extend_and_steal (self->flush_this, g_steal_pointer (&self->flush_next));
-  self->flush_next = g_ptr_array_new_with_free_func (g_object_unref);
-  soup_session_send_and_read_async (self->session, message, G_PRIORITY_DEFAULT,
-                                    self->cancellable, on_sent, g_object_ref (self));
+  self->sent_count++;
+  fleet_backoff_reset (&self->backoff);
+  log_outcome (self, reason, NULL);
+  restart_heartbeat (self);
+  complete_flushes (self->flush_this, NULL);
+  if (self->dirty || self->flush_next->len > 0)
+    schedule_report (self, self->flush_next->len > 0 ? 0 : self->coalesce_msecs, "change");
+  self->dirty = FALSE;
 }
 
 static gboolean
 on_report_due (gpointer user_data)
 {
   FleetdStatusReporter *self = user_data;
+  g_autofree char *json = self->build (self->build_data);
 
   self->send_id = 0;
-  send_report (self);
+  self->in_flight = TRUE;
+  self->sending = self->reason;
+  g_ptr_array_extend_and_steal (self->flush_this, g_steal_pointer (&self->flush_next));
+  self->flush_next = g_ptr_array_new_with_free_func (g_object_unref);
+  fleetd_status_sink_send_async (self->sink, json, self->cancellable, on_sent,
+                                 g_object_ref (self));
   return G_SOURCE_REMOVE;
 }
 
@@ -360,8 +317,8 @@ fleetd_status_reporter_stop (FleetdStatusReporter *self)
 /**
  * fleetd_status_reporter_flush_async:
  *
- * Report the current status now, and complete when the server answered (or
- * the report failed), e.g. before `fleetd --once` exits.
+ * Report the current status now, and complete when the sink took it (or
+ * the report failed, logged), e.g. before `fleetd --once` exits.
  */
 void
 fleetd_status_reporter_flush_async (FleetdStatusReporter *self, GCancellable *cancellable,

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* fleetd-status-reporter.h: PUT the status document to the status URL. */
+/* fleetd-status-reporter.h: send the status document to a sink, after each
+ * change and at least every heartbeat. */
 #pragma once
 
 #include <gio/gio.h>
 
-#include <fleet.h>
+#include "fleetd-status-sink.h"
 
 G_BEGIN_DECLS
 
@@ -12,21 +13,18 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (FleetdStatusReporter, fleetd_status_reporter, FLEETD, STATUS_REPORTER,
                       GObject)
 
-/* Returns the status document to send, as JSON text. */
 typedef char *(*FleetdStatusBuildFunc) (gpointer user_data);
 
 #define FLEETD_STATUS_COALESCE_MSECS 500
 #define FLEETD_STATUS_HEARTBEAT_SECS 60
-#define FLEETD_STATUS_TIMEOUT_SECS 10
 
-FleetdStatusReporter *fleetd_status_reporter_new (const char *url,
-                                                  FleetHttpCredentials *credentials,
+FleetdStatusReporter *fleetd_status_reporter_new (FleetdStatusSink *sink,
                                                   FleetdStatusBuildFunc build, gpointer user_data,
                                                   GDestroyNotify destroy);
 void fleetd_status_reporter_set_timing (FleetdStatusReporter *self, guint coalesce_msecs,
                                         guint heartbeat_msecs, guint retry_initial_msecs,
                                         guint retry_max_msecs);
-const char *fleetd_status_reporter_get_url (FleetdStatusReporter *self);
+FleetdStatusSink *fleetd_status_reporter_get_sink (FleetdStatusReporter *self);
 void fleetd_status_reporter_start (FleetdStatusReporter *self);
 void fleetd_status_reporter_changed (FleetdStatusReporter *self);
 void fleetd_status_reporter_stop (FleetdStatusReporter *self);

@@ -190,6 +190,7 @@ on_started (GObject *source, GAsyncResult *result, gpointer user_data)
 
       log_action ("started", action->deployment, action->service, id, detail);
       record (lane, action, id, action->spec->digest);
+      fleet_reconciler_note_started (lane_reconciler (lane), action->spec, id);
     }
   lane_next (lane);
 }
@@ -290,6 +291,7 @@ on_ensured (GObject *source, GAsyncResult *result, gpointer user_data)
                   liveness_actions[what].reason);
       if (g_strcmp0 (id, action->container_id) != 0)
         record (lane, action, id, action->spec->digest);
+      fleet_reconciler_note_started (self, action->spec, id);
       /* Look again shortly: if it stays up, the deployment is Running
        * again then, not only at the next tick. */
       fleet_reconciler_note_wakeup (self, g_get_monotonic_time () + RECHECK_AFTER_RESTART_USECS);

@@ -10,6 +10,11 @@
  * gracefully (its own signal and grace period) and from then on handled as
  * a container that died: the next pass starts it again under the
  * crash-loop backoff.
+ *
+ * update_config.monitor holds a deployment in Pending until each new
+ * container has been healthy that long, or, for a service without a check,
+ * running that long since fleetd started it; a container that dies in the
+ * window makes the deployment Failed, and its start again opens a new one.
  */
 #include "config.h"
 
@@ -24,7 +29,8 @@ on_unhealthy_stopped (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr(GError) error = NULL;
 
   if (!fleet_container_runtime_stop_finish (FLEET_CONTAINER_RUNTIME (source), result, &error))
-    g_message ("Stopping an unhealthy container failed: %s", error->message);
+    fleet_log_notice ("unhealthy-stop", "stopping an unhealthy container failed: %s",
+                      error->message);
   if (!self->stopping)
     fleet_reconciler_request_pass (self);
 }
@@ -89,6 +95,40 @@ ensure_monitor (FleetReconciler *self)
   return self->health;
 }
 
+/* fleetd has just started @container_id (a new container, or the same one
+ * again): a service without a check must now stay running for
+ * update_config.monitor before it counts as up. */
+void
+fleet_reconciler_note_started (FleetReconciler *self, FleetServiceSpec *spec,
+                               const char *container_id)
+{
+  gint64 *since;
+
+  if (fleet_healthcheck_is_active (spec->healthcheck) || spec->update_config.monitor_secs == 0)
+    return;
+  since = g_new (gint64, 1);
+  *since = g_get_monotonic_time ();
+  if (self->up_since == NULL)
+    self->up_since = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_hash_table_replace (self->up_since, g_strdup (container_id), since);
+}
+
+/* Start times of containers no longer recorded (replaced, dropped) are
+ * of no use any more. */
+static void
+forget_unrecorded_starts (FleetReconciler *self)
+{
+  GHashTableIter iter;
+  const char *container_id;
+
+  if (self->up_since == NULL)
+    return;
+  g_hash_table_iter_init (&iter, self->up_since);
+  while (g_hash_table_iter_next (&iter, (gpointer *) &container_id, NULL))
+    if (!fleet_state_has_container_id (self->state, container_id))
+      g_hash_table_iter_remove (&iter);
+}
+
 /* The containers checked from now on: those of this pass's outcome. */
 void
 fleet_reconciler_sync_health (FleetPass *pass)
@@ -96,6 +136,7 @@ fleet_reconciler_sync_health (FleetPass *pass)
   FleetReconciler *self = pass->self;
   FleetDocument *desired = fleet_state_get_desired (self->state);
 
+  forget_unrecorded_starts (self);
   if (self->health == NULL && desired == NULL)
     return;
   fleet_health_monitor_begin_sync (ensure_monitor (self));
@@ -125,29 +166,53 @@ fleet_reconciler_sync_health (FleetPass *pass)
   fleet_health_monitor_end_sync (self->health);
 }
 
-/* Whether @container_id counts as up for its deployment's phase: it has no
- * check, it is a job that ran to completion, or it has passed its check
- * and stayed healthy for update_config.monitor. */
+/* Whether the monitor window that opened at @since is over; if not, a pass
+ * is due when it is. */
+static gboolean
+monitor_served (FleetReconciler *self, FleetServiceSpec *spec, gint64 since)
+{
+  gint64 until = since + (gint64) spec->update_config.monitor_secs * G_USEC_PER_SEC;
+
+  if (g_get_monotonic_time () >= until)
+    return TRUE;
+  fleet_reconciler_note_wakeup (self, until);
+  return FALSE;
+}
+
+/* A service without a check: up unless fleetd started it less than
+ * update_config.monitor ago (one it did not start in this process, adopted
+ * or found after a restart of fleetd, has served its window). */
+static gboolean
+is_up_without_check (FleetReconciler *self, FleetServiceSpec *spec, const char *container_id)
+{
+  const gint64 *since = self->up_since ? g_hash_table_lookup (self->up_since, container_id)
+                                       : NULL;
+
+  if (since == NULL)
+    return TRUE;
+  if (!monitor_served (self, spec, *since))
+    return FALSE;
+  g_hash_table_remove (self->up_since, container_id);
+  return TRUE;
+}
+
+/* Whether @container_id counts as up for its deployment's phase: it is a
+ * job that ran to completion, or it has passed its check (without one: it
+ * runs) and stayed so for update_config.monitor. */
 gboolean
 fleet_reconciler_is_healthy (FleetReconciler *self, FleetServiceSpec *spec,
                              const char *container_id)
 {
   const FleetServiceRecord *record = fleet_state_lookup_service (self->state, spec->deployment,
                                                                  spec->name);
+  gint64 since;
 
-  gint64 since, until;
-
-  if (!fleet_healthcheck_is_active (spec->healthcheck) || (record != NULL && record->completed))
+  if (record != NULL && record->completed)
     return TRUE;
+  if (!fleet_healthcheck_is_active (spec->healthcheck))
+    return is_up_without_check (self, spec, container_id);
   since = self->health ? fleet_health_monitor_get_healthy_since (self->health, container_id) : 0;
-  if (since == 0)
-    return FALSE;
-  /* update_config.monitor: healthy for that long before it counts */
-  until = since + (gint64) spec->update_config.monitor_secs * G_USEC_PER_SEC;
-  if (g_get_monotonic_time () >= until)
-    return TRUE;
-  fleet_reconciler_note_wakeup (self, until);
-  return FALSE;
+  return since != 0 && monitor_served (self, spec, since);
 }
 
 /* Check @container_id from now on (a start-first candidate, a service
@@ -180,6 +245,7 @@ void
 fleet_reconciler_stop_health (FleetReconciler *self)
 {
   g_clear_pointer (&self->health, fleet_health_monitor_free);
+  g_clear_pointer (&self->up_since, g_hash_table_unref);
 }
 
 /**

@@ -70,6 +70,8 @@ struct _FleetReconciler
   guint save_retry_id;
   FleetHealthMonitor *health; /* created by the first pass */
   GHashTable *restart_counts; /* container id -> the runtime's restarts last seen */
+  GHashTable *up_since;       /* container id -> monotonic start time, while a
+                               * service without a check serves its monitor */
 };
 
 /* fleet-scheduler.c */
@@ -116,6 +118,8 @@ void fleet_reconciler_sync_health (FleetPass *pass);
 gboolean fleet_reconciler_is_healthy (FleetReconciler *self, FleetServiceSpec *spec,
                                       const char *container_id);
 void fleet_reconciler_stop_health (FleetReconciler *self);
+void fleet_reconciler_note_started (FleetReconciler *self, FleetServiceSpec *spec,
+                                    const char *container_id);
 void fleet_reconciler_watch_container (FleetReconciler *self, FleetServiceSpec *spec,
                                        const char *container_id);
 const char *fleet_reconciler_get_health (FleetReconciler *self, const char *container_id,

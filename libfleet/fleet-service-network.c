@@ -15,6 +15,7 @@
 
 #include "fleet-error.h"
 #include "fleet-service-ops.h"
+#include "fleet-util-private.h"
 
 #define NETWORK_PREFIX "fleet-"
 
@@ -63,10 +64,12 @@ warn_no_dns_once (const char *network)
 
   if (g_once_init_enter (&warned))
     {
-      g_message ("network %s does not resolve container names: podman's network backend "
-                 "has no DNS (CNI without the dnsname plugin?); services reach each other "
-                 "by address only. Use the netavark backend with aardvark-dns.",
-                 network);
+      fleet_log_notice ("network-no-dns",
+                        "network %s does not resolve container names: podman's network "
+                        "backend has no DNS (CNI without the dnsname plugin?); services "
+                        "reach each other by address only. Use the netavark backend with "
+                        "aardvark-dns.",
+                        network);
       g_once_init_leave (&warned, 1);
     }
 }

@@ -91,7 +91,8 @@ on_candidate_removed (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr(GError) error = NULL;
 
   if (!_fleet_service_stop_finish (FLEET_CONTAINER_RUNTIME (source), result, &error))
-    g_message ("removing the start-first candidate of %s: %s", action->service, error->message);
+    fleet_log_notice ("candidate-remove", "removing the start-first candidate of %s: %s",
+                      action->service, error->message);
   else
     {
       fleet_state_forget_candidate (reconciler_of (sf)->state, action->deployment,
@@ -130,7 +131,8 @@ on_renamed (GObject *source, GAsyncResult *result, gpointer user_data)
 
   if (!fleet_container_runtime_rename_finish (FLEET_CONTAINER_RUNTIME (source), result, &error))
     /* It serves all the same; a name is only a name (the id is recorded). */
-    g_message ("renaming the new container of %s: %s", action->service, error->message);
+    fleet_log_notice ("candidate-rename", "renaming the new container of %s: %s",
+                      action->service, error->message);
   fleet_restart_policy_forget_service (self->policy, action->deployment, action->service);
   fleet_state_promote_candidate (self->state, action->deployment, action->service);
   persist (sf);

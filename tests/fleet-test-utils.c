@@ -9,9 +9,34 @@
 
 #include "fleet-test-utils.h"
 
+/* Action records (FLEET_ACTION) seen so far, by action: libfleet logs
+ * them at debug level, where g_test_expect_message() does not look. */
+static GHashTable *action_counts;
+
+static void
+count_action (const GLogField *fields, gsize n_fields)
+{
+  for (gsize i = 0; i < n_fields; i++)
+    if (g_str_equal (fields[i].key, "FLEET_ACTION") && fields[i].length < 0)
+      {
+        const char *action = fields[i].value;
+        guint n = GPOINTER_TO_UINT (g_hash_table_lookup (action_counts, action));
+
+        g_hash_table_replace (action_counts, g_strdup (action), GUINT_TO_POINTER (n + 1));
+      }
+}
+
+/* How many records of @action libfleet or fleetd logged in this process. */
+guint
+fleet_test_count_log_action (const char *action)
+{
+  return GPOINTER_TO_UINT (g_hash_table_lookup (action_counts, action));
+}
+
 static GLogWriterOutput
 quiet_writer (GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer user_data)
 {
+  count_action (fields, n_fields);
   /* The agent's action log is for operators; tests drop it unless asked. */
   if ((level & (G_LOG_LEVEL_MESSAGE | G_LOG_LEVEL_INFO | G_LOG_LEVEL_DEBUG)) != 0
       && g_getenv ("FLEET_TEST_VERBOSE") == NULL)
@@ -26,6 +51,7 @@ fleet_test_init (int *argc, char ***argv)
    * resolver would abort on; tests talk to 127.0.0.1 only. */
   g_setenv ("GIO_USE_PROXY_RESOLVER", "dummy", TRUE);
   g_test_init (argc, argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+  action_counts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_log_set_writer_func (quiet_writer, NULL, NULL);
 }
 

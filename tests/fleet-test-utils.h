@@ -7,6 +7,7 @@
 G_BEGIN_DECLS
 
 void fleet_test_init (int *argc, char ***argv);
+guint fleet_test_count_log_action (const char *action);
 FleetDocument *fleet_test_document (const char *json);
 void fleet_test_wait (gboolean *done);
 gboolean fleet_test_apply (FleetReconciler *reconciler, FleetDocument *document,

@@ -12,6 +12,7 @@
 
 #include "fleet-test-utils.h"
 #include "fleet-util-private.h"
+#include "fleetd-status-http.h"
 #include "fleetd-status-reporter.h"
 
 #define HELLO_DOC                                                                          \
@@ -116,7 +117,8 @@ build_status (gpointer user_data)
 static FleetdStatusReporter *
 new_reporter (Fixture *f, guint heartbeat_msecs)
 {
-  FleetdStatusReporter *reporter = fleetd_status_reporter_new (f->url, NULL, build_status, f, NULL);
+  g_autoptr(FleetdStatusSink) sink = fleetd_status_http_new (f->url, NULL);
+  FleetdStatusReporter *reporter = fleetd_status_reporter_new (sink, build_status, f, NULL);
 
   fleetd_status_reporter_set_timing (reporter, 50, heartbeat_msecs, 20, 80);
   return reporter;
@@ -330,11 +332,13 @@ test_credentials (Fixture *f, gconstpointer data)
   g_autoptr(GError) error = NULL;
   g_autoptr(FleetdStatusReporter) reporter = NULL;
   g_autoptr(FleetHttpCredentials) credentials = NULL;
+  g_autoptr(FleetdStatusSink) sink = NULL;
 
   g_assert_true (g_file_set_contents (token, "t0ken\n", -1, NULL));
   credentials = fleet_http_credentials_new (NULL, NULL, NULL, token, &error);
   g_assert_no_error (error);
-  reporter = fleetd_status_reporter_new (f->url, credentials, build_status, f, NULL);
+  sink = fleetd_status_http_new (f->url, credentials);
+  reporter = fleetd_status_reporter_new (sink, build_status, f, NULL);
   fleetd_status_reporter_set_timing (reporter, 50, 60000, 20, 80);
   fleetd_status_reporter_start (reporter);
   wait_for_bodies (f, 1);

@@ -240,6 +240,42 @@ test_monitor_period (Fixture *f, gconstpointer data)
   wait_until (f, is_running, "Running after the monitor period");
 }
 
+#define MONITORED SVC ("{\"name\":\"web\",\"image\":\"img:v1\",\"update_config\":{\"monitor\":\"3s\"}}")
+
+/* update_config.monitor without a check: Running once the container has
+ * run that long. */
+static void
+test_monitor_without_check (Fixture *f, gconstpointer data)
+{
+  g_autoptr(FleetDocument) doc = fleet_test_document (MONITORED);
+
+  g_assert_cmpint (fleet_test_apply_ok (f->reconciler, doc), ==, FLEET_PHASE_PENDING);
+  g_assert_null (health_of (f, NULL));
+  wait_until (f, is_running, "Running after the monitor period");
+  g_assert_cmpuint (fleet_fake_runtime_count_calls (f->runtime, "start"), ==, 1);
+  g_assert_cmpuint (fleet_fake_runtime_count_calls (f->runtime, "healthcheck"), ==, 0);
+}
+
+/* A crash within the window fails the rollout; the container is started
+ * again under the backoff, and must then run for the whole window. */
+static void
+test_monitor_crash_in_window (Fixture *f, gconstpointer data)
+{
+  g_autoptr(FleetDocument) doc = fleet_test_document (MONITORED);
+  g_autofree char *id = NULL;
+
+  g_assert_cmpint (fleet_test_apply_ok (f->reconciler, doc), ==, FLEET_PHASE_PENDING);
+  id = g_strdup (fleet_test_recorded_id (f->reconciler, "hello", "web"));
+  g_assert_true (fleet_fake_runtime_kill_container (f->runtime, id, 1));
+  wait_until (f, is_failed, "Failed");
+  wait_until (f, was_restarted, "the restart");
+  /* started again just now: not yet up for 3 s */
+  g_assert_cmpint (phase_of (f), ==, FLEET_PHASE_FAILED);
+  g_assert_cmpstr (fleet_test_recorded_id (f->reconciler, "hello", "web"), ==, id);
+  wait_until (f, is_running, "Running after the monitor period");
+  g_assert_cmpuint (fleet_fake_runtime_count_calls (f->runtime, "start"), ==, 2);
+}
+
 #define WAITS_FOR_DB(check)                                                                \
   SVC ("{\"name\":\"web\",\"image\":\"web:1\",\"depends_on\":{\"db\":{\"condition\":"          \
        "\"service_healthy\"}}},{\"name\":\"db\",\"image\":\"db:1\",\"healthcheck\":{\"tcp\":"     \
@@ -314,6 +350,8 @@ main (int argc, char **argv)
   ADD ("/health/start-period", test_start_period);
   ADD ("/health/completed-job", test_completed_job);
   ADD ("/health/monitor-period", test_monitor_period);
+  ADD ("/health/monitor-without-check", test_monitor_without_check);
+  ADD ("/health/monitor-crash-in-window", test_monitor_crash_in_window);
   ADD ("/health/depends-on-healthy", test_depends_on_healthy);
   ADD ("/health/depends-on-never-healthy", test_depends_on_never_healthy);
 #undef ADD

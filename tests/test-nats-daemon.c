@@ -16,6 +16,7 @@
 #include "fleet-test-nats.h"
 #include "fleet-test-utils.h"
 #include "fleetd-nats-status.h"
+#include "fleetd-status-reporter.h"
 
 #define BUCKET "desired"
 #define STATUS_BUCKET "fleet-status"
@@ -403,7 +404,8 @@ test_status_heartbeat (Fixture *f, gconstpointer data)
 {
   g_autofree char *uri = NULL;
   g_autoptr(FleetSource) source = NULL;
-  g_autoptr(FleetdNatsStatus) status = NULL;
+  g_autoptr(FleetdStatusSink) sink = NULL;
+  g_autoptr(FleetdStatusReporter) status = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(GBytes) probe = g_bytes_new_static ("{}", 2);
   FleetNatsSourceOptions options;
@@ -431,16 +433,16 @@ test_status_heartbeat (Fixture *f, gconstpointer data)
       if (probed == 2)
         fleet_test_sleep_ms (50);
     }
-  status = fleetd_nats_status_new (FLEET_NATS_SOURCE (source), STATUS_BUCKET, DEVICE,
-                                   build_counting, &built, NULL);
-  fleetd_nats_status_set_timing (status, 10, 200);
-  fleetd_nats_status_start (status);
-  while (fleetd_nats_status_get_sent_count (status) < 3)
+  sink = fleetd_nats_status_new (FLEET_NATS_SOURCE (source), STATUS_BUCKET, DEVICE);
+  status = fleetd_status_reporter_new (sink, build_counting, &built, NULL);
+  fleetd_status_reporter_set_timing (status, 10, 200, 1000, 60 * 1000);
+  fleetd_status_reporter_start (status);
+  while (fleetd_status_reporter_get_sent_count (status) < 3)
     g_main_context_iteration (NULL, TRUE);
   first = fleet_test_nats_get (f->nats, STATUS_BUCKET, DEVICE);
   g_assert_nonnull (strstr (first, "\"reported_at\""));
   g_assert_nonnull (strstr (first, "\"built\":3"));
-  fleetd_nats_status_stop (status);
+  fleetd_status_reporter_stop (status);
   fleet_source_stop (source);
 }
 

@@ -5,7 +5,8 @@
 # installed from its Debian packages as a user installs it (apt install
 # ./fleetd_*.deb ...) and fleetd running as the real fleetd.service
 # (Type=notify, on the system bus with the shipped D-Bus policy, against the
-# system's podman.socket), then signed documents.
+# system's podman.socket), then signed documents, a start-first replacement
+# and an unhealthy container restarted (guest-health.sh).
 #
 # e2e/vm/run.sh runs it inside the guest it boots (through
 # e2e/vm/guest-hook.sh), but it needs nothing from the VM: on any Debian 12
@@ -13,8 +14,8 @@
 # taken over (it installs fleet's packages, writes /etc/fleet/fleetd.conf,
 # /etc/fleet/trusted.d, a unit in /etc/systemd/system and
 # /var/lib/fleet-e2e, and enables podman.socket and fleetd.service), run
-# it as root, reboot when it exits 3, and run it again.  documents.sh must
-# be next to it.
+# it as root, reboot when it exits 3, and run it again.  documents.sh and
+# guest-health.sh must be next to it.
 #
 #   --debs DIR     fleet's .deb files (contrib/build-debs.sh): libfleet-1-N,
 #                  fleetd and fleetctl are installed with apt on the first
@@ -152,6 +153,9 @@ converge () {
 # The documents (e2e/vm/documents.sh, next to this script).
 # shellcheck source=e2e/vm/documents.sh
 . "$(dirname "$0")/documents.sh"
+# The health-check steps (e2e/vm/guest-health.sh, next to this script).
+# shellcheck source=e2e/vm/guest-health.sh
+. "$(dirname "$0")/guest-health.sh"
 serve () {   # serve GENERATION: atomically switch the served document
   serve_file "$e2e/doc-v$1.json"
 }
@@ -641,6 +645,7 @@ phase2 () {
   fi
 
   [ -z "$signed" ] || signed_documents
+  health_steps
 
   # Disabled, fleetd is not started by a D-Bus call: the activation file
   # names the unit's Alias=, which only systemctl enable creates.

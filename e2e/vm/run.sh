@@ -158,13 +158,15 @@ sed 's/hello from v5/hello from an attacker/' "$work/docs/doc-v5.signed" >"$sign
 cp "$srcdir/e2e/vm/guest-hook.sh" "$work/share/hook.sh"
 cp "$srcdir/e2e/vm/guest-upgrade.sh" "$work/share/guest-upgrade.sh"
 cp "$srcdir/e2e/vm/documents.sh" "$work/share/documents.sh"
+cp "$srcdir/e2e/vm/guest-health.sh" "$work/share/guest-health.sh"
 # The host mode's script, run once more in the guest at the end, from the
 # tarball's tree (what it was built from).
 if [ "$host_mode" = yes ]; then
   tar -tf "$tarball" | grep -q '^[^/]*/e2e/run-host\.sh$' ||
     bail "--host-mode: $(basename "$tarball") has no e2e/run-host.sh"
   mkdir -p "$work/share/src"
-  tar -C "$work/share/src" --strip-components=1 -xf "$tarball" --wildcards '*/e2e/*' '*/tests/*.conf'
+  tar -C "$work/share/src" --strip-components=1 -xf "$tarball" --wildcards '*/e2e/*' '*/tests/*.conf' \
+    '*/data/examples/*'
 fi
 qemu-img create -q -f qcow2 -b "$cache/bookworm.qcow2" -F qcow2 "$work/disk.qcow2"
 
