@@ -65,4 +65,7 @@ void conf_test_healthcheck_passes (ConfFixture *f, gconstpointer data);
 void conf_test_healthcheck_fails (ConfFixture *f, gconstpointer data);
 void conf_test_healthcheck_not_running (ConfFixture *f, gconstpointer data);
 
+/* fleet-conformance-restart.c */
+void conf_test_policy_stays_stopped (ConfFixture *f, gconstpointer data);
+
 G_END_DECLS
