@@ -392,6 +392,8 @@ policy_restarts (FakeContainer *c)
  * is never restarted: it does not run, so this does nothing to it.
  *
  * Returns: %TRUE when there was such a running container
+ *
+ * Since: 0.2
  */
 gboolean
 fleet_fake_runtime_restart_by_policy (FleetFakeRuntime *self, const char *id_or_name)
@@ -409,6 +411,50 @@ fleet_fake_runtime_restart_by_policy (FleetFakeRuntime *self, const char *id_or_
   c->info->restart_count++;
   _fleet_fake_run (self, c);
   return TRUE;
+}
+
+/**
+ * fleet_fake_runtime_restart_by_policy_late:
+ * @self: a #FleetFakeRuntime
+ * @id_or_name: a container's id or name
+ *
+ * As fleet_fake_runtime_restart_by_policy(), but the runtime's restart
+ * lands late: the container stays exited until the next start of it, and
+ * the restart happens just before that start reaches it, which then finds
+ * it running (podman's cleanup process winning the race against a start of
+ * fleet's).  A stop meanwhile cancels the restart.
+ *
+ * Returns: %TRUE when there was such a running container
+ *
+ * Since: 0.2
+ */
+gboolean
+fleet_fake_runtime_restart_by_policy_late (FleetFakeRuntime *self, const char *id_or_name)
+{
+  FakeContainer *c;
+
+  g_return_val_if_fail (FLEET_IS_FAKE_RUNTIME (self), FALSE);
+
+  c = _fleet_fake_find (self, id_or_name, NULL);
+  if (c == NULL || c->info->state != FLEET_CONTAINER_STATE_RUNNING)
+    return FALSE;
+  _fleet_fake_exit (self, c, FAKE_EXIT_CODE_DEFAULT);
+  c->restart_due = policy_restarts (c);
+  return TRUE;
+}
+
+/* The late restart of fleet_fake_runtime_restart_by_policy_late(), if one
+ * is due. */
+void
+_fleet_fake_restart_due (FleetFakeRuntime *self, FakeContainer *c)
+{
+  if (!c->restart_due)
+    return;
+  c->restart_due = FALSE;
+  if (c->info->state != FLEET_CONTAINER_STATE_EXITED)
+    return;
+  c->info->restart_count++;
+  _fleet_fake_run (self, c);
 }
 
 /**
