@@ -10,6 +10,10 @@
  * runtime restarted a service sooner than fleet's backoff allows, stops it;
  * the liveness pass starts it again when the backoff is over.  A stop on
  * request is not followed by a restart of podman's, so the two never fight.
+ * One crash counts once: when a pass lists the container exited and
+ * podman's restart lands before fleet's own start (which then finds it
+ * running), the start sees the restart count rise and counts nothing
+ * (FLEET_LIVENESS_RESTARTED_BY_RUNTIME); the restart is counted here.
  * Containers an earlier release created have no policy: their count never
  * moves, and fleet restarts them itself, as it always did.
  */
