@@ -14,6 +14,8 @@
  * podman's restart lands before fleet's own start (which then finds it
  * running), the start sees the restart count rise and counts nothing
  * (FLEET_LIVENESS_RESTARTED_BY_RUNTIME); the restart is counted here.
+ * Counted restarts also begin update_config.monitor again, as fleet's own
+ * starts do.
  * Containers an earlier release created have no policy: their count never
  * moves, and fleet restarts them itself, as it always did.
  */
@@ -43,6 +45,9 @@ on_throttled (GObject *source, GAsyncResult *result, gpointer user_data)
 static void
 note_restarts (FleetReconciler *self, FleetContainerInfo *info, guint restarts)
 {
+  FleetDocument *desired = fleet_state_get_desired (self->state);
+  FleetServiceSpec *spec
+      = desired ? fleet_document_lookup_service (desired, info->deployment, info->service) : NULL;
   gboolean too_soon = fleet_restart_policy_restart_waiting (
       self->policy, info->deployment, info->service, g_get_monotonic_time (), NULL);
   g_autofree char *detail
@@ -52,6 +57,9 @@ note_restarts (FleetReconciler *self, FleetContainerInfo *info, guint restarts)
                                detail);
   for (guint i = 0; i < restarts; i++)
     fleet_restart_policy_restarted (self->policy, info->deployment, info->service);
+  /* a start, as one of fleet's: update_config.monitor begins again */
+  if (spec != NULL && g_strcmp0 (spec->digest, info->spec_digest) == 0)
+    fleet_reconciler_note_started (self, spec, info->id);
   if (!too_soon || info->state != FLEET_CONTAINER_STATE_RUNNING
       || fleet_executor_is_busy (self, info->deployment))
     return;
