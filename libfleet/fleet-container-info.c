@@ -97,6 +97,7 @@ fleet_container_info_copy (const FleetContainerInfo *info)
   copy->state = info->state;
   copy->exit_code = info->exit_code;
   copy->networks = g_strdupv (info->networks);
+  copy->restart_count = info->restart_count;
   g_hash_table_iter_init (&iter, info->labels);
   while (g_hash_table_iter_next (&iter, &key, &value))
     fleet_container_info_set_label (copy, key, value);

@@ -49,6 +49,7 @@ GType fleet_container_state_get_type (void) G_GNUC_CONST;
  *   fleet_container_info_set_label(), which keeps the three members above in step
  * @networks: (nullable) (array zero-terminated=1): the networks it is on, sorted, or
  *   %NULL when the runtime did not say
+ * @restart_count: how often the runtime restarted it by its own restart policy
  *
  * What a container runtime reports about one container.
  *
@@ -69,6 +70,7 @@ typedef struct
   int exit_code;
   GHashTable *labels;
   char **networks;
+  guint restart_count;
 } FleetContainerInfo;
 
 GType fleet_container_info_get_type (void) G_GNUC_CONST;

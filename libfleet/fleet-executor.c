@@ -263,6 +263,8 @@ static const struct
   [FLEET_LIVENESS_CREATED] = { "recreated-missing", "reason=\"container was missing\"" },
   [FLEET_LIVENESS_UNPAUSED] = { "unpaused", "reason=\"container was paused\"" },
   [FLEET_LIVENESS_RECREATED] = { "recreated", "reason=\"container could not be started\"" },
+  [FLEET_LIVENESS_RESTARTED_BY_RUNTIME]
+  = { "running", "reason=\"the runtime's restart policy restarted it first\"" },
 };
 
 static void
@@ -284,7 +286,17 @@ on_ensured (GObject *source, GAsyncResult *result, gpointer user_data)
       fleet_restart_policy_restarted (self->policy, action->deployment, action->service);
       fail (lane, message);
     }
-  else if (what != FLEET_LIVENESS_NONE)
+  else if (what == FLEET_LIVENESS_NONE || what == FLEET_LIVENESS_RESTARTED_BY_RUNTIME)
+    {
+      /* The pass found it dead, and the runtime's policy restarted it
+       * since: the next pass counts that restart (its restart count), and
+       * finds it up. */
+      if (what != FLEET_LIVENESS_NONE)
+        log_action (liveness_actions[what].action, action->deployment, action->service, id,
+                    liveness_actions[what].reason);
+      fleet_reconciler_note_wakeup (self, g_get_monotonic_time () + RECHECK_AFTER_RESTART_USECS);
+    }
+  else
     {
       fleet_restart_policy_restarted (self->policy, action->deployment, action->service);
       log_action (liveness_actions[what].action, action->deployment, action->service, id,

@@ -358,6 +358,105 @@ fleet_fake_runtime_kill_container (FleetFakeRuntime *self, const char *id_or_nam
   return TRUE;
 }
 
+/* Whether podman's restart policy, as fleet creates containers with it,
+ * restarts @c after it exited with its current exit code. */
+static gboolean
+policy_restarts (FakeContainer *c)
+{
+  if (c->spec == NULL)
+    return FALSE;
+  switch (c->spec->restart)
+    {
+    case FLEET_SERVICE_RESTART_ALWAYS:
+      return TRUE;
+    case FLEET_SERVICE_RESTART_ON_FAILURE:
+      return c->info->exit_code != 0
+             && (c->spec->restart_max_retries == 0
+                 || c->info->restart_count < c->spec->restart_max_retries);
+    case FLEET_SERVICE_RESTART_NO:
+    default:
+      return FALSE;
+    }
+}
+
+/**
+ * fleet_fake_runtime_restart_by_policy:
+ * @self: a #FleetFakeRuntime
+ * @id_or_name: a container's id or name
+ *
+ * The running container's process dies (exit status 1), as in a crash,
+ * and the runtime applies the container's restart policy, as podman does
+ * with the policy a service's `restart` gives: ::container-died is emitted
+ * (when events are watched), and unless the policy leaves it exited it runs
+ * again with its restart count one higher.  A container stopped on request
+ * is never restarted: it does not run, so this does nothing to it.
+ *
+ * Returns: %TRUE when there was such a running container
+ *
+ * Since: 0.2
+ */
+gboolean
+fleet_fake_runtime_restart_by_policy (FleetFakeRuntime *self, const char *id_or_name)
+{
+  FakeContainer *c;
+
+  g_return_val_if_fail (FLEET_IS_FAKE_RUNTIME (self), FALSE);
+
+  c = _fleet_fake_find (self, id_or_name, NULL);
+  if (c == NULL || c->info->state != FLEET_CONTAINER_STATE_RUNNING)
+    return FALSE;
+  _fleet_fake_exit (self, c, FAKE_EXIT_CODE_DEFAULT);
+  if (!policy_restarts (c))
+    return TRUE;
+  c->info->restart_count++;
+  _fleet_fake_run (self, c);
+  return TRUE;
+}
+
+/**
+ * fleet_fake_runtime_restart_by_policy_late:
+ * @self: a #FleetFakeRuntime
+ * @id_or_name: a container's id or name
+ *
+ * As fleet_fake_runtime_restart_by_policy(), but the runtime's restart
+ * lands late: the container stays exited until the next start of it, and
+ * the restart happens just before that start reaches it, which then finds
+ * it running (podman's cleanup process winning the race against a start of
+ * fleet's).  A stop meanwhile cancels the restart.
+ *
+ * Returns: %TRUE when there was such a running container
+ *
+ * Since: 0.2
+ */
+gboolean
+fleet_fake_runtime_restart_by_policy_late (FleetFakeRuntime *self, const char *id_or_name)
+{
+  FakeContainer *c;
+
+  g_return_val_if_fail (FLEET_IS_FAKE_RUNTIME (self), FALSE);
+
+  c = _fleet_fake_find (self, id_or_name, NULL);
+  if (c == NULL || c->info->state != FLEET_CONTAINER_STATE_RUNNING)
+    return FALSE;
+  _fleet_fake_exit (self, c, FAKE_EXIT_CODE_DEFAULT);
+  c->restart_due = policy_restarts (c);
+  return TRUE;
+}
+
+/* The late restart of fleet_fake_runtime_restart_by_policy_late(), if one
+ * is due. */
+void
+_fleet_fake_restart_due (FleetFakeRuntime *self, FakeContainer *c)
+{
+  if (!c->restart_due)
+    return;
+  c->restart_due = FALSE;
+  if (c->info->state != FLEET_CONTAINER_STATE_EXITED)
+    return;
+  c->info->restart_count++;
+  _fleet_fake_run (self, c);
+}
+
 /**
  * fleet_fake_runtime_pause_container:
  * @self: a #FleetFakeRuntime

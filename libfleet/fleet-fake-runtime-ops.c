@@ -240,6 +240,7 @@ do_start (FleetFakeRuntime *self, GTask *task)
   _fleet_fake_log_call (self, "start %s", request_of (task)->target);
   if ((c = find_or_fail (self, task)) == NULL)
     return;
+  _fleet_fake_restart_due (self, c);
   if (c->info->state == FLEET_CONTAINER_STATE_PAUSED)
     g_task_return_new_error (task, FLEET_ERROR, FLEET_ERROR_START_FAILED,
                              "fake runtime: starting %s: container %s must be in Created or "
@@ -302,6 +303,8 @@ do_stop (FleetFakeRuntime *self, GTask *task)
       _fleet_fake_log_call (self, "stop %s", r->target);
       return;
     }
+  /* stopped on request: the policy leaves it be */
+  c->restart_due = FALSE;
   signal = r->signal != 0 ? r->signal : c->stop_signal;
   grace = r->grace_secs >= 0 ? (guint)r->grace_secs : c->grace_period_secs;
   signal_name = _fleet_signal_to_name (signal);

@@ -21,6 +21,7 @@ typedef struct
   int stop_signal;
   guint grace_period_secs;
   gboolean half_removed; /* refuses stop and plain removal, as podman leaves one */
+  gboolean restart_due;  /* the policy restarts it when fleet next starts it */
 } FakeContainer;
 
 struct _FleetFakeRuntime
@@ -55,6 +56,7 @@ FakeContainer *_fleet_fake_find (FleetFakeRuntime *self, const char *id_or_name,
 FakeContainer *_fleet_fake_add (FleetFakeRuntime *self, const char *name, const char *image);
 void _fleet_fake_exit (FleetFakeRuntime *self, FakeContainer *c, int exit_code);
 void _fleet_fake_run (FleetFakeRuntime *self, FakeContainer *c);
+void _fleet_fake_restart_due (FleetFakeRuntime *self, FakeContainer *c);
 void _fleet_fake_discard (FleetFakeRuntime *self, FakeContainer *c);
 gboolean _fleet_fake_image_known (FleetFakeRuntime *self, const char *image);
 

@@ -49,6 +49,9 @@ void fleet_fake_runtime_set_exit_code (FleetFakeRuntime *self, const char *image
 void fleet_fake_runtime_set_id_salt (FleetFakeRuntime *self, const char *salt);
 void fleet_fake_runtime_set_unreachable (FleetFakeRuntime *self, gboolean unreachable);
 void fleet_fake_runtime_set_networks_without_dns (FleetFakeRuntime *self, gboolean without_dns);
+gboolean fleet_fake_runtime_restart_by_policy (FleetFakeRuntime *self, const char *id_or_name);
+gboolean fleet_fake_runtime_restart_by_policy_late (FleetFakeRuntime *self,
+                                                    const char *id_or_name);
 guint fleet_fake_runtime_count_refused (FleetFakeRuntime *self);
 void fleet_fake_runtime_set_latency (FleetFakeRuntime *self, guint msecs);
 void fleet_fake_runtime_set_unhealthy (FleetFakeRuntime *self, const char *image,

@@ -132,6 +132,7 @@ _fleet_podman_info_from_inspect (JsonNode *node, GError **error)
   info->state = _fleet_podman_parse_state (_fleet_podman_json_get_string (state, "Status"));
   info->exit_code = (int)get_int (state, "ExitCode", 0);
   info->networks = _fleet_podman_networks_from_inspect (object);
+  info->restart_count = (guint)MAX (get_int (object, "RestartCount", 0), 0);
   return info;
 }
 
@@ -166,6 +167,7 @@ info_from_list_entry (JsonObject *object)
   info->state = _fleet_podman_parse_state (_fleet_podman_json_get_string (object, "State"));
   info->exit_code = (int)get_int (object, "ExitCode", 0);
   info->networks = _fleet_podman_networks_from_list_entry (object);
+  info->restart_count = (guint)MAX (get_int (object, "Restarts", 0), 0);
   return info;
 }
 
@@ -219,6 +221,20 @@ _fleet_podman_inspect_get_stop_signal (JsonNode *node)
                            PODMAN_DEFAULT_STOP_SIGNAL);
 
   return signal > 0 && signal < 65 ? (int)signal : PODMAN_DEFAULT_STOP_SIGNAL;
+}
+
+/* Whether podman restarts the container by its own policy when it exits
+ * without being stopped on request (HostConfig.RestartPolicy.Name is neither
+ * empty nor "no"). */
+gboolean
+_fleet_podman_inspect_has_restart_policy (JsonNode *node)
+{
+  JsonObject *object = node && JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
+  JsonObject *policy = _fleet_podman_json_get_object (
+      _fleet_podman_json_get_object (object, "HostConfig"), "RestartPolicy");
+  const char *name = _fleet_podman_json_get_string (policy, "Name");
+
+  return name != NULL && *name != '\0' && g_strcmp0 (name, "no") != 0;
 }
 
 /**

@@ -97,6 +97,7 @@ FleetContainerInfo *_fleet_podman_info_from_inspect (JsonNode *node, GError **er
 GPtrArray *_fleet_podman_info_list_from_json (JsonNode *node, GError **error);
 guint _fleet_podman_inspect_get_stop_timeout (JsonNode *node);
 int _fleet_podman_inspect_get_stop_signal (JsonNode *node);
+gboolean _fleet_podman_inspect_has_restart_policy (JsonNode *node);
 char *_fleet_podman_pull_get_error (GBytes *body);
 
 /* fleet-podman-runtime.c: what every operation needs */

@@ -173,8 +173,10 @@ add_int (JsonBuilder *builder, const char *name, gint64 value)
 static void
 add_restart_policy (JsonBuilder *builder, FleetServiceSpec *spec)
 {
-  if (spec->restart_is_default)
-    return;
+  /* The default ("always") too: podman restarts a crash at once, faster
+   * than fleet's event, list and start; fleet's crash-loop backoff stays
+   * the outer loop (fleet-reconciler-restarts.c).  Only containers created
+   * from now on get it: a running one is never recreated for it. */
   add_string (builder, "restart_policy", fleet_service_restart_to_string (spec->restart));
   if (spec->restart == FLEET_SERVICE_RESTART_ON_FAILURE && spec->restart_max_retries > 0)
     add_int (builder, "restart_tries", spec->restart_max_retries);

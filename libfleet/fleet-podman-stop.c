@@ -4,16 +4,28 @@
  *
  * Inspect first: a container that does not run is left alone, a paused one
  * is let run again (podman refuses to stop a paused container, and a frozen
- * process would not see the signal anyway), and the container's own signal
- * and grace period are learnt.  With its own signal, podman's stop does the
- * rest (signal, grace, SIGKILL).  Podman's stop cannot send another signal,
- * so then it is kill, wait for the exit within the grace period, and SIGKILL
- * when the grace is over.  A container that goes away while it is being
- * stopped has stopped.
+ * process would not see the signal anyway), and the container's own signal,
+ * grace period and restart policy are learnt.  With its own signal, or a
+ * grace of 0, podman's stop does it all (signal, grace, SIGKILL).  Podman's
+ * stop cannot send another signal, so then it is kill, wait for the exit
+ * within the grace period, and SIGKILL when the grace is over.  A container
+ * that goes away while it is being stopped has stopped.
+ *
+ * A container with a restart policy is restarted by podman when it exits
+ * without having been stopped on request, and podman 4.3 counts only its
+ * stop endpoint (and a kill with SIGKILL) as a request: its kill sets
+ * StoppedByUser without saving it (saved from podman 4.7 on).  So another
+ * signal is sent by kill and the rest is podman's stop, at once, which marks
+ * the container stopping before it exits; a workload that exited of the
+ * signal sooner than that is restarted by podman, and that run is stopped
+ * by podman's stop, with the container's own signal.  Either way the
+ * container ends stopped on request, and podman leaves it stopped.
  */
 #include "config.h"
 
 #include <signal.h>
+
+#include <libsoup/soup.h>
 
 #include "fleet-podman-private.h"
 #include "fleet-util-private.h"
@@ -21,6 +33,14 @@
 /* A stop waits out the grace period plus this much, for podman to deliver
  * SIGKILL and reap the container. */
 #define STOP_MARGIN_SECS 30
+
+/* How long to wait for podman to restart a workload that exited of a
+ * signal before podman's stop could mark it (podman's cleanup process
+ * restarts it within a second). */
+#define RESTART_WAIT_SECS 5
+
+/* How often a stop stops a run podman restarted, at most. */
+#define MAX_RESTOPS 3
 
 typedef struct
 {
@@ -35,6 +55,9 @@ typedef struct
   GSource *grace_timer;
   gboolean grace_over;
   gboolean killed;
+  gboolean has_policy; /* podman restarts it unless stopped on request */
+  guint restops;       /* how often podman restarted it during the stop */
+  gboolean exited_first; /* podman's stop found it exited of the signal */
 } StopData;
 
 static void
@@ -83,6 +106,7 @@ check_step (GTask *task, FleetPodmanResponse *response, GError *error, const cha
 }
 
 static void wait_for_exit (GTask *task, guint within_secs);
+static void podman_stop (GTask *task);
 
 static void
 on_killed (GObject *source, GAsyncResult *result, gpointer user_data)
@@ -97,8 +121,13 @@ on_killed (GObject *source, GAsyncResult *result, gpointer user_data)
       check_step (task, response, error, "killing");
       return;
     }
+  /* With a restart policy, podman's stop does the rest, so that podman
+   * counts the exit as a stop on request (see the top of the file). */
+  if (d->has_policy && !d->killed)
+    podman_stop (g_steal_pointer (&task));
   /* A refusal is podman saying it does not run any more: the wait tells. */
-  wait_for_exit (g_steal_pointer (&task), d->killed ? 0 : d->grace);
+  else
+    wait_for_exit (g_steal_pointer (&task), d->killed ? 0 : d->grace);
 }
 
 static void
@@ -152,15 +181,14 @@ on_task_cancelled (GCancellable *cancellable, gpointer user_data)
   g_cancellable_cancel (G_CANCELLABLE (user_data));
 }
 
-/* Wait for the container to exit; after @within_secs (0: without limit),
- * SIGKILL. */
+/* Wait until the container is in @condition (a query), cut short after
+ * @within_secs (0: without limit). */
 static void
-wait_for_exit (GTask *task, guint within_secs)
+start_wait (GTask *task, const char *condition, guint within_secs, GAsyncReadyCallback callback)
 {
   StopData *d = g_task_get_task_data (task);
-  g_autofree char *path
-      = _fleet_podman_container_path (d->id, "/wait?condition=exited&condition=stopped"
-                                             "&interval=100ms");
+  g_autofree char *query = g_strdup_printf ("/wait?%s&interval=100ms", condition);
+  g_autofree char *path = _fleet_podman_container_path (d->id, query);
 
   clear_wait (d);
   d->wait_cancellable = g_cancellable_new ();
@@ -176,18 +204,110 @@ wait_for_exit (GTask *task, guint within_secs)
     }
   _fleet_podman_runtime_send (task, "POST", path, NULL,
                               within_secs + FLEET_PODMAN_REQUEST_TIMEOUT_SECS,
-                              d->wait_cancellable, on_waited);
+                              d->wait_cancellable, callback);
+}
+
+/* Wait for the container to exit; after @within_secs (0: without limit),
+ * SIGKILL. */
+static void
+wait_for_exit (GTask *task, guint within_secs)
+{
+  start_wait (task, "condition=exited&condition=stopped", within_secs, on_waited);
+}
+
+/* Podman restarted the workload: that run is not wanted, podman's stop
+ * kills it at once. */
+static void
+stop_again (GTask *task)
+{
+  StopData *d = g_task_get_task_data (task);
+
+  d->restops++;
+  d->grace = 0;
+  podman_stop (task);
+}
+
+static void
+on_restart_waited (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  StopData *d = g_task_get_task_data (task);
+  GError *error = NULL;
+  g_autoptr(FleetPodmanResponse) response = _fleet_podman_runtime_receive (source, result, &error);
+
+  clear_wait (d);
+  if (response == NULL && d->grace_over)
+    {
+      /* podman did not restart it (its policy did not match the exit) */
+      g_clear_error (&error);
+      if (!g_task_return_error_if_cancelled (task))
+        g_task_return_boolean (task, TRUE);
+      return;
+    }
+  if (check_step (task, response, error, "waiting for"))
+    stop_again (g_steal_pointer (&task));
+}
+
+/* After kill and podman's stop of a container with a restart policy: did
+ * the workload exit before podman's stop could mark it? */
+static void
+on_policy_checked (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  StopData *d = g_task_get_task_data (task);
+  GError *error = NULL;
+  g_autoptr(FleetPodmanResponse) response = _fleet_podman_runtime_receive (source, result, &error);
+  g_autoptr(FleetContainerInfo) info = NULL;
+
+  if (!check_step (task, response, error, "inspecting"))
+    return;
+  info = _fleet_podman_info_from_inspect (_fleet_podman_response_get_json (response), NULL);
+  if (info != NULL && info->state == FLEET_CONTAINER_STATE_RUNNING)
+    stop_again (g_steal_pointer (&task));
+  else if (d->exited_first) /* so podman restarts it */
+    start_wait (g_steal_pointer (&task), "condition=running", RESTART_WAIT_SECS,
+                on_restart_waited);
+  else
+    g_task_return_boolean (task, TRUE);
 }
 
 static void
 on_stopped (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr(GTask) task = user_data;
+  StopData *d = g_task_get_task_data (task);
   GError *error = NULL;
   g_autoptr(FleetPodmanResponse) response = _fleet_podman_runtime_receive (source, result, &error);
+  g_autofree char *path = NULL;
 
-  if (check_step (task, response, error, "stopping"))
-    g_task_return_boolean (task, TRUE);
+  if (!check_step (task, response, error, "stopping"))
+    return;
+  if (!d->has_policy || d->signal == 0 || d->restops >= MAX_RESTOPS)
+    {
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
+  /* podman answers 304 when the workload had exited already */
+  d->exited_first = response->status == SOUP_STATUS_NOT_MODIFIED;
+  path = _fleet_podman_container_path (d->id, "/json");
+  _fleet_podman_runtime_send (g_steal_pointer (&task), "GET", path, NULL,
+                              FLEET_PODMAN_REQUEST_TIMEOUT_SECS, NULL, on_policy_checked);
+}
+
+/* Podman's stop: the container's own signal, the grace, SIGKILL (at once
+ * for a grace of 0); podman marks the container stopped on request. */
+static void
+podman_stop (GTask *task)
+{
+  StopData *d = g_task_get_task_data (task);
+  g_autofree char *query = NULL;
+  g_autofree char *path = NULL;
+
+  query = d->grace_secs >= 0 || d->signal != 0 ? g_strdup_printf ("/stop?timeout=%u", d->grace)
+                                                : g_strdup ("/stop");
+  path = _fleet_podman_container_path (d->id, query);
+  _fleet_podman_runtime_send (task, "POST", path, NULL, d->grace + STOP_MARGIN_SECS, NULL,
+                              on_stopped);
 }
 
 /* The container runs: signal it. */
@@ -195,19 +315,11 @@ static void
 signal_container (GTask *task)
 {
   StopData *d = g_task_get_task_data (task);
-  g_autofree char *query = NULL;
-  g_autofree char *path = NULL;
 
-  if (d->signal != 0)
-    {
-      send_kill (task, d->grace == 0 ? SIGKILL : d->signal);
-      return;
-    }
-  /* Podman's stop: the container's own signal, the grace, SIGKILL. */
-  query = d->grace_secs >= 0 ? g_strdup_printf ("/stop?timeout=%u", d->grace) : g_strdup ("/stop");
-  path = _fleet_podman_container_path (d->id, query);
-  _fleet_podman_runtime_send (task, "POST", path, NULL, d->grace + STOP_MARGIN_SECS, NULL,
-                              on_stopped);
+  if (d->signal != 0 && d->grace > 0)
+    send_kill (task, d->signal);
+  else
+    podman_stop (task);
 }
 
 static void
@@ -246,6 +358,7 @@ on_inspected (GObject *source, GAsyncResult *result, gpointer user_data)
                                 : _fleet_podman_inspect_get_stop_timeout (json);
   if (d->signal == _fleet_podman_inspect_get_stop_signal (json))
     d->signal = 0;
+  d->has_policy = _fleet_podman_inspect_has_restart_policy (json);
   if (info->state == FLEET_CONTAINER_STATE_CREATED || info->state == FLEET_CONTAINER_STATE_EXITED)
     g_task_return_boolean (task, TRUE);
   else if (info->state == FLEET_CONTAINER_STATE_PAUSED)

@@ -70,6 +70,7 @@ struct _FleetReconciler
   char *persist_error;       /* why the state could not be saved, or NULL */
   guint save_retry_id;
   FleetHealthMonitor *health; /* created by the first pass */
+  GHashTable *restart_counts; /* container id -> the runtime's restarts last seen */
   GHashTable *up_since;       /* container id -> monotonic start time, while a
                                * service without a check serves its monitor */
 };
@@ -100,6 +101,9 @@ gboolean fleet_reconciler_accept_document (FleetReconciler *self, FleetDocument 
                                            GError **error);
 void fleet_reconciler_adopt_containers (FleetPass *pass, GPtrArray *containers);
 void fleet_reconciler_note_dead_containers (FleetPass *pass, GPtrArray *containers);
+
+/* fleet-reconciler-restarts.c */
+void fleet_reconciler_note_runtime_restarts (FleetPass *pass, GPtrArray *containers);
 void fleet_reconciler_note_attempted (FleetPass *pass);
 void fleet_reconciler_fail_pending_deployments (FleetPass *pass);
 void fleet_reconciler_finalize_phases (FleetPass *pass);

@@ -113,6 +113,7 @@ fleet_reconciler_finalize (GObject *object)
   g_clear_object (&self->cancellable);
   g_ptr_array_unref (self->waiters);
   g_ptr_array_unref (self->shutdown_tasks);
+  g_clear_pointer (&self->restart_counts, g_hash_table_unref);
   G_OBJECT_CLASS (fleet_reconciler_parent_class)->finalize (object);
 }
 

@@ -257,6 +257,7 @@ on_listed (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
   fleet_reconciler_adopt_containers (pass, containers);
+  fleet_reconciler_note_runtime_restarts (pass, containers);
   fleet_reconciler_note_dead_containers (pass, containers);
   fleet_reconciler_note_attempted (pass);
   context.containers = containers;

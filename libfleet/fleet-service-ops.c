@@ -448,6 +448,7 @@ typedef struct
   FleetServiceSpec *spec;
   char *id;
   FleetContainerState state; /* as found */
+  guint restart_count;       /* the runtime's own restarts, as found */
   FleetLivenessAction action;
 } EnsureData;
 
@@ -500,6 +501,22 @@ on_stuck_removed (GObject *source, GAsyncResult *result, gpointer user_data)
   create_anew (g_steal_pointer (&task), FLEET_LIVENESS_RECREATED);
 }
 
+/* Started: by fleet, or by the runtime's restart policy just before
+ * fleet's start reached it (which then found it running); its restart
+ * count says which, so that one crash counts once in the backoff. */
+static void
+on_restart_checked (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  EnsureData *d = g_task_get_task_data (task);
+  g_autoptr(FleetContainerInfo) info
+      = fleet_container_runtime_inspect_finish (FLEET_CONTAINER_RUNTIME (source), result, NULL);
+
+  if (info != NULL && info->restart_count > d->restart_count)
+    d->action = FLEET_LIVENESS_RESTARTED_BY_RUNTIME;
+  g_task_return_pointer (task, g_strdup (d->id), g_free);
+}
+
 static void
 on_ensure_started (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -510,7 +527,8 @@ on_ensure_started (GObject *source, GAsyncResult *result, gpointer user_data)
   GError *error = NULL;
 
   if (fleet_container_runtime_start_finish (runtime, result, &error))
-    g_task_return_pointer (task, g_strdup (d->id), g_free);
+    fleet_container_runtime_inspect_async (runtime, d->id, cancellable, on_restart_checked,
+                                           g_steal_pointer (&task));
   else if (g_error_matches (error, FLEET_ERROR, FLEET_ERROR_NOT_FOUND))
     {
       g_error_free (error);
@@ -573,6 +591,7 @@ on_ensure_inspected (GObject *source, GAsyncResult *result, gpointer user_data)
   g_free (d->id);
   d->id = g_strdup (info->id);
   d->state = info->state;
+  d->restart_count = info->restart_count;
   switch (info->state)
     {
     case FLEET_CONTAINER_STATE_RUNNING:

@@ -18,6 +18,9 @@ G_BEGIN_DECLS
  * @FLEET_LIVENESS_UNPAUSED: it was paused; it was let run again
  * @FLEET_LIVENESS_RECREATED: it could not be started; it was removed, and a new one was
  *   created and started
+ * @FLEET_LIVENESS_RESTARTED_BY_RUNTIME: it was not running, and the runtime's own
+ *   restart policy started it again before fleet's start reached it; a restart of the
+ *   runtime's, counted as such (fleet-reconciler-restarts.c), not as one of fleet's
  */
 typedef enum
 {
@@ -26,6 +29,7 @@ typedef enum
   FLEET_LIVENESS_CREATED,
   FLEET_LIVENESS_UNPAUSED,
   FLEET_LIVENESS_RECREATED,
+  FLEET_LIVENESS_RESTARTED_BY_RUNTIME,
 } FleetLivenessAction;
 
 char *_fleet_service_container_name (const char *deployment, const char *service);

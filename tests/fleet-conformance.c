@@ -147,20 +147,30 @@ conf_fixture_teardown (ConfFixture *f)
 
 /* Helpers. */
 
-/* A service "conf/svc" from localhost/fleet-test:@tag with that lifecycle;
- * valid as long as the fixture. */
+/* A service "conf/svc" from localhost/fleet-test:@tag with that lifecycle
+ * and @restart (NULL: the default, "always"); valid as long as the
+ * fixture. */
 FleetServiceSpec *
-conf_spec (ConfFixture *f, const char *tag, const char *signal, int grace)
+conf_spec_restart (ConfFixture *f, const char *tag, const char *signal, int grace,
+                   const char *restart)
 {
+  g_autofree char *restart_member
+      = restart != NULL ? g_strdup_printf (",\"restart\":\"%s\"", restart) : g_strdup ("");
   g_autofree char *json = g_strdup_printf (
       "{\"deployments\":{\"conf\":{\"type\":\"PodmanV0\",\"data\":{\"services\":[{\"name\":"
-      "\"svc\",\"image\":\"localhost/fleet-test:%s\"}],\"lifecycle\":{\"stop_signal\":\"%s\","
-      "\"grace_period_secs\":%d}}}}}",
-      tag, signal, grace);
+      "\"svc\",\"image\":\"localhost/fleet-test:%s\"%s}],\"lifecycle\":{\"stop_signal\":"
+      "\"%s\",\"grace_period_secs\":%d}}}}}",
+      tag, restart_member, signal, grace);
   FleetDocument *document = fleet_test_document (json);
 
   g_ptr_array_add (f->documents, document);
   return fleet_document_lookup_service (document, "conf", "svc");
+}
+
+FleetServiceSpec *
+conf_spec (ConfFixture *f, const char *tag, const char *signal, int grace)
+{
+  return conf_spec_restart (f, tag, signal, grace, NULL);
 }
 
 /* The labels a caller gives: fleet's, for @deployment (NULL: none), and one

@@ -43,6 +43,8 @@ void conf_fixture_setup (ConfFixture *f, const ConfBackend *backend);
 void conf_fixture_teardown (ConfFixture *f);
 
 FleetServiceSpec *conf_spec (ConfFixture *f, const char *tag, const char *signal, int grace);
+FleetServiceSpec *conf_spec_restart (ConfFixture *f, const char *tag, const char *signal,
+                                     int grace, const char *restart);
 GHashTable *conf_labels (const char *deployment, FleetServiceSpec *spec);
 char *conf_create (ConfFixture *f, const char *name, FleetServiceSpec *spec,
                    const char *deployment);
@@ -62,5 +64,8 @@ void conf_wait_for_death (ConfFixture *f, const char *id);
 void conf_test_healthcheck_passes (ConfFixture *f, gconstpointer data);
 void conf_test_healthcheck_fails (ConfFixture *f, gconstpointer data);
 void conf_test_healthcheck_not_running (ConfFixture *f, gconstpointer data);
+
+/* fleet-conformance-restart.c */
+void conf_test_policy_stays_stopped (ConfFixture *f, gconstpointer data);
 
 G_END_DECLS

@@ -74,7 +74,7 @@ test_unit_create_json (void)
       "{\"type\":\"bind\",\"source\":\"/srv/rw\",\"destination\":\"/rw\",\"options\":[\"rw\"]}],"
       "\"volumes\":[{\"Name\":\"hello-cache\",\"Dest\":\"/cache\",\"Options\":[]},"
       "{\"Name\":\"logs\",\"Dest\":\"/logs\",\"Options\":[\"ro\"]}],"
-      "\"stop_signal\":2,\"stop_timeout\":7}",
+      "\"restart_policy\":\"always\",\"stop_signal\":2,\"stop_timeout\":7}",
       spec->digest);
 
   g_hash_table_insert (labels, g_strdup ("zz.extra"), g_strdup ("last"));

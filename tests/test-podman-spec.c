@@ -473,9 +473,9 @@ test_restart (Fixture *f, gconstpointer data)
                                                "MaximumRetryCount"), ==, 2);
   g_assert_cmpstr (json_object_get_string_member (restart_policy (inspect (f, job, &b)), "Name"),
                    ==, "no");
-  /* no restart field: no policy, as before the field existed */
+  /* no restart field: the default, always, is podman's too */
   g_assert_cmpstr (json_object_get_string_member (restart_policy (inspect (f, unset, &c)),
-                                                  "Name"), ==, "");
+                                                  "Name"), ==, "always");
   /* podman itself restarts the failing job twice, then leaves it */
   wait_for_restarts (f, limited, "exited", 2);
   /* and a crash of an "always" service, with no agent around */

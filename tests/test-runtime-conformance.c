@@ -225,7 +225,10 @@ test_stop_own_signal (ConfFixture *f, gconstpointer data)
 static void
 test_stop_given_signal (ConfFixture *f, gconstpointer data)
 {
-  g_autofree char *id = conf_run (f, "conf_svc", conf_spec (f, "signals", "SIGTERM", 30), "conf");
+  /* without a restart policy: exactly the given signal reaches it (with
+   * one, the stop ends with podman's own, see stop/policy-stays-stopped) */
+  g_autofree char *id
+      = conf_run (f, "conf_svc", conf_spec_restart (f, "signals", "SIGTERM", 30, "no"), "conf");
 
   conf_stop_ok (f, id, SIGHUP, 30);
   g_assert_cmpint (conf_exit_code (f, id), ==, 128 + SIGHUP);
@@ -273,7 +276,7 @@ test_stop_grace_zero_kills (ConfFixture *f, gconstpointer data)
 static void
 test_stop_not_running (ConfFixture *f, gconstpointer data)
 {
-  FleetServiceSpec *spec = conf_spec (f, "signals", "SIGTERM", 10);
+  FleetServiceSpec *spec = conf_spec_restart (f, "signals", "SIGTERM", 10, "no");
   g_autofree char *created = conf_create (f, "conf_created", spec, "conf");
   g_autofree char *exited = conf_run (f, "conf_exited", spec, "conf");
 
@@ -394,7 +397,8 @@ test_list_by_label (ConfFixture *f, gconstpointer data)
 static void
 test_list_exit_code (ConfFixture *f, gconstpointer data)
 {
-  g_autofree char *id = conf_run (f, "conf_svc", conf_spec (f, "signals", "SIGTERM", 30), "conf");
+  g_autofree char *id
+      = conf_run (f, "conf_svc", conf_spec_restart (f, "signals", "SIGTERM", 30, "no"), "conf");
   g_autoptr(GPtrArray) containers = NULL;
 
   conf_stop_ok (f, id, SIGUSR1, 30);
@@ -458,7 +462,9 @@ test_unpause (ConfFixture *f, gconstpointer data)
 static void
 test_exit_on_its_own (ConfFixture *f, gconstpointer data)
 {
-  g_autofree char *id = conf_create (f, "conf_svc", conf_spec (f, "exits", "SIGTERM", 30), "conf");
+  /* a one-shot job: the always policy would run it again */
+  g_autofree char *id
+      = conf_create (f, "conf_svc", conf_spec_restart (f, "exits", "SIGTERM", 30, "no"), "conf");
   g_autoptr(GError) error = NULL;
 
   g_assert_true (fleet_test_runtime_start (f->rt, id, &error));
@@ -695,6 +701,7 @@ static const struct
   { "stop/not-running", test_stop_not_running },
   { "stop/paused", test_stop_paused },
   { "stop/missing", test_stop_missing },
+  { "stop/policy-stays-stopped", conf_test_policy_stays_stopped },
   { "remove/running-refused", test_remove_running_refused },
   { "remove/exited", test_remove_exited },
   { "remove/missing", test_remove_missing },
