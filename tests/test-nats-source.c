@@ -48,6 +48,7 @@ on_document (FleetSource *source, FleetFetchResult *result, gpointer user_data)
     return;
   data = g_bytes_get_data (result->body, &size);
   g_ptr_array_add (f->documents, g_strndup (data, size));
+  g_test_message ("document: %.*s", (int) MIN (size, 120), data);
   fleet_source_commit (source, result->validator);
   if (f->wanted != NULL && strstr (f->documents->pdata[f->documents->len - 1], f->wanted))
     f->done = TRUE;
@@ -58,6 +59,8 @@ on_failed (FleetSource *source, const GError *error, gpointer user_data)
 {
   Fixture *f = user_data;
 
+  /* in the log, for a wait that runs out */
+  g_test_message ("source failed: %s", error->message);
   g_ptr_array_add (f->failures, g_strdup (error->message));
   if (f->wanted_failure != NULL && strstr (error->message, f->wanted_failure))
     f->done = TRUE;
