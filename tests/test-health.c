@@ -165,15 +165,6 @@ is_being_stopped (Fixture *f)
   return fleet_fake_runtime_count_calls (f->runtime, "stop") >= 1;
 }
 
-static void
-iterate_for (guint msecs)
-{
-  gint64 until = g_get_monotonic_time () + (gint64) msecs * 1000;
-
-  while (g_get_monotonic_time () < until)
-    g_main_context_iteration (NULL, FALSE);
-}
-
 /* While the unhealthy container is being stopped (its grace running), its
  * exit is not taken for a crash: nothing starts it before the stop is
  * over (podman would refuse: "container state improper"). */
@@ -194,7 +185,7 @@ test_unhealthy_stop_not_raced (Fixture *f, gconstpointer data)
   g_assert_cmpuint (fleet_fake_runtime_count_calls (f->runtime, "stop"), ==, 1);
   /* the workload exits in the middle of its grace */
   fleet_fake_runtime_kill_container (f->runtime, id, 143);
-  iterate_for (1000);
+  fleet_test_sleep_ms (1000);
   g_assert_cmpuint (fleet_fake_runtime_count_calls (f->runtime, "start"), ==, 1);
   /* once the stop is over, started again: the same container */
   wait_until (f, was_restarted, "the restart");
