@@ -316,7 +316,8 @@ run_ensure_running (FleetLane *lane, FleetPlanAction *action)
 {
   /* Being stopped for being unhealthy: started again once the stop is
    * over (it asks for a pass), not while podman is still stopping it. */
-  if (fleet_executor_is_stopping (lane_reconciler (lane), action->container_id))
+  if (action->container_id != NULL
+      && g_hash_table_contains (lane_reconciler (lane)->unhealthy_stops, action->container_id))
     {
       lane_next (lane);
       return;
