@@ -379,6 +379,19 @@ policy_restarts (FakeContainer *c)
     }
 }
 
+/* The running container @id_or_name's process dies (exit status 1); NULL
+ * when there is no such running container. */
+static FakeContainer *
+crash (FleetFakeRuntime *self, const char *id_or_name)
+{
+  FakeContainer *c = _fleet_fake_find (self, id_or_name, NULL);
+
+  if (c == NULL || c->info->state != FLEET_CONTAINER_STATE_RUNNING)
+    return NULL;
+  _fleet_fake_exit (self, c, FAKE_EXIT_CODE_DEFAULT);
+  return c;
+}
+
 /**
  * fleet_fake_runtime_restart_by_policy:
  * @self: a #FleetFakeRuntime
@@ -402,10 +415,9 @@ fleet_fake_runtime_restart_by_policy (FleetFakeRuntime *self, const char *id_or_
 
   g_return_val_if_fail (FLEET_IS_FAKE_RUNTIME (self), FALSE);
 
-  c = _fleet_fake_find (self, id_or_name, NULL);
-  if (c == NULL || c->info->state != FLEET_CONTAINER_STATE_RUNNING)
+  c = crash (self, id_or_name);
+  if (c == NULL)
     return FALSE;
-  _fleet_fake_exit (self, c, FAKE_EXIT_CODE_DEFAULT);
   if (!policy_restarts (c))
     return TRUE;
   c->info->restart_count++;
@@ -435,10 +447,9 @@ fleet_fake_runtime_restart_by_policy_late (FleetFakeRuntime *self, const char *i
 
   g_return_val_if_fail (FLEET_IS_FAKE_RUNTIME (self), FALSE);
 
-  c = _fleet_fake_find (self, id_or_name, NULL);
-  if (c == NULL || c->info->state != FLEET_CONTAINER_STATE_RUNNING)
+  c = crash (self, id_or_name);
+  if (c == NULL)
     return FALSE;
-  _fleet_fake_exit (self, c, FAKE_EXIT_CODE_DEFAULT);
   c->restart_due = policy_restarts (c);
   return TRUE;
 }
